@@ -1,0 +1,105 @@
+/**
+ * The closed set of error codes turnq can return or record. HTTP status and retryability are decided
+ * here, once, by exhaustive switches: adding a code without deciding both is a type error.
+ */
+export const errorCodes = [
+  "invalid_json",
+  "invalid_request",
+  "unsupported_media_type",
+  "payload_too_large",
+  "not_found",
+  "idempotency_key_reused",
+  "method_not_allowed",
+  "not_ready",
+  "internal",
+  // Recorded on turns by the worker.
+  "llm_rate_limited",
+  "llm_unavailable",
+  "llm_timeout",
+  "llm_bad_response",
+  "llm_rejected",
+  "turn_attempts_exhausted",
+  "lease_lost",
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+export class TurnqError extends Error {
+  readonly code: ErrorCode;
+  /** Extra machine-readable fields, merged into the problem+json body. Never put secrets here. */
+  readonly details: Record<string, unknown> | undefined;
+  /** Milliseconds the caller should wait before retrying, when the cause said so (e.g. Retry-After). */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { details?: Record<string, unknown>; cause?: unknown; retryAfterMs?: number } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = "TurnqError";
+    this.code = code;
+    this.details = opts.details;
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+export function isTurnqError(e: unknown): e is TurnqError {
+  return e instanceof TurnqError;
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case "invalid_json":
+    case "invalid_request":
+      return 400;
+    case "not_found":
+      return 404;
+    case "method_not_allowed":
+      return 405;
+    case "idempotency_key_reused":
+      return 422;
+    case "payload_too_large":
+      return 413;
+    case "unsupported_media_type":
+      return 415;
+    case "not_ready":
+    case "llm_unavailable":
+      return 503;
+    case "llm_rate_limited":
+      return 429;
+    case "llm_timeout":
+      return 504;
+    case "llm_bad_response":
+    case "llm_rejected":
+      return 502;
+    case "turn_attempts_exhausted":
+    case "lease_lost":
+    case "internal":
+      return 500;
+  }
+}
+
+/** Whether a turn that failed with this code should be tried again (within its attempt budget). */
+export function isRetryable(code: ErrorCode): boolean {
+  switch (code) {
+    case "llm_rate_limited":
+    case "llm_unavailable":
+    case "llm_timeout":
+    case "internal":
+      return true;
+    case "llm_bad_response":
+    case "llm_rejected":
+    case "turn_attempts_exhausted":
+    case "lease_lost":
+    case "invalid_json":
+    case "invalid_request":
+    case "unsupported_media_type":
+    case "payload_too_large":
+    case "not_found":
+    case "idempotency_key_reused":
+    case "method_not_allowed":
+    case "not_ready":
+      return false;
+  }
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from "node:crypto";
+
+/** Every id turnq hands out carries one of these prefixes, so a stray id says what it is. */
+export const idPrefixes = { session: "ses", turn: "turn", message: "msg", agent: "agt" } as const;
+export type IdKind = keyof typeof idPrefixes;
+
+// Crockford base32: sortable as strings, no ambiguous letters.
+const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+
+function encode(bytes: Uint8Array): string {
+  let bits = 0;
+  let value = 0;
+  let out = "";
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** `ses_…`/`turn_…`: 48 bits of milliseconds then 80 random bits, so ids sort by creation time. */
+export function newId(kind: IdKind, now: number = Date.now()): string {
+  const bytes = new Uint8Array(16);
+  let t = now;
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
+  bytes.set(randomBytes(10), 6);
+  return `${idPrefixes[kind]}_${encode(bytes)}`;
+}
+
+const idPattern = /^[0-9a-hjkmnp-tv-z]{26}$/;
+
+/** True when `id` is a well-formed id of this kind; used to answer 404 without a database query. */
+export function isId(kind: IdKind, id: string): boolean {
+  const prefix = `${idPrefixes[kind]}_`;
+  return id.startsWith(prefix) && idPattern.test(id.slice(prefix.length));
+}

@@ -1,0 +1,4 @@
+export * from "./errors.ts";
+export * from "./ids.ts";
+export * from "./turn.ts";
+export * from "./env-schema.ts";

@@ -1,0 +1,31 @@
+export const turnStatuses = ["queued", "running", "completed", "failed", "cancelled"] as const;
+export type TurnStatus = (typeof turnStatuses)[number];
+
+export const terminalStatuses: ReadonlySet<TurnStatus> = new Set(["completed", "failed", "cancelled"]);
+
+export function isTerminal(status: TurnStatus): boolean {
+  return terminalStatuses.has(status);
+}
+
+export const messageRoles = ["system", "user", "assistant", "tool"] as const;
+export type MessageRole = (typeof messageRoles)[number];
+
+/** What a message holds. Text, tool calls from the assistant, or a tool result. */
+export interface MessageContent {
+  text?: string;
+  toolCalls?: { id: string; name: string; arguments: string }[];
+  toolCallId?: string;
+}
+
+/** Bounds enforced at the edge and relied on everywhere behind it. */
+export const limits = {
+  /** Largest accepted turn input, in bytes of UTF-8. */
+  inputBytes: 256 * 1024,
+  /** Largest accepted request body, in bytes (input plus JSON overhead and metadata). */
+  requestBodyBytes: 512 * 1024,
+  /** Largest session metadata object, serialised. */
+  metadataBytes: 16 * 1024,
+  idempotencyKeyLength: 255,
+  maxWaitSeconds: 60,
+  maxPageSize: 500,
+} as const;

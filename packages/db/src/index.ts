@@ -1,0 +1,6 @@
+export * from "./client.ts";
+export * from "./migrate.ts";
+export * from "./sessions-repo.ts";
+export * from "./turns-repo.ts";
+export * from "./messages-repo.ts";
+export * from "./schema/index.ts";

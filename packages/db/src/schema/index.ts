@@ -1,0 +1,3 @@
+export * from "./sessions.ts";
+export * from "./turns.ts";
+export * from "./messages.ts";

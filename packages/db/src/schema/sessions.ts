@@ -1,0 +1,15 @@
+import { bigint, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+export const sessions = pgTable("sessions", {
+  id: text().primaryKey(),
+  /** Every session belongs to a tenant; until API keys land, all belong to "default". */
+  tenantId: text().notNull().default("default"),
+  metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+  /** Position handed to the most recent turn; the next one gets +1 (gapless, under the row lock). */
+  lastPosition: integer().notNull().default(0),
+  /** Seq of the most recent message; appends take +1.. under the row lock, so seq is gapless. */
+  lastSeq: bigint({ mode: "number" }).notNull().default(0),
+  createdAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
+export type SessionRow = typeof sessions.$inferSelect;

@@ -1,0 +1,48 @@
+import { sql } from "drizzle-orm";
+import { bigint, check, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import type { TurnStatus } from "@turnq/core";
+import { sessions } from "./sessions.ts";
+
+export const turns = pgTable(
+  "turns",
+  {
+    id: text().primaryKey(),
+    sessionId: text()
+      .notNull()
+      .references(() => sessions.id),
+    /** 1, 2, 3… in submission order within the session. */
+    position: integer().notNull(),
+    status: text().$type<TurnStatus>().notNull().default("queued"),
+    input: text().notNull(),
+    output: text(),
+    errorCode: text(),
+    errorMessage: text(),
+    /** How many times a worker has claimed this turn. */
+    attempts: integer().notNull().default(0),
+    /** Fencing token: bumped on every claim; appends must present the current one. */
+    lease: bigint({ mode: "number" }).notNull().default(0),
+    idempotencyKey: text(),
+    /** sha256 of the request body, to refuse a reused Idempotency-Key with a different body. */
+    requestHash: text().notNull(),
+    /** W3C trace context captured when the turn was accepted, so worker spans join that trace. */
+    traceId: text(),
+    traceParent: text(),
+    createdAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    startedAt: timestamp({ withTimezone: true, mode: "date" }),
+    finishedAt: timestamp({ withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    uniqueIndex("turns_session_position_key").on(t.sessionId, t.position),
+    uniqueIndex("turns_session_idempotency_key").on(t.sessionId, t.idempotencyKey),
+    // The worker's "next turn of this session" and the reconciler's scan read only unfinished turns.
+    index("turns_pending_idx")
+      .on(t.sessionId, t.position)
+      .where(sql`status in ('queued', 'running')`),
+    index("turns_pending_created_idx")
+      .on(t.createdAt)
+      .where(sql`status in ('queued', 'running')`),
+    check("turns_status_check", sql`status in ('queued', 'running', 'completed', 'failed', 'cancelled')`),
+  ],
+);
+
+export type TurnRow = typeof turns.$inferSelect;

@@ -1,0 +1,213 @@
+import { and, asc, eq, inArray, lt, min, sql } from "drizzle-orm";
+import { newId, TurnqError, type ErrorCode, type MessageContent, type MessageRole } from "@turnq/core";
+import type { Db } from "./client.ts";
+import { messages, sessions, turns, type MessageRow, type TurnRow } from "./schema/index.ts";
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+const pending = inArray(turns.status, ["queued", "running"]);
+
+export interface SubmitTurnInput {
+  sessionId: string;
+  input: string;
+  idempotencyKey?: string | undefined;
+  requestHash: string;
+  traceId?: string | undefined;
+  traceParent?: string | undefined;
+}
+
+/**
+ * Stores a turn at the session's next position. The session row lock serialises submits of one
+ * session, which makes both the position and the Idempotency-Key check race-free: a second request
+ * with the same key waits for the first to commit, then finds its turn.
+ */
+export async function submitTurn(db: Db, input: SubmitTurnInput): Promise<{ turn: TurnRow; created: boolean }> {
+  return db.transaction(async (tx) => {
+    const [session] = await tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.id, input.sessionId)).for("update");
+    if (!session) throw new TurnqError("not_found", `Session ${input.sessionId} does not exist; create it with POST /v1/sessions.`);
+    if (input.idempotencyKey !== undefined) {
+      const [existing] = await tx
+        .select()
+        .from(turns)
+        .where(and(eq(turns.sessionId, input.sessionId), eq(turns.idempotencyKey, input.idempotencyKey)));
+      if (existing) {
+        if (existing.requestHash !== input.requestHash) {
+          throw new TurnqError(
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request body; use a new key for a new turn.",
+            { details: { turnId: existing.id } },
+          );
+        }
+        return { turn: existing, created: false };
+      }
+    }
+    const [bumped] = await tx
+      .update(sessions)
+      .set({ lastPosition: sql`${sessions.lastPosition} + 1` })
+      .where(eq(sessions.id, input.sessionId))
+      .returning({ position: sessions.lastPosition });
+    const [turn] = await tx
+      .insert(turns)
+      .values({
+        id: newId("turn"),
+        sessionId: input.sessionId,
+        position: bumped!.position,
+        input: input.input,
+        idempotencyKey: input.idempotencyKey ?? null,
+        requestHash: input.requestHash,
+        traceId: input.traceId ?? null,
+        traceParent: input.traceParent ?? null,
+      })
+      .returning();
+    return { turn: turn!, created: true };
+  });
+}
+
+export async function getTurn(db: Db, id: string): Promise<TurnRow | undefined> {
+  const [row] = await db.select().from(turns).where(eq(turns.id, id));
+  return row;
+}
+
+export type ClaimResult =
+  | { kind: "idle" }
+  | { kind: "claimed"; turn: TurnRow }
+  | { kind: "exhausted"; turn: TurnRow };
+
+/**
+ * Takes the session's oldest unfinished turn for this worker: bumps its lease (fencing out any
+ * earlier holder) and its attempt count. A turn already claimed `maxAttempts` times (it crashed or
+ * failed that often) is marked failed instead, so a poison turn cannot block its session forever.
+ */
+export async function claimNextTurn(db: Db, sessionId: string, maxAttempts: number): Promise<ClaimResult> {
+  return db.transaction(async (tx) => {
+    const [next] = await tx
+      .select()
+      .from(turns)
+      .where(and(eq(turns.sessionId, sessionId), pending))
+      .orderBy(asc(turns.position))
+      .limit(1)
+      .for("update");
+    if (!next) return { kind: "idle" };
+    if (next.attempts >= maxAttempts) {
+      const [failed] = await tx
+        .update(turns)
+        .set({
+          status: "failed",
+          errorCode: "turn_attempts_exhausted",
+          errorMessage: `Gave up after ${next.attempts} attempts${next.errorMessage ? `; last error: ${next.errorMessage}` : ""}. Submit the turn again to retry.`,
+          finishedAt: sql`now()`,
+        })
+        .where(eq(turns.id, next.id))
+        .returning();
+      return { kind: "exhausted", turn: failed! };
+    }
+    const [claimed] = await tx
+      .update(turns)
+      .set({
+        status: "running",
+        attempts: sql`${turns.attempts} + 1`,
+        lease: sql`${turns.lease} + 1`,
+        startedAt: sql`coalesce(${turns.startedAt}, now())`,
+      })
+      .where(eq(turns.id, next.id))
+      .returning();
+    return { kind: "claimed", turn: claimed! };
+  });
+}
+
+/** Locks the turn and proves the caller still holds its lease; anything else is a lapsed worker. */
+async function assertLease(tx: Tx, turnId: string, lease: number): Promise<TurnRow> {
+  const [row] = await tx.select().from(turns).where(eq(turns.id, turnId)).for("update");
+  if (!row || row.lease !== lease || row.status !== "running") {
+    throw new TurnqError("lease_lost", `Turn ${turnId} is no longer held by this worker (lease ${lease}); stopping.`);
+  }
+  return row;
+}
+
+export interface NewMessage {
+  role: MessageRole;
+  content: MessageContent;
+}
+
+/** Appends at the end of the session's log; the session row lock keeps seq gapless. */
+async function appendMessages(tx: Tx, turn: TurnRow, items: NewMessage[]): Promise<MessageRow[]> {
+  if (items.length === 0) return [];
+  const [bumped] = await tx
+    .update(sessions)
+    .set({ lastSeq: sql`${sessions.lastSeq} + ${items.length}` })
+    .where(eq(sessions.id, turn.sessionId))
+    .returning({ lastSeq: sessions.lastSeq });
+  const first = bumped!.lastSeq - items.length + 1;
+  return tx
+    .insert(messages)
+    .values(
+      items.map((m, i) => ({
+        sessionId: turn.sessionId,
+        seq: first + i,
+        turnId: turn.id,
+        role: m.role,
+        content: m.content,
+        traceId: turn.traceId,
+      })),
+    )
+    .returning();
+}
+
+/** Appends the turn's messages and marks it completed, in one transaction, only under its lease. */
+export async function completeTurn(
+  db: Db,
+  args: { turnId: string; lease: number; messages: NewMessage[]; output: string },
+): Promise<{ turn: TurnRow; messages: MessageRow[] }> {
+  return db.transaction(async (tx) => {
+    const turn = await assertLease(tx, args.turnId, args.lease);
+    const appended = await appendMessages(tx, turn, args.messages);
+    const [done] = await tx
+      .update(turns)
+      .set({ status: "completed", output: args.output, errorCode: null, errorMessage: null, finishedAt: sql`now()` })
+      .where(eq(turns.id, turn.id))
+      .returning();
+    return { turn: done!, messages: appended };
+  });
+}
+
+/**
+ * Ends a turn that cannot succeed (`final`), or hands it back to the queue to be tried again later
+ * with the error recorded. Either way only under the caller's lease; the log is left untouched.
+ */
+export async function settleFailedTurn(
+  db: Db,
+  args: { turnId: string; lease: number; code: ErrorCode; message: string; final: boolean },
+): Promise<TurnRow> {
+  return db.transaction(async (tx) => {
+    await assertLease(tx, args.turnId, args.lease);
+    const [row] = await tx
+      .update(turns)
+      .set({
+        status: args.final ? "failed" : "queued",
+        errorCode: args.code,
+        errorMessage: args.message,
+        finishedAt: args.final ? sql`now()` : null,
+      })
+      .where(eq(turns.id, args.turnId))
+      .returning();
+    return row!;
+  });
+}
+
+/** Sessions with unfinished turns accepted before `olderThan`, oldest first: the reconciler's input. */
+export async function sessionsWithPendingTurns(
+  db: Db,
+  opts: { olderThan: Date; limit: number },
+): Promise<{ sessionId: string; turnIds: string[] }[]> {
+  const rows = await db
+    .select({
+      sessionId: turns.sessionId,
+      turnIds: sql<string[]>`array_agg(${turns.id} order by ${turns.position})`,
+    })
+    .from(turns)
+    .where(and(pending, lt(turns.createdAt, opts.olderThan)))
+    .groupBy(turns.sessionId)
+    .orderBy(min(turns.createdAt))
+    .limit(opts.limit);
+  return rows;
+}
