@@ -1,0 +1,5 @@
+export * from "./redis.ts";
+export * from "./keys.ts";
+export * from "./job-catalog.ts";
+export * from "./mailbox.ts";
+export * from "./turn-notifier.ts";

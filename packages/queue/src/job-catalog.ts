@@ -1,0 +1,27 @@
+import { z } from "zod";
+import type { JobsOptions } from "bullmq";
+
+/**
+ * The one job type: "drain session X". Its payload carries only the id; turns and their content
+ * stay in Postgres. API (producer) and worker (processor) both import this definition.
+ */
+export const drainJob = {
+  queueName: "sessions",
+  name: "drain",
+  payload: z.object({ sessionId: z.string().min(1) }).strict(),
+  options: {
+    removeOnComplete: true,
+    removeOnFail: true,
+    // Failures of a whole drain (Postgres down, say) back off and retry; turn-level failures are
+    // handled inside the job, where they belong to one turn and not to the session.
+    attempts: 50,
+    backoff: { type: "capped" },
+  } satisfies JobsOptions,
+} as const;
+
+export type DrainJobData = z.infer<typeof drainJob.payload>;
+
+/** The "capped" backoff named above: 1 s, 2 s, 4 s… never more than 30 s between drain retries. */
+export function cappedBackoff(attemptsMade: number): number {
+  return Math.min(30_000, 1_000 * 2 ** Math.max(0, attemptsMade - 1));
+}

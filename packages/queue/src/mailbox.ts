@@ -1,0 +1,66 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { drainJob, type DrainJobData } from "./job-catalog.ts";
+import { sessionKeys } from "./keys.ts";
+import { ackScript, enqueueScript, finishScript } from "./mailbox-scripts.ts";
+
+export type FinishOutcome = "released" | "more" | "lost";
+
+/**
+ * A mailbox per session: the set of its accepted-but-unfinished turns plus at most one drain job.
+ * Postgres decides the order (turn position); Redis only decides who drains which session.
+ */
+export interface Mailbox {
+  /** Records the turn and ensures a drain job exists. `force` re-adds the job even if one is recorded. */
+  enqueue(sessionId: string, turnId: string, opts?: { force?: boolean }): Promise<string>;
+  finish(sessionId: string, jobId: string): Promise<FinishOutcome>;
+  ack(sessionId: string, jobId: string, turnIds: string[]): Promise<boolean>;
+  pendingIds(sessionId: string): Promise<string[]>;
+}
+
+export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; prefix: string }): Mailbox {
+  const { redis, queue, prefix } = deps;
+  const keys = (sessionId: string) => sessionKeys(prefix, sessionId);
+  // defineCommand sends EVALSHA and reloads the script itself after a Redis restart (NOSCRIPT).
+  const run = defineScripts(redis);
+  return {
+    async enqueue(sessionId, turnId, opts = {}) {
+      const k = keys(sessionId);
+      const [created, jobId] = (await run.enqueue(k.pending, k.drain, k.generation, turnId, sessionId)) as [
+        number,
+        string,
+      ];
+      // Adding a job id that already exists is a no-op in BullMQ, so `force` is safe: it repairs a
+      // drain key whose job was never added (a crash between the script and this call).
+      if (created === 1 || opts.force) {
+        await queue.add(drainJob.name, { sessionId }, { ...drainJob.options, jobId });
+      }
+      return jobId;
+    },
+    async finish(sessionId, jobId) {
+      const k = keys(sessionId);
+      const r = (await run.finish(k.pending, k.drain, jobId)) as number;
+      return r === 1 ? "released" : r === 0 ? "more" : "lost";
+    },
+    async ack(sessionId, jobId, turnIds) {
+      const k = keys(sessionId);
+      return ((await run.ack(k.pending, k.drain, jobId, ...turnIds)) as number) === 1;
+    },
+    pendingIds(sessionId) {
+      return redis.smembers(keys(sessionId).pending);
+    },
+  };
+}
+
+type ScriptFn = (...args: string[]) => Promise<unknown>;
+
+function defineScripts(redis: Redis): { enqueue: ScriptFn; finish: ScriptFn; ack: ScriptFn } {
+  const r = redis as Redis & Record<string, ScriptFn | undefined>;
+  if (!r.turnqEnqueue) {
+    redis.defineCommand("turnqEnqueue", { numberOfKeys: 3, lua: enqueueScript });
+    redis.defineCommand("turnqFinish", { numberOfKeys: 2, lua: finishScript });
+    redis.defineCommand("turnqAck", { numberOfKeys: 2, lua: ackScript });
+  }
+  const bound = (name: string): ScriptFn => (...args) => (r[name] as ScriptFn).apply(redis, args);
+  return { enqueue: bound("turnqEnqueue"), finish: bound("turnqFinish"), ack: bound("turnqAck") };
+}
