@@ -5,6 +5,7 @@
 export const errorCodes = [
   "invalid_json",
   "invalid_request",
+  "validation_failed",
   "unsupported_media_type",
   "payload_too_large",
   "not_found",
@@ -53,6 +54,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case "invalid_json":
     case "invalid_request":
       return 400;
+    case "validation_failed":
+      return 422;
     case "not_found":
       return 404;
     case "method_not_allowed":
@@ -94,6 +97,7 @@ export function isRetryable(code: ErrorCode): boolean {
     case "lease_lost":
     case "invalid_json":
     case "invalid_request":
+    case "validation_failed":
     case "unsupported_media_type":
     case "payload_too_large":
     case "not_found":

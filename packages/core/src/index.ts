@@ -2,3 +2,4 @@ export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./turn.ts";
 export * from "./env-schema.ts";
+export * from "./shutdown.ts";

@@ -211,3 +211,28 @@ export async function sessionsWithPendingTurns(
     .limit(opts.limit);
   return rows;
 }
+
+/**
+ * Hands a claimed turn back untouched (the worker is shutting down): queued again, and the attempt
+ * it used is returned, since the turn itself did nothing wrong.
+ */
+export async function releaseTurn(db: Db, args: { turnId: string; lease: number }): Promise<void> {
+  await db.transaction(async (tx) => {
+    await assertLease(tx, args.turnId, args.lease);
+    await tx
+      .update(turns)
+      .set({ status: "queued", attempts: sql`greatest(${turns.attempts} - 1, 0)` })
+      .where(eq(turns.id, args.turnId));
+  });
+}
+
+/** Of these turn ids, the ones that need no more work: finished, or unknown to the database. */
+export async function finishedTurnIds(db: Db, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: turns.id })
+    .from(turns)
+    .where(and(inArray(turns.id, ids), pending));
+  const open = new Set(rows.map((r) => r.id));
+  return ids.filter((id) => !open.has(id));
+}

@@ -1,0 +1,22 @@
+import { TurnqError } from "@turnq/core";
+import { Hono } from "hono";
+import type { ApiDeps, AppEnv } from "./deps.ts";
+import { onError, problem } from "./problem.ts";
+import { getTurnRoutes } from "./routes/get-turn.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { messageRoutes } from "./routes/messages.ts";
+import { sessionRoutes } from "./routes/sessions.ts";
+import { turnRoutes } from "./routes/turns.ts";
+
+/** The HTTP API as a fetch handler; main.ts serves it, tests call `app.request()` or serve it too. */
+export function createApp(deps: ApiDeps) {
+  const app = new Hono<AppEnv>();
+  app.onError(onError(deps.logger));
+  app.notFound((c) => problem(c, new TurnqError("not_found", `No route for ${c.req.method} ${c.req.path}; see the README for the API.`)));
+  app.route("/", healthRoutes(deps));
+  app.route("/", sessionRoutes(deps));
+  app.route("/", turnRoutes(deps));
+  app.route("/", getTurnRoutes(deps));
+  app.route("/", messageRoutes(deps));
+  return app;
+}

@@ -1,0 +1,16 @@
+import type { Db } from "@turnq/db";
+import type { Mailbox, TurnWatcher } from "@turnq/queue";
+import type { Logger } from "pino";
+
+/** Everything the HTTP layer needs, created by main.ts (or by a test) and passed in. */
+export interface ApiDeps {
+  db: Db;
+  mailbox: Mailbox;
+  watcher: TurnWatcher;
+  logger: Logger;
+  /** Each resolves when its dependency answers; used by /readyz. */
+  readiness: Record<string, () => Promise<unknown>>;
+  jaegerUiUrl?: string | undefined;
+}
+
+export type AppEnv = { Variables: { body: unknown } };

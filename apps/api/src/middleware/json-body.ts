@@ -1,0 +1,44 @@
+import { TurnqError } from "@turnq/core";
+import type { MiddlewareHandler } from "hono";
+
+/**
+ * Accepts only `application/json` bodies up to `maxBytes`, counting the bytes actually read (a
+ * missing or lying Content-Length does not get past it), and stores the parsed value as `body`.
+ */
+export function jsonBody(maxBytes: number): MiddlewareHandler<{ Variables: { body: unknown } }> {
+  return async (c, next) => {
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(type)) {
+      throw new TurnqError("unsupported_media_type", "Send the body as JSON with Content-Type: application/json.");
+    }
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > maxBytes) throw tooLarge(maxBytes);
+    const bytes = await readCapped(c.req.raw.body, maxBytes);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch {
+      throw new TurnqError("invalid_json", "The body is not valid UTF-8 JSON; check quoting and escapes.");
+    }
+    c.set("body", parsed);
+    await next();
+  };
+}
+
+async function readCapped(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
+  if (!stream) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(maxBytes: number): TurnqError {
+  return new TurnqError("payload_too_large", `The body is larger than ${maxBytes} bytes; send less.`, {
+    details: { limitBytes: maxBytes },
+  });
+}

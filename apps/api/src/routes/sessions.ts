@@ -1,0 +1,37 @@
+import { isId, limits, TurnqError } from "@turnq/core";
+import { createSession, getSession } from "@turnq/db";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { ApiDeps, AppEnv } from "../deps.ts";
+import { jsonBody } from "../middleware/json-body.ts";
+import { sessionJson } from "../serialize.ts";
+import { validate } from "../validate.ts";
+
+const createSessionBody = z
+  .object({
+    metadata: z
+      .record(z.string().max(200), z.json())
+      .refine((m) => JSON.stringify(m).length <= limits.metadataBytes, `metadata must serialise to at most ${limits.metadataBytes} bytes`)
+      .optional(),
+  })
+  .strict();
+
+export function sessionRoutes(deps: ApiDeps) {
+  return new Hono<AppEnv>()
+    .post("/v1/sessions", jsonBody(limits.requestBodyBytes), async (c) => {
+      const body = validate(createSessionBody, c.get("body"));
+      const session = await createSession(deps.db, { metadata: (body.metadata ?? {}) as Record<string, unknown> });
+      c.header("location", `/v1/sessions/${session.id}`);
+      return c.json(sessionJson(session), 201);
+    })
+    .get("/v1/sessions/:id", async (c) => {
+      const session = await findSession(deps, c.req.param("id"));
+      return c.json(sessionJson(session));
+    });
+}
+
+export async function findSession(deps: ApiDeps, id: string) {
+  const session = isId("session", id) ? await getSession(deps.db, id) : undefined;
+  if (!session) throw new TurnqError("not_found", `Session ${id} does not exist; create one with POST /v1/sessions.`);
+  return session;
+}

@@ -1,0 +1,55 @@
+import { createHash } from "node:crypto";
+import { isId, limits, TurnqError } from "@turnq/core";
+import { submitTurn } from "@turnq/db";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { ApiDeps, AppEnv } from "../deps.ts";
+import { jsonBody } from "../middleware/json-body.ts";
+import { turnJson } from "../serialize.ts";
+import { validate } from "../validate.ts";
+
+const submitTurnBody = z
+  .object({
+    input: z
+      .string()
+      .refine((s) => s.trim().length > 0, "input must not be empty"),
+  })
+  .strict();
+
+const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
+
+export function turnRoutes(deps: ApiDeps) {
+  return new Hono<AppEnv>().post("/v1/sessions/:id/turns", jsonBody(limits.requestBodyBytes), async (c) => {
+    const sessionId = c.req.param("id");
+    if (!isId("session", sessionId)) {
+      throw new TurnqError("not_found", `Session ${sessionId} does not exist; create one with POST /v1/sessions.`);
+    }
+    const key = c.req.header("idempotency-key");
+    if (key !== undefined && !idempotencyKeyPattern.test(key)) {
+      throw new TurnqError("invalid_request", "Idempotency-Key must be 1-255 visible ASCII characters (a UUID works well).");
+    }
+    const raw = c.get("body") as { input?: unknown } | null;
+    if (typeof raw?.input === "string" && Buffer.byteLength(raw.input) > limits.inputBytes) throw inputTooLarge();
+    const body = validate(submitTurnBody, raw);
+    const { turn, created } = await submitTurn(deps.db, {
+      sessionId,
+      input: body.input,
+      idempotencyKey: key,
+      requestHash: createHash("sha256").update(JSON.stringify(body)).digest("hex"),
+    });
+    if (turn.status === "queued" || turn.status === "running") {
+      // The turn is committed: from here on it cannot be lost. If Redis is unreachable the
+      // reconciler announces it within seconds, so the request still succeeds.
+      await deps.mailbox.enqueue(sessionId, [turn.id]).catch((err: Error) => {
+        deps.logger.warn({ turnId: turn.id, err: err.message }, "enqueue failed; the reconciler will pick the turn up");
+      });
+    }
+    c.header("location", `/v1/turns/${turn.id}`);
+    if (!created) c.header("idempotent-replayed", "true");
+    return c.json(turnJson(turn, deps.jaegerUiUrl), 202);
+  });
+}
+
+function inputTooLarge(): TurnqError {
+  return new TurnqError("payload_too_large", `input is larger than ${limits.inputBytes} bytes; split it or send less.`);
+}

@@ -1,0 +1,34 @@
+import type { MessageRow, SessionRow, TurnRow } from "@turnq/db";
+
+export function sessionJson(s: SessionRow) {
+  return { id: s.id, metadata: s.metadata, createdAt: s.createdAt.toISOString() };
+}
+
+export function turnJson(t: TurnRow, jaegerUiUrl?: string) {
+  return {
+    id: t.id,
+    sessionId: t.sessionId,
+    position: t.position,
+    status: t.status,
+    input: t.input,
+    output: t.output,
+    error: t.errorCode ? { code: t.errorCode, message: t.errorMessage } : null,
+    attempts: t.attempts,
+    traceId: t.traceId,
+    ...(jaegerUiUrl && t.traceId ? { traceUrl: `${jaegerUiUrl.replace(/\/$/, "")}/trace/${t.traceId}` } : {}),
+    createdAt: t.createdAt.toISOString(),
+    startedAt: t.startedAt?.toISOString() ?? null,
+    finishedAt: t.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export function messageJson(m: MessageRow) {
+  return {
+    seq: m.seq,
+    role: m.role,
+    content: m.content,
+    turnId: m.turnId,
+    traceId: m.traceId,
+    createdAt: m.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,36 @@
+import { parseEnv, sharedEnv } from "@turnq/core";
+import { z } from "zod";
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** The worker's whole configuration. The only module of the worker that reads process.env. */
+export const workerEnvSchema = z.object({
+  ...sharedEnv,
+  WORKER_CONCURRENCY: int(1, 5_000).default(200),
+  DB_POOL_MAX: int(1, 200).default(20),
+  LLM_PROVIDER: z.enum(["openai", "anthropic"]).default("openai"),
+  LLM_BASE_URL: z.url({
+    error: "LLM_BASE_URL must be an OpenAI-compatible base URL such as https://api.openai.com/v1 (npm run dev starts a simulator when it is unset)",
+  }),
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().min(1).default("turnq-sim"),
+  LLM_POOL_CONNECTIONS: int(1, 1_000).default(16),
+  SYSTEM_PROMPT: z.string().default("You are a helpful assistant."),
+  /** Messages of history sent with each turn (the window is bounded whatever the history length). */
+  CONTEXT_WINDOW_MESSAGES: int(2, 1_000).default(50),
+  TURN_MAX_ATTEMPTS: int(1, 100).default(3),
+  /** Turns a drain job runs before it yields the session back to the tail of the queue. */
+  TURNS_PER_SLICE: int(1, 1_000).default(4),
+  LOCK_DURATION_MS: int(1_000, 600_000).default(10_000),
+  STALLED_INTERVAL_MS: int(500, 600_000).default(5_000),
+  RECONCILE_INTERVAL_MS: int(200, 600_000).default(5_000),
+  /** Turns younger than this are left to the API that accepted them. */
+  RECONCILE_MIN_AGE_MS: int(0, 600_000).default(2_000),
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(15_000),
+});
+
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+export function loadWorkerEnv(source: Record<string, string | undefined> = process.env): WorkerEnv {
+  return parseEnv(workerEnvSchema, source);
+}

@@ -1,0 +1,65 @@
+import { sessionsWithPendingTurns, type Db } from "@turnq/db";
+import type { Mailbox } from "@turnq/queue";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+
+export interface ReconcilerDeps {
+  db: Db;
+  redis: Redis;
+  mailbox: Mailbox;
+  logger: Logger;
+  prefix: string;
+  intervalMs: number;
+  minAgeMs: number;
+  batch?: number;
+}
+
+/**
+ * Postgres is the record of what was accepted; Redis only schedules. Every interval one worker of
+ * the fleet (whoever takes the lock) re-announces sessions that have unfinished turns. All mailbox
+ * operations are idempotent, so this repairs what Redis lost (a restart without persistence, an API
+ * that died between commit and enqueue) and costs a few round trips when nothing was lost.
+ */
+export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; runOnce(): Promise<number> } {
+  const lockKey = `${deps.prefix}:reconciler`;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+
+  async function runOnce(): Promise<number> {
+    const rows = await sessionsWithPendingTurns(deps.db, {
+      olderThan: new Date(Date.now() - deps.minAgeMs),
+      limit: deps.batch ?? 500,
+    });
+    for (const row of rows) await deps.mailbox.enqueue(row.sessionId, row.turnIds, { force: true });
+    return rows.length;
+  }
+
+  async function tick() {
+    try {
+      const got = await deps.redis.set(lockKey, "1", "PX", Math.max(deps.intervalMs - 100, 100), "NX");
+      if (got === "OK") {
+        const n = await runOnce();
+        if (n > 0) deps.logger.debug({ sessions: n }, "reconciler re-announced sessions");
+      }
+    } catch (err) {
+      deps.logger.warn({ err }, "reconciler pass failed; will try again");
+    }
+  }
+
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick().finally(schedule);
+    }, deps.intervalMs);
+  };
+  schedule();
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,9 @@
+import type { ErrorCode } from "@turnq/core";
+
+/** What running one claimed turn came to; the drain loop decides what happens next from this alone. */
+export type TurnOutcome =
+  | { kind: "completed"; output: string }
+  | { kind: "failed"; code: ErrorCode; message: string }
+  | { kind: "retry"; code: ErrorCode; message: string; delayMs: number }
+  | { kind: "released" }
+  | { kind: "lease_lost" };

@@ -1,0 +1,31 @@
+/** The two logger methods shutdown needs; pino satisfies it. */
+export interface ShutdownLogger {
+  info(msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export type ShutdownStep = readonly [name: string, close: () => Promise<unknown>];
+
+/**
+ * Runs the steps once, in the order given (reverse order of creation), on SIGTERM or SIGINT. A step
+ * that fails is logged and does not stop the others. Returns the function for tests and callers.
+ */
+export function createShutdown(logger: ShutdownLogger, steps: ShutdownStep[]): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const shutdown = () =>
+    (done ??= (async () => {
+      logger.info("shutting down");
+      for (const [name, close] of steps) {
+        try {
+          await close();
+        } catch (err) {
+          logger.error({ err: (err as Error).message, step: name }, "shutdown step failed");
+        }
+      }
+      logger.info("stopped");
+    })());
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => void shutdown().then(() => process.exit(0)));
+  }
+  return shutdown;
+}
