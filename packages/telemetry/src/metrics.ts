@@ -1,0 +1,102 @@
+import { metrics, type Attributes, type Meter, type ObservableResult } from "@opentelemetry/api";
+
+import { ATTR_ERROR_TYPE, GenAiAttr, GenAiMetric, GenAiTokenType } from "./genai.ts";
+import { ATTR_TURNQ_ERROR_CODE } from "./tracing.ts";
+import { turnqVersion } from "./version.ts";
+
+/** The turnq meter from the registered provider (a no-op one when telemetry is disabled). */
+export function turnqMeter(): Meter {
+  return metrics.getMeter("turnq", turnqVersion());
+}
+
+/** A gauge reading: one number, or one number per attribute set (e.g. per queue state). */
+export type GaugeReading = number | ReadonlyArray<{ value: number; attributes?: Attributes }>;
+export type GaugeSource = () => GaugeReading | Promise<GaugeReading>;
+
+export type TurnMetricsSources = {
+  /** Jobs waiting in the turn queue; read on every collection (scrape or OTLP export). */
+  queueDepth?: GaugeSource;
+  /** Sessions that have a turn waiting for their mailbox. */
+  sessionsWaiting?: GaugeSource;
+};
+
+/** Attributes of one LLM call, per the GenAI client conventions. */
+export type GenAiCallAttributes = {
+  operation: string;
+  provider: string;
+  requestModel: string;
+  responseModel?: string;
+  /** Set on failed calls (a turnq error code or exception class). */
+  errorType?: string;
+};
+
+// Bucket boundaries: the GenAI ones are the semconv-advised sets; the turn ones span a quick reply
+// to a long multi-tool turn.
+const TURN_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
+const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const GENAI_DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+export type TurnMetrics = ReturnType<typeof createTurnMetrics>;
+
+/** Defines every turnq instrument on `meter` and returns small, typed recording functions. */
+export function createTurnMetrics(meter: Meter, sources: TurnMetricsSources = {}) {
+  const seconds = (name: string, description: string, buckets: number[]) =>
+    meter.createHistogram(name, { description, unit: "s", advice: { explicitBucketBoundaries: buckets } });
+
+  const turnDuration = seconds("turnq.turn.duration", "Time from a worker picking up a turn to its final state", TURN_BUCKETS);
+  const queueWait = seconds("turnq.turn.queue_wait", "Time a turn waited between acceptance and pickup", WAIT_BUCKETS);
+  const toolDuration = seconds("turnq.tool.duration", "Duration of one tool execution", TURN_BUCKETS);
+  const timeToFirstChunk = seconds("turnq.llm.time_to_first_chunk", "Time from sending an LLM request to its first streamed chunk", GENAI_DURATION_BUCKETS);
+  const genAiDuration = seconds(GenAiMetric.operationDuration, "GenAI operation duration", GENAI_DURATION_BUCKETS);
+  const tokenUsage = meter.createHistogram(GenAiMetric.tokenUsage, {
+    description: "Number of input and output tokens used",
+    unit: "{token}",
+    advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
+  });
+  const inFlight = meter.createUpDownCounter("turnq.turns.in_flight", { description: "Turns currently being processed", unit: "{turn}" });
+  const errors = meter.createCounter("turnq.errors", { description: "Errors by turnq error code", unit: "{error}" });
+
+  const queueDepth = meter.createObservableGauge("turnq.queue.depth", { description: "Jobs in the turn queue", unit: "{job}" });
+  const sessionsWaiting = meter.createObservableGauge("turnq.sessions.waiting", { description: "Sessions with a turn waiting", unit: "{session}" });
+  const unobserve: Array<() => void> = [];
+  for (const [gauge, source] of [[queueDepth, sources.queueDepth], [sessionsWaiting, sources.sessionsWaiting]] as const) {
+    if (!source) continue;
+    const callback = (result: ObservableResult) => observeReading(result, source);
+    gauge.addCallback(callback);
+    unobserve.push(() => gauge.removeCallback(callback));
+  }
+
+  const genAi = (a: GenAiCallAttributes): Attributes => ({
+    [GenAiAttr.operationName]: a.operation,
+    [GenAiAttr.providerName]: a.provider,
+    [GenAiAttr.requestModel]: a.requestModel,
+    ...(a.responseModel ? { [GenAiAttr.responseModel]: a.responseModel } : {}),
+    ...(a.errorType ? { [ATTR_ERROR_TYPE]: a.errorType } : {}),
+  });
+
+  return {
+    recordTurnDuration: (s: number, attributes: Attributes = {}) => turnDuration.record(s, attributes),
+    recordQueueWait: (s: number, attributes: Attributes = {}) => queueWait.record(s, attributes),
+    turnStarted: (attributes: Attributes = {}) => inFlight.add(1, attributes),
+    turnFinished: (attributes: Attributes = {}) => inFlight.add(-1, attributes),
+    recordLlmDuration: (s: number, call: GenAiCallAttributes) => genAiDuration.record(s, genAi(call)),
+    recordTokenUsage: (usage: { input?: number; output?: number }, call: GenAiCallAttributes) => {
+      const base = genAi(call);
+      if (usage.input !== undefined) tokenUsage.record(usage.input, { ...base, [GenAiAttr.tokenType]: GenAiTokenType.input });
+      if (usage.output !== undefined) tokenUsage.record(usage.output, { ...base, [GenAiAttr.tokenType]: GenAiTokenType.output });
+    },
+    recordTimeToFirstChunk: (s: number, call: GenAiCallAttributes) => timeToFirstChunk.record(s, genAi(call)),
+    recordToolDuration: (s: number, toolName: string, errorType?: string) =>
+      toolDuration.record(s, { [GenAiAttr.toolName]: toolName, ...(errorType ? { [ATTR_ERROR_TYPE]: errorType } : {}) }),
+    recordError: (code: string, attributes: Attributes = {}) => errors.add(1, { ...attributes, [ATTR_TURNQ_ERROR_CODE]: code }),
+    /** Detaches the gauge callbacks (tests, or an app rebuilding its sources). */
+    dispose: () => unobserve.splice(0).forEach((off) => off()),
+  };
+}
+
+async function observeReading(result: ObservableResult, source: GaugeSource): Promise<void> {
+  const reading = await source();
+  if (typeof reading === "number") result.observe(reading);
+  else for (const { value, attributes } of reading) result.observe(value, attributes);
+}
