@@ -1,0 +1,2 @@
+export { startSimulator, SIMULATED_MODEL } from "./server.ts";
+export type { RecordedRequest, Simulator, SimulatorOptions } from "./types.ts";
