@@ -42,8 +42,11 @@ export function createHttpTool(decl: HttpToolDeclaration): Tool & { close(): Pro
   }
 
   const maxBytes = decl.maxResponseBytes ?? 1024 * 1024;
-  const userHeaders = { ...decl.headers };
-  const redact = createRedactor(Object.values(userHeaders));
+  // Header names are case-insensitive: drop config's variants of the two we set, rather than send both.
+  const userHeaders = Object.fromEntries(
+    Object.entries(decl.headers ?? {}).filter(([k]) => !["content-type", "idempotency-key"].includes(k.toLowerCase())),
+  );
+  const redact = createRedactor(Object.values(decl.headers ?? {}));
   const policy = decl.isAllowedAddress ?? (decl.allowPrivateAddresses === true ? anyAddress : undefined);
   let agent: Agent | undefined;
 
