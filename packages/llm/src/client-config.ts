@@ -1,0 +1,56 @@
+import type { LlmClientOptions, LlmObserver, Sleep } from "./types.ts";
+import type { RetryPolicy } from "./retry.ts";
+import { defaultSleep } from "./retry.ts";
+
+/** Options with every default filled in, validated once at construction. */
+export interface ClientConfig {
+  connections: number;
+  deadlines: { connectMs: number; firstByteMs: number; idleMs: number; totalMs: number };
+  retry: RetryPolicy;
+  breaker: { failureThreshold: number; openMs: number };
+  clock: () => number;
+  random: () => number;
+  sleep: Sleep;
+  observer: LlmObserver;
+}
+
+export const DEFAULTS = {
+  connections: 16,
+  deadlines: { connectMs: 5_000, firstByteMs: 30_000, idleMs: 30_000, totalMs: 120_000 },
+  retry: { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 10_000, maxTotalMs: 60_000 },
+  breaker: { failureThreshold: 5, openMs: 10_000 },
+} as const;
+
+function positive(name: string, v: number): number {
+  if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be a positive number, got ${v}`);
+  return v;
+}
+
+export function resolveConfig(o: LlmClientOptions): ClientConfig {
+  const dl = { ...DEFAULTS.deadlines, ...o.deadlines };
+  const rt = { ...DEFAULTS.retry, ...o.retry };
+  const br = { ...DEFAULTS.breaker, ...o.breaker };
+  return {
+    connections: Math.floor(positive("pool.connections", o.pool?.connections ?? DEFAULTS.connections)),
+    deadlines: {
+      connectMs: positive("deadlines.connectMs", dl.connectMs),
+      firstByteMs: positive("deadlines.firstByteMs", dl.firstByteMs),
+      idleMs: positive("deadlines.idleMs", dl.idleMs),
+      totalMs: positive("deadlines.totalMs", dl.totalMs),
+    },
+    retry: {
+      maxAttempts: Math.floor(positive("retry.maxAttempts", rt.maxAttempts)),
+      baseDelayMs: Math.max(0, rt.baseDelayMs),
+      maxDelayMs: Math.max(0, rt.maxDelayMs),
+      maxTotalMs: Math.max(0, rt.maxTotalMs),
+    },
+    breaker: {
+      failureThreshold: Math.floor(positive("breaker.failureThreshold", br.failureThreshold)),
+      openMs: Math.max(0, br.openMs),
+    },
+    clock: o.clock ?? Date.now,
+    random: o.random ?? Math.random,
+    sleep: o.sleep ?? defaultSleep,
+    observer: o.observer ?? {},
+  };
+}

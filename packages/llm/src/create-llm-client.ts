@@ -1,0 +1,126 @@
+import { TurnqError } from "@turnq/core";
+import type { ChatRequest, ChatResult, LlmClient, LlmClientOptions } from "./types.ts";
+import type { ProviderAdapter } from "./provider-adapter.ts";
+import { resolveConfig } from "./client-config.ts";
+import { createEndpoint, KEEP_ALIVE_MS } from "./dispatcher.ts";
+import { createCircuitBreaker } from "./circuit-breaker.ts";
+import { runAttempt } from "./http-attempt.ts";
+import { decideRetry } from "./retry.ts";
+import { isRetryableAttemptError, scrubSecrets, timeoutError } from "./llm-errors.ts";
+import { warmConnections } from "./warm.ts";
+import { openAiAdapter } from "./openai-adapter.ts";
+import { anthropicAdapter } from "./anthropic-adapter.ts";
+
+export function createLlmClient(opts: LlmClientOptions): LlmClient {
+  const cfg = resolveConfig(opts);
+  const adapter: ProviderAdapter = opts.provider === "anthropic" ? anthropicAdapter : openAiAdapter;
+  const endpoint = createEndpoint(opts.baseUrl, { connections: cfg.connections, connectMs: cfg.deadlines.connectMs });
+  const breaker = createCircuitBreaker({ ...cfg.breaker, clock: cfg.clock });
+  const secrets = opts.apiKey ? [opts.apiKey] : [];
+  let warmed = false;
+  let closed = false;
+  let refreshTimer: NodeJS.Timeout | undefined;
+
+  async function chatWithRetries(req: ChatRequest, startedAt: number): Promise<ChatResult> {
+    const stream = req.stream ?? true;
+    const spec = adapter.buildChatRequest(req, stream, opts.apiKey);
+    const { totalMs } = cfg.deadlines;
+    let partialShown = false;
+    const onText = (text: string) => {
+      if (!req.onDelta) return;
+      partialShown = true;
+      req.onDelta(text);
+    };
+    cfg.observer.onAttempt?.({ attempt: 1, delayMs: 0 });
+    for (let attempt = 1; ; attempt++) {
+      const totalRemainingMs = totalMs - (cfg.clock() - startedAt);
+      if (totalRemainingMs <= 0) throw timeoutError("total", totalMs);
+      try {
+        const out = await runAttempt({
+          endpoint, adapter, spec, stream, deadlines: cfg.deadlines, totalRemainingMs, signal: req.signal, clock: cfg.clock, onText,
+        });
+        return {
+          ...out.response,
+          attempts: attempt,
+          timeToFirstChunkMs: out.timeToFirstChunkMs,
+          durationMs: cfg.clock() - startedAt,
+        };
+      } catch (err) {
+        if (req.signal?.aborted || !(err instanceof TurnqError)) throw err;
+        const elapsedMs = cfg.clock() - startedAt;
+        const decision = decideRetry(
+          { error: err, attempts: attempt, elapsedMs, totalRemainingMs: totalMs - elapsedMs, partialShown: partialShown && !req.discardPartialOnRetry },
+          cfg.retry,
+          cfg.random,
+        );
+        if (!decision.retry) throw withAttempts(err, attempt);
+        cfg.observer.onAttempt?.({ attempt: attempt + 1, delayMs: decision.delayMs, error: scrubSecrets(err, secrets) });
+        await cfg.sleep(decision.delayMs, req.signal);
+        partialShown = false;
+      }
+    }
+  }
+
+  async function chat(req: ChatRequest): Promise<ChatResult> {
+    req.signal?.throwIfAborted();
+    if (closed) throw new TurnqError("llm_unavailable", "LLM client is closed (worker shutting down); the turn will be retried elsewhere");
+    const admitted = breaker.acquire();
+    if (!admitted.ok) {
+      cfg.observer.onBreakerReject?.();
+      throw new TurnqError(
+        "llm_unavailable",
+        `LLM provider circuit breaker is open after repeated failures; failing fast, retry in ${admitted.retryAfterMs} ms`,
+        { retryAfterMs: admitted.retryAfterMs, details: { breaker: "open" } },
+      );
+    }
+    const startedAt = cfg.clock();
+    try {
+      const result = await chatWithRetries(req, startedAt);
+      breaker.onSuccess();
+      return result;
+    } catch (err) {
+      if (req.signal?.aborted || !(err instanceof TurnqError)) {
+        breaker.onNeutral(admitted.trial);
+        throw err;
+      }
+      // A 4xx proves the provider is up; only outages (after retries) count toward opening.
+      if (isRetryableAttemptError(err) || err.code === "llm_timeout") breaker.onFailure();
+      else breaker.onSuccess();
+      throw scrubSecrets(err, secrets);
+    }
+  }
+
+  async function warm(): Promise<void> {
+    try {
+      await warmConnections(endpoint, adapter, opts.apiKey, cfg.deadlines);
+    } catch (err) {
+      throw err instanceof TurnqError ? scrubSecrets(err, secrets) : err;
+    }
+    warmed = true;
+    // Servers drop idle keep-alive sockets; topping the pool up keeps "warm" true between bursts.
+    refreshTimer ??= setInterval(() => {
+      if (endpoint.pool.stats.connected < endpoint.connections) void warmConnections(endpoint, adapter, opts.apiKey, cfg.deadlines).catch(() => {});
+    }, KEEP_ALIVE_MS / 2).unref();
+  }
+
+  return {
+    provider: adapter.name,
+    chat,
+    warm,
+    status: () => ({ breaker: breaker.state(), connectionsWarm: warmed && endpoint.pool.stats.connected > 0 }),
+    async close() {
+      closed = true;
+      clearInterval(refreshTimer);
+      if (!endpoint.pool.closed) await endpoint.pool.close();
+    },
+  };
+}
+
+function withAttempts(err: TurnqError, attempts: number): TurnqError {
+  if (attempts === 1) return err;
+  return new TurnqError(err.code, err.message, {
+    details: { ...err.details, attempts },
+    cause: err.cause,
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+  });
+}
