@@ -1,4 +1,38 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import postgres from "postgres";
 import type { TestProject } from "vitest/node";
+import { migrationsFolder, runMigrations } from "../../packages/db/src/migrate.ts";
+import { adminDatabaseUrl, databaseUrl } from "./services.ts";
 
-// Filled in by the spine: creates a migrated template database that test files clone.
-export default async function setup(_project: TestProject): Promise<void> {}
+declare module "vitest" {
+  export interface ProvidedContext {
+    templateDatabase: string;
+  }
+}
+
+/**
+ * Migrates one template database per migration set; every test file clones it (CREATE DATABASE …
+ * TEMPLATE), which takes milliseconds and isolates files from each other without global wipes.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const hash = createHash("sha256");
+  for (const f of readdirSync(migrationsFolder).filter((f) => f.endsWith(".sql")).sort()) {
+    hash.update(readFileSync(join(migrationsFolder, f)));
+  }
+  const name = `turnq_tpl_${hash.digest("hex").slice(0, 12)}`;
+  const admin = postgres(adminDatabaseUrl(), { max: 1, onnotice: () => {} });
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${name} and datistemplate`;
+    if (!exists) {
+      await admin.unsafe(`drop database if exists "${name}"`);
+      await runMigrations(databaseUrl(name));
+      await admin.unsafe(`alter database "${name}" is_template true`);
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  project.provide("templateDatabase", name);
+  return async () => {};
+}

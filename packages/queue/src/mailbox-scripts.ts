@@ -4,18 +4,18 @@
  */
 
 /**
- * enqueue — record an accepted turn and make sure the session has a drain job.
+ * enqueue — record accepted turns and make sure the session has a drain job.
  * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] generation counter
- * ARGV[1] turn id, ARGV[2] session id
+ * ARGV[1] session id, ARGV[2..] turn ids
  * Returns {1, jobId} when the session was idle: the caller must add a drain job with that id.
  * Returns {0, jobId} when a drain job already owns the session (it will see the new turn).
  */
 export const enqueueScript = `
-redis.call('SADD', KEYS[1], ARGV[1])
+for i = 2, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
 local current = redis.call('GET', KEYS[2])
 if current then return {0, current} end
 local gen = redis.call('INCR', KEYS[3])
-local id = 'drain-' .. ARGV[2] .. '-' .. gen
+local id = 'drain-' .. ARGV[1] .. '-' .. gen
 redis.call('SET', KEYS[2], id)
 return {1, id}
 `;

@@ -11,8 +11,8 @@ export type FinishOutcome = "released" | "more" | "lost";
  * Postgres decides the order (turn position); Redis only decides who drains which session.
  */
 export interface Mailbox {
-  /** Records the turn and ensures a drain job exists. `force` re-adds the job even if one is recorded. */
-  enqueue(sessionId: string, turnId: string, opts?: { force?: boolean }): Promise<string>;
+  /** Records the turns and ensures a drain job exists. `force` re-adds the job even if one is recorded. */
+  enqueue(sessionId: string, turnIds: string[], opts?: { force?: boolean }): Promise<string>;
   finish(sessionId: string, jobId: string): Promise<FinishOutcome>;
   ack(sessionId: string, jobId: string, turnIds: string[]): Promise<boolean>;
   pendingIds(sessionId: string): Promise<string[]>;
@@ -24,9 +24,9 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
   // defineCommand sends EVALSHA and reloads the script itself after a Redis restart (NOSCRIPT).
   const run = defineScripts(redis);
   return {
-    async enqueue(sessionId, turnId, opts = {}) {
+    async enqueue(sessionId, turnIds, opts = {}) {
       const k = keys(sessionId);
-      const [created, jobId] = (await run.enqueue(k.pending, k.drain, k.generation, turnId, sessionId)) as [
+      const [created, jobId] = (await run.enqueue(k.pending, k.drain, k.generation, sessionId, ...turnIds)) as [
         number,
         string,
       ];

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 
-import { diag } from "@opentelemetry/api";
+import { context, diag, metrics, propagation, trace } from "@opentelemetry/api";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
@@ -100,17 +100,31 @@ export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo 
 /**
  * Flushes pending spans/metrics and shuts the SDK down. Safe to call many times and when telemetry
  * never started. Never rejects: it runs last on SIGTERM, where a failed export must not turn a clean
- * exit into a crash. `timeoutMs` bounds the wait when the collector is unreachable.
+ * exit into a crash. `timeoutMs` bounds the wait when the collector is unreachable. Afterwards the
+ * API globals are back to no-ops and `startTelemetry` may run again (tests rely on this).
  */
 export function shutdownTelemetry(opts: { timeoutMs?: number } = {}): Promise<void> {
-  if (!handle) return Promise.resolve();
-  const { sdk } = handle;
-  shuttingDown ??= sdk.shutdown().catch((err: unknown) => diag.warn("turnq telemetry shutdown failed", err));
+  disabledInfo = undefined;
+  if (handle) {
+    const { sdk } = handle;
+    handle = undefined;
+    shuttingDown = sdk
+      .shutdown()
+      .catch((err: unknown) => diag.warn("turnq telemetry shutdown failed", err))
+      .finally(() => {
+        trace.disable();
+        metrics.disable();
+        propagation.disable();
+        context.disable();
+      });
+  }
+  const pending = shuttingDown;
+  if (!pending) return Promise.resolve();
   const timeoutMs = opts.timeoutMs ?? 10_000;
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     timer.unref();
-    void shuttingDown?.then(() => {
+    void pending.then(() => {
       clearTimeout(timer);
       resolve();
     });

@@ -1,0 +1,58 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { createDb } from "@turnq/db";
+import { createMailbox, createRedis, createTurnWatcher, drainJob, type DrainJobData } from "@turnq/queue";
+import { Queue } from "bullmq";
+import type { Logger } from "pino";
+import { createApp } from "./app.ts";
+import type { ApiEnv } from "./env.ts";
+
+export interface RunningApi {
+  url: string;
+  /** Closes in reverse order of creation: HTTP, queue, Redis, database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Creates the API's clients and serves it. main.ts and the tests start the API the same way. */
+export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi> {
+  const onRedisError = (err: Error) => logger.warn({ err: err.message }, "redis connection error (retrying)");
+  const { db, sql, close: closeDb } = createDb(env.DATABASE_URL, { max: env.DB_POOL_MAX, applicationName: "turnq-api" });
+  const redis = createRedis(env.REDIS_URL, "producer", onRedisError);
+  const subscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
+  // Producers fail fast once running; at start-up give Redis a moment so the first turns enqueue directly.
+  await Promise.race([once(redis, "ready"), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: redis, prefix: env.TURNQ_PREFIX });
+  queue.on("error", onRedisError);
+
+  const app = createApp({
+    db,
+    logger,
+    mailbox: createMailbox({ redis, queue, prefix: env.TURNQ_PREFIX }),
+    watcher: createTurnWatcher(subscriber, env.TURNQ_PREFIX),
+    readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
+    jaegerUiUrl: env.JAEGER_UI_URL,
+  });
+
+  const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST });
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${env.HOST}:${port}`;
+  logger.info({ url }, "turnq api listening");
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Long-polling requests would hold the close for up to a minute; end them now.
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        });
+        await queue.close();
+        await Promise.allSettled([redis.quit(), subscriber.quit()]);
+        await closeDb();
+      })()),
+  };
+}

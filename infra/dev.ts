@@ -1,0 +1,94 @@
+/**
+ * `npm run dev`: the whole system on this machine. Checks Postgres and Redis, applies migrations,
+ * starts the LLM simulator when no provider is configured, then the API and WORKERS worker
+ * processes, and prints how to send a turn. Ctrl-C stops everything.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { runMigrations } from "@turnq/db";
+import { startSimulator, type Simulator } from "@turnq/llm-simulator";
+import { Redis } from "ioredis";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const env: Record<string, string> = {
+  DATABASE_URL: "postgres://postgres@127.0.0.1:5432/turnq",
+  REDIS_URL: "redis://127.0.0.1:6379",
+  PORT: "3000",
+  ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
+};
+const workerCount = Number(env.WORKERS ?? "2");
+
+async function checkRedis(url: string): Promise<void> {
+  const r = new Redis(url, { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+  r.on("error", () => {});
+  try {
+    await r.connect();
+    await r.ping();
+  } catch (err) {
+    fail(`Redis is not reachable at ${url} (${(err as Error).message}).\n` +
+      `Start it (redis-server --daemonize yes) or: docker compose -f infra/compose.yaml up -d redis postgres`);
+  } finally {
+    r.disconnect();
+  }
+}
+
+function fail(message: string): never {
+  console.error(`\n✗ ${message}\n`);
+  process.exit(1);
+}
+
+const children: ChildProcess[] = [];
+function start(name: string, entry: string, extra: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [entry], { cwd: root, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+  const tag = `[${name}]`.padEnd(11);
+  const relay = (stream: NodeJS.WritableStream) => (d: Buffer) => {
+    for (const line of d.toString().split("\n")) if (line) stream.write(`${tag} ${line}\n`);
+  };
+  child.stdout!.on("data", relay(process.stdout));
+  child.stderr!.on("data", relay(process.stderr));
+  child.on("exit", (code, signal) => {
+    if (!stopping) fail(`${name} exited (${signal ?? code}); see its output above.`);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+let sim: Simulator | undefined;
+async function stopAll() {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(children.map((c) => (c.exitCode === null ? (c.kill("SIGTERM"), once(c, "exit")) : null)));
+  await sim?.close();
+  process.exit(0);
+}
+process.on("SIGINT", stopAll);
+process.on("SIGTERM", stopAll);
+
+await checkRedis(env.REDIS_URL!);
+try {
+  await runMigrations(env.DATABASE_URL!);
+} catch (err) {
+  fail(`Could not prepare Postgres at ${env.DATABASE_URL} (${(err as Error).message}).\n` +
+    `Start Postgres, or set DATABASE_URL in .env (see .env.example), or: docker compose -f infra/compose.yaml up -d redis postgres`);
+}
+if (!env.LLM_BASE_URL) {
+  sim = await startSimulator({ port: Number(env.SIM_PORT ?? "8787"), latencyMs: Number(env.SIM_LATENCY_MS ?? "300") });
+  env.LLM_BASE_URL = sim.url;
+  console.log(`LLM simulator on ${sim.url} (set LLM_BASE_URL to use a real provider)`);
+}
+for (let i = 1; i <= workerCount; i++) start(`worker-${i}`, "apps/worker/src/main.ts");
+start("api", "apps/api/src/main.ts");
+
+const base = `http://127.0.0.1:${env.PORT}`;
+console.log(`
+turnq is starting: API ${base}, ${workerCount} workers. Send a turn:
+
+  SESSION=$(curl -s -X POST ${base}/v1/sessions -H 'content-type: application/json' -d '{}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')
+  TURN=$(curl -s -X POST ${base}/v1/sessions/$SESSION/turns -H 'content-type: application/json' -d '{"input":"Hello!"}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')
+  curl -s ${base}/v1/turns/$TURN -H 'Prefer: wait=10'
+  curl -s ${base}/v1/sessions/$SESSION/messages
+
+Ctrl-C stops everything.
+`);

@@ -1,0 +1,14 @@
+/** Where the tests find Postgres and Redis; override with TEST_DATABASE_URL / TEST_REDIS_URL. */
+export function adminDatabaseUrl(): string {
+  return process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+}
+
+export function databaseUrl(name: string): string {
+  const url = new URL(adminDatabaseUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function redisUrl(): string {
+  return process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+}
