@@ -13,20 +13,21 @@ export class ResponseTooLargeError extends Error {
  * connection) as soon as it is exceeded, so a huge or endless body costs at most `maxBytes` of memory.
  */
 export async function readBodyCapped(body: Dispatcher.ResponseData["body"], headers: Dispatcher.ResponseData["headers"], maxBytes: number): Promise<Buffer> {
-  const declared = Number(headerValue(headers, "content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) {
+  // Destroying the body early makes it emit an abort error; with nobody left reading, that would
+  // surface as an unhandled error. The refusal below is the error we report.
+  const refuse = (): never => {
+    body.on("error", () => {});
     body.destroy();
     throw new ResponseTooLargeError(maxBytes);
-  }
+  };
+  const declared = Number(headerValue(headers, "content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) refuse();
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
     const buf = chunk as Buffer;
     total += buf.length;
-    if (total > maxBytes) {
-      body.destroy();
-      throw new ResponseTooLargeError(maxBytes);
-    }
+    if (total > maxBytes) refuse();
     chunks.push(buf);
   }
   return Buffer.concat(chunks);

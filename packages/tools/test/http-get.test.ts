@@ -103,7 +103,10 @@ describe("http_get against a loopback server", () => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end('{"hello":"world"}');
     });
+    const sockets = watchClientSockets();
     const r = await callTool(tool({ allowPrivateAddresses: true }), { url: `${s.url}/greeting?x=1` });
+    sockets.stop();
+    expect(sockets.count()).toBe(1); // the watcher the refusal tests rely on does see real connections
     expect(r.ok).toBe(true);
     expect(JSON.parse(r.content)).toEqual({ status: 200, contentType: "application/json", body: '{"hello":"world"}' });
     expect(s.requests.map((q) => [q.method, q.url])).toEqual([["GET", "/greeting?x=1"]]);
