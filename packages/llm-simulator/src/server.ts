@@ -24,10 +24,17 @@ export async function startSimulator(opts?: SimulatorOptions): Promise<Simulator
   const sockets = new Set<Socket>();
   let connections = 0;
   let inFlight = 0;
+  // Resolved once no response is open; `close()` waits for it so records are final when it resolves.
+  const idleWaiters: (() => void)[] = [];
 
   const route = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
-    res.once("close", () => inFlight--);
+    res.once("close", () => {
+      inFlight--;
+      if (inFlight === 0) {
+        for (const wake of idleWaiters.splice(0)) wake();
+      }
+    });
     const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
     const unexpected = (err: unknown): void => {
       if (res.headersSent) res.destroy();
@@ -86,7 +93,10 @@ export async function startSimulator(opts?: SimulatorOptions): Promise<Simulator
       closing ??= new Promise<void>((resolve) => {
         for (const timeline of ctx.timelines) timeline.cancel();
         ctx.timelines.clear();
-        server.close(() => resolve());
+        server.close(() => {
+          if (inFlight === 0) resolve();
+          else idleWaiters.push(resolve);
+        });
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
       });

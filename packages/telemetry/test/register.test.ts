@@ -34,11 +34,14 @@ async function runWithRegister(register: string, script: string, env: Record<str
 // A turn-shaped script: a span with an outbound fetch inside (must become a CLIENT child through the
 // undici instrumentation), a fetch outside any span (must not create a root span), then shutdown.
 const SCRIPT = `
-import { withSpan, shutdownTelemetry, currentTraceparent, metricsText } from "@turnq/telemetry";
+import { withSpan, shutdownTelemetry, currentTraceparent, metricsText, createContentCapture, GenAiAttr } from "@turnq/telemetry";
 const target = process.env.TEST_FETCH_URL;
+const { captureContent } = createContentCapture(process.env);
 await fetch(target, { method: "POST", body: "outside" });
-const tp = await withSpan("chat", { attributes: { "gen_ai.request.model": "m1" } }, async () => {
-  await fetch(target, { method: "POST", body: "inside" });
+const tp = await withSpan("chat", { attributes: { [GenAiAttr.requestModel]: "m1" } }, async (span) => {
+  const input = captureContent([{ role: "user", content: "use sk-PLANTEDsecretkey0123456789" }]);
+  if (input) span.setAttribute(GenAiAttr.inputMessages, input);
+  await fetch(target, { method: "POST", body: "inside", headers: { authorization: "Bearer PLANTEDbearertoken123" } });
   return currentTraceparent();
 });
 const text = await metricsText();
@@ -53,6 +56,7 @@ describe("register entry", () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       OTEL_SERVICE_NAME: "test-svc",
       TURNQ_VERSION: "9.9.9-test",
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: "true",
       TEST_FETCH_URL: `${otlp.url}/v1/metrics`,
     });
     expect(run.stderr).toBe("");
@@ -70,6 +74,13 @@ describe("register entry", () => {
     expect(formatTree(buildTree(spans))).toBe("chat\n  POST");
     const client = spans.find((s) => s.parentSpanId === chat?.spanId);
     expect(client?.kind).toBe(OtlpSpanKind.client);
+
+    // Captured content arrived, scrubbed; neither planted secret is anywhere in what was exported
+    // (the fetch bodies to /v1/metrics are ours, so look only at trace payloads' decoded form too).
+    expect(String(chat?.attributes["gen_ai.input.messages"])).toContain("use [REDACTED]");
+    const exported = Buffer.concat(otlp.rawBodies()).toString("latin1");
+    expect(exported).not.toContain("PLANTEDsecretkey");
+    expect(exported).not.toContain("PLANTEDbearertoken");
   });
 
   it("works through the package specifier exactly as the apps' command line uses it", async () => {
