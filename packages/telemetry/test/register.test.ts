@@ -75,8 +75,8 @@ describe("register entry", () => {
     const client = spans.find((s) => s.parentSpanId === chat?.spanId);
     expect(client?.kind).toBe(OtlpSpanKind.client);
 
-    // Captured content arrived, scrubbed; neither planted secret is anywhere in what was exported
-    // (the fetch bodies to /v1/metrics are ours, so look only at trace payloads' decoded form too).
+    // Captured content arrived scrubbed, and neither planted secret is anywhere in the exported bytes
+    // (rawBodies also holds the script's own "inside"/"outside" fetch bodies, which carry none).
     expect(String(chat?.attributes["gen_ai.input.messages"])).toContain("use [REDACTED]");
     const exported = Buffer.concat(otlp.rawBodies()).toString("latin1");
     expect(exported).not.toContain("PLANTEDsecretkey");
