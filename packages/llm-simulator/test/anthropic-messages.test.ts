@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSse, postJson, simulatorFixture, user } from "./helpers.ts";
+import { parseSse, postJson, readJson, simulatorFixture, user } from "./helpers.ts";
 
 const start = simulatorFixture();
 
@@ -13,7 +13,7 @@ describe("POST /v1/messages", () => {
       messages: [user("first"), { role: "assistant", content: "ok" }, { role: "user", content: [{ type: "text", text: "hello" }] }],
     });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await readJson(res);
     expect(body).toMatchObject({
       type: "message",
       role: "assistant",
@@ -81,7 +81,7 @@ describe("POST /v1/messages", () => {
         { role: "user", content: [{ type: "tool_result", tool_use_id: "call_1_0", content: [{ type: "text", text: "found" }] }] },
       ],
     });
-    expect(await followUp.json()).toMatchObject({
+    expect(await readJson(followUp)).toMatchObject({
       content: [{ type: "text", text: "Tool results: found" }],
       stop_reason: "end_turn",
     });
@@ -90,7 +90,7 @@ describe("POST /v1/messages", () => {
   it("answers non-streamed tool_use blocks with parsed input", async () => {
     const sim = await start();
     const res = await postJson(`${sim.url}/messages`, { model: "c", max_tokens: 10, messages: [user('[[sim tool=t args={"n":1}]]')] });
-    expect(await res.json()).toMatchObject({
+    expect(await readJson(res)).toMatchObject({
       content: [{ type: "tool_use", id: "call_1_0", name: "t", input: { n: 1 } }],
       stop_reason: "tool_use",
     });
@@ -100,10 +100,10 @@ describe("POST /v1/messages", () => {
     const sim = await start();
     const limited = await postJson(`${sim.url}/messages`, { model: "c", max_tokens: 10, messages: [user("[[sim error=429]]")] });
     expect(limited.status).toBe(429);
-    expect(await limited.json()).toEqual({ type: "error", error: { type: "rate_limit_error", message: expect.any(String) } });
+    expect(await readJson(limited)).toEqual({ type: "error", error: { type: "rate_limit_error", message: expect.any(String) } });
     const bad = await postJson(`${sim.url}/messages`, "nope");
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.type).toBe("invalid_request_error");
+    expect((await readJson(bad)).error.type).toBe("invalid_request_error");
   });
 
   it("requires the API key in x-api-key when one is configured", async () => {
@@ -111,7 +111,7 @@ describe("POST /v1/messages", () => {
     const body = { model: "c", max_tokens: 10, messages: [user("hi")] };
     const denied = await postJson(`${sim.url}/messages`, body);
     expect(denied.status).toBe(401);
-    expect((await denied.json()).error.type).toBe("authentication_error");
+    expect((await readJson(denied)).error.type).toBe("authentication_error");
     const allowed = await postJson(`${sim.url}/messages`, body, { headers: { "x-api-key": "sk-test" } });
     expect(allowed.status).toBe(200);
   });

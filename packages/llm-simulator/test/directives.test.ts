@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDirectives } from "../src/directives.ts";
 import { fillerWords } from "../src/reply.ts";
-import { postJson, simulatorFixture, user } from "./helpers.ts";
+import { postJson, readJson, simulatorFixture, user } from "./helpers.ts";
 
 const start = simulatorFixture();
 
@@ -28,21 +28,21 @@ describe("[[sim ...]] directives", () => {
     const sim = await start();
     const res = await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user("[[sim eror=500]]")] });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toContain("eror");
+    expect((await readJson(res)).error.message).toContain("eror");
   });
 
   it("leaves the directive out of the echoed text", async () => {
     const sim = await start();
     const res = await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user("hi [[sim delay=1]] there")] });
-    expect((await res.json()).choices[0].message.content).toBe("Echo: hi there (saw 1 messages)");
+    expect((await readJson(res)).choices[0].message.content).toBe("Echo: hi there (saw 1 messages)");
   });
 
   it("replies with fixed text or a deterministic number of words", async () => {
     const sim = await start();
     const fixed = await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user('[[sim reply="All done."]]')] });
-    expect((await fixed.json()).choices[0].message.content).toBe("All done.");
+    expect((await readJson(fixed)).choices[0].message.content).toBe("All done.");
     const many = await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user("[[sim words=500]]")] });
-    const text: string = (await many.json()).choices[0].message.content;
+    const text: string = (await readJson(many)).choices[0].message.content;
     expect(text.split(" ")).toHaveLength(500);
     expect(text).toBe(fillerWords(500));
   });
@@ -52,7 +52,7 @@ describe("[[sim ...]] directives", () => {
     const res = await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user("[[sim error=429 retry-after=2]]")] });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("2");
-    expect(await res.json()).toEqual({
+    expect(await readJson(res)).toEqual({
       error: { message: expect.any(String), type: "requests", param: null, code: "rate_limit_exceeded" },
     });
   });
@@ -74,7 +74,7 @@ describe("[[sim ...]] directives", () => {
     const sim = await start();
     const began = performance.now();
     const res = await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user("[[sim delay=150]]")] });
-    await res.json();
+    await readJson(res);
     expect(performance.now() - began).toBeGreaterThanOrEqual(150);
   });
 
@@ -97,7 +97,7 @@ describe("[[sim ...]] directives", () => {
   it("applies the server-wide latency to requests without a delay directive", async () => {
     const sim = await start({ latencyMs: 120 });
     const began = performance.now();
-    await (await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user("hi")] })).json();
+    await readJson(await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user("hi")] }));
     expect(performance.now() - began).toBeGreaterThanOrEqual(120);
   });
 });

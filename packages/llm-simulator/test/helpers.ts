@@ -44,3 +44,8 @@ export function parseSse(text: string): SseEvent[] {
 }
 
 export const user = (content: string) => ({ role: "user", content });
+
+// Response bodies are checked with runtime matchers, so a loose type keeps the tests readable.
+export async function readJson(res: Response): Promise<any> {
+  return res.json();
+}

@@ -1,6 +1,6 @@
 import { Agent, Pool, request } from "undici";
 import { describe, expect, it } from "vitest";
-import { postJson, simulatorFixture, user } from "./helpers.ts";
+import { postJson, readJson, simulatorFixture, user } from "./helpers.ts";
 
 const start = simulatorFixture();
 
@@ -80,7 +80,7 @@ describe("simulator lifecycle", () => {
     const body = { model: "m", messages: [user("hi")] };
     const denied = await postJson(`${sim.url}/chat/completions`, body);
     expect(denied.status).toBe(401);
-    expect((await denied.json()).error.code).toBe("invalid_api_key");
+    expect((await readJson(denied)).error.code).toBe("invalid_api_key");
     const wrong = await postJson(`${sim.url}/chat/completions`, body, { headers: { authorization: "Bearer nope" } });
     expect(wrong.status).toBe(401);
     const allowed = await postJson(`${sim.url}/chat/completions`, body, { headers: { authorization: "Bearer sk-test" } });
@@ -143,12 +143,12 @@ describe("simulator lifecycle", () => {
 
   it("serves the model list, a health check and JSON 404s", async () => {
     const sim = await start();
-    expect(await (await fetch(`${sim.url}/models`)).json()).toMatchObject({ object: "list", data: [{ id: "turnq-sim", object: "model" }] });
+    expect(await readJson(await fetch(`${sim.url}/models`))).toMatchObject({ object: "list", data: [{ id: "turnq-sim", object: "model" }] });
     const health = await fetch(`${sim.origin}/healthz`);
     expect([health.status, await health.text()]).toEqual([200, "ok"]);
     const missing = await fetch(`${sim.url}/embeddings`, { method: "POST", body: "{}" });
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.message).toContain("/v1/embeddings");
+    expect((await readJson(missing)).error.message).toContain("/v1/embeddings");
   });
 });
 

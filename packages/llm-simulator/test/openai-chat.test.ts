@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSse, postJson, simulatorFixture, user } from "./helpers.ts";
+import { parseSse, postJson, readJson, simulatorFixture, user } from "./helpers.ts";
 
 const start = simulatorFixture();
 
@@ -30,7 +30,7 @@ describe("POST /v1/chat/completions", () => {
       messages: [{ role: "system", content: "be brief" }, user("first"), { role: "assistant", content: "ok" }, user("hello there")],
     });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await readJson(res);
     expect(body).toMatchObject({
       object: "chat.completion",
       model: "gpt-x",
@@ -51,13 +51,13 @@ describe("POST /v1/chat/completions", () => {
       some_future_field: { x: 1 },
       messages: [{ role: "user", content: [{ type: "text", text: "from parts" }], name: "bob" }],
     });
-    expect((await res.json()).choices[0].message.content).toBe("Echo: from parts (saw 1 messages)");
+    expect((await readJson(res)).choices[0].message.content).toBe("Echo: from parts (saw 1 messages)");
   });
 
   it("streams word-sized chunks that reassemble to the non-streamed text, then usage and [DONE]", async () => {
     const sim = await start();
     const messages = [user("tell me something long enough to split into several words")];
-    const whole = await (await postJson(`${sim.url}/chat/completions`, { model: "m", messages })).json();
+    const whole = await readJson(await postJson(`${sim.url}/chat/completions`, { model: "m", messages }));
     const res = await postJson(`${sim.url}/chat/completions`, {
       model: "m",
       messages,
@@ -89,7 +89,7 @@ describe("POST /v1/chat/completions", () => {
   it("answers with tool calls when scripted, then turns the tool results into a final text reply", async () => {
     const sim = await start();
     const ask = user('weather? [[sim tools=get_weather,get_time args={"city":"Paris"}]]');
-    const first = await (await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [ask] })).json();
+    const first = await readJson(await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [ask] }));
     const message = first.choices[0].message;
     expect(first.choices[0].finish_reason).toBe("tool_calls");
     expect(message.content).toBeNull();
@@ -107,7 +107,7 @@ describe("POST /v1/chat/completions", () => {
         { role: "tool", tool_call_id: "call_1_1", content: "x".repeat(300) },
       ],
     });
-    const final = (await followUp.json()).choices[0];
+    const final = (await readJson(followUp)).choices[0];
     expect(final.finish_reason).toBe("stop");
     expect(final.message.content).toBe(`Tool results: sunny | ${"x".repeat(200)}`);
   });
@@ -134,7 +134,7 @@ describe("POST /v1/chat/completions", () => {
     const sim = await start();
     const res = await postJson(`${sim.url}/chat/completions`, "{not json");
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({
+    expect(await readJson(res)).toEqual({
       error: { message: expect.stringContaining("JSON"), type: "invalid_request_error", param: null, code: null },
     });
     expect(sim.requests[0]?.status).toBe(400);
@@ -144,13 +144,13 @@ describe("POST /v1/chat/completions", () => {
     const sim = await start();
     const res = await postJson(`${sim.url}/chat/completions`, { model: "m" });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toContain("messages");
+    expect((await readJson(res)).error.message).toContain("messages");
   });
 
   it("rejects a body over 4 MiB with 413", async () => {
     const sim = await start();
     const res = await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user("x".repeat(5 * 1024 * 1024))] });
     expect(res.status).toBe(413);
-    expect((await res.json()).error.code).toBe("request_too_large");
+    expect((await readJson(res)).error.code).toBe("request_too_large");
   });
 });
