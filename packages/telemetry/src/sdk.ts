@@ -101,8 +101,8 @@ export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo 
  * Flushes pending spans/metrics and shuts the SDK down. Safe to call many times and when telemetry
  * never started. Never rejects: it runs last on SIGTERM, where a failed export must not turn a clean
  * exit into a crash. `timeoutMs` (default 5 s) bounds the wait when the collector is unreachable;
- * exporter retries may still hold the event loop open, so the caller should `process.exit()` after. Afterwards the
- * API globals are back to no-ops and `startTelemetry` may run again (tests rely on this).
+ * exporter retries may still hold the event loop open, so the caller should `process.exit()` after.
+ * Afterwards the API globals are back to no-ops and `startTelemetry` may run again (tests rely on this).
  */
 export function shutdownTelemetry(opts: { timeoutMs?: number } = {}): Promise<void> {
   disabledInfo = undefined;
