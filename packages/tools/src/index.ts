@@ -10,7 +10,7 @@ export {
   type ToolResult,
 } from "./run-tool-calls.ts";
 export { capContent, defaultMaxContentBytes } from "./result-content.ts";
-export { isPublicAddress, publicAddressesOnly, type AddressPolicy, type ConnectTarget } from "./address-policy.ts";
+export { anyAddress, isPublicAddress, publicAddressesOnly, type AddressPolicy, type ConnectTarget } from "./address-policy.ts";
 export { createGuardedAgent, OutboundRequestBlockedError, type GuardedAgentOptions, type Lookup } from "./ssrf-guard.ts";
 export { ResponseTooLargeError } from "./read-body.ts";
 export { createHttpTool, type HttpToolDeclaration } from "./http-tool.ts";
