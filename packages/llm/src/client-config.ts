@@ -48,7 +48,9 @@ export function resolveConfig(o: LlmClientOptions): ClientConfig {
       failureThreshold: Math.floor(positive("breaker.failureThreshold", br.failureThreshold)),
       openMs: Math.max(0, br.openMs),
     },
-    clock: o.clock ?? Date.now,
+    // Monotonic by default: durations, budgets and the breaker window must not jump with NTP.
+    // (HTTP-date Retry-After values are compared against Date.now() separately.)
+    clock: o.clock ?? (() => performance.now()),
     random: o.random ?? Math.random,
     sleep: o.sleep ?? defaultSleep,
     observer: o.observer ?? {},

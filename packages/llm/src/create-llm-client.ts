@@ -41,6 +41,8 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
         });
         return {
           ...out.response,
+          // Some compatible servers omit `model`; the requested name is the best remaining answer.
+          model: out.response.model || req.model,
           attempts: attempt,
           timeToFirstChunkMs: out.timeToFirstChunkMs,
           durationMs: cfg.clock() - startedAt,

@@ -113,7 +113,9 @@ export interface LlmClientOptions {
   retry?: RetryOptions;
   /** Defaults 5 consecutive failures / 10_000 ms. */
   breaker?: BreakerOptions;
+  /** Milliseconds, monotonic (default performance.now): durations, retry budget, breaker window. */
   clock?: () => number;
+  /** [0, 1): backoff jitter (default Math.random). */
   random?: () => number;
   sleep?: Sleep;
   /** Called on each attempt/retry/breaker rejection so tracing can record it (the telemetry package is separate). */
