@@ -37,7 +37,11 @@ describe("simulator lifecycle", () => {
     );
     const reader = res.body!.getReader();
     let text = "";
-    while ((text.match(/^data: /gm) ?? []).length < 3) text += new TextDecoder().decode((await reader.read()).value);
+    while ((text.match(/^data: /gm) ?? []).length < 3) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`stream ended instead of stalling: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
     expect(text).toContain('"content":"Echo: "');
     expect(text).toContain('"content":"one "');
     expect(text).not.toContain("[DONE]");
@@ -128,7 +132,7 @@ describe("simulator lifecycle", () => {
         }),
       );
       expect(texts.every((t) => t.endsWith("data: [DONE]\n\n"))).toBe(true);
-      expect(sim.inFlight()).toBe(0);
+      await expect.poll(() => sim.inFlight()).toBe(0);
       expect(sim.requests.filter((r) => r.status === 200)).toHaveLength(300);
     } finally {
       await agent.close();
