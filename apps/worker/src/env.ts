@@ -14,7 +14,8 @@ export const workerEnvSchema = z.object({
   }),
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().min(1).default("turnq-sim"),
-  LLM_POOL_CONNECTIONS: int(1, 1_000).default(16),
+  /** Keep-alive connections to the LLM; each streaming call holds one. Default: WORKER_CONCURRENCY. */
+  LLM_POOL_CONNECTIONS: int(1, 5_000).optional(),
   SYSTEM_PROMPT: z.string().default("You are a helpful assistant."),
   /** Messages of history sent with each turn (the window is bounded whatever the history length). */
   CONTEXT_WINDOW_MESSAGES: int(2, 1_000).default(50),

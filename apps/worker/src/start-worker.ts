@@ -28,7 +28,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     provider: env.LLM_PROVIDER,
     baseUrl: env.LLM_BASE_URL,
     ...(env.LLM_API_KEY ? { apiKey: env.LLM_API_KEY } : {}),
-    pool: { connections: env.LLM_POOL_CONNECTIONS },
+    pool: { connections: env.LLM_POOL_CONNECTIONS ?? env.WORKER_CONCURRENCY },
   });
   await llm.warm().catch((err: Error) => logger.warn({ err: err.message }, "could not warm LLM connections; continuing"));
 
