@@ -25,23 +25,33 @@ export function playStream(res: ServerResponse, timeline: Timeline, plan: Stream
   let beat = 0;
   let framesSent = 0;
   const step = (): void => {
-    let out = "";
-    const elapsed = timeline.elapsed();
-    while (beat < plan.beats.length && (times[beat] ?? 0) <= elapsed) {
-      for (const frame of plan.beats[beat] ?? []) {
-        if (plan.stallAfterFrames !== undefined && framesSent >= plan.stallAfterFrames) {
-          // Stalled: flush what is due and leave the response open until the client gives up.
-          if (out !== "") res.write(out);
-          return;
+    // Loops rather than re-arming a zero-delay schedule, so a slow write never recurses.
+    for (;;) {
+      let out = "";
+      const elapsed = timeline.elapsed();
+      while (beat < plan.beats.length && (times[beat] ?? 0) <= elapsed) {
+        for (const frame of plan.beats[beat] ?? []) {
+          if (plan.stallAfterFrames !== undefined && framesSent >= plan.stallAfterFrames) {
+            // Stalled: flush what is due and leave the response open until the client gives up.
+            if (out !== "") res.write(out);
+            return;
+          }
+          out += frame;
+          framesSent++;
         }
-        out += frame;
-        framesSent++;
+        beat++;
       }
-      beat++;
+      if (out !== "") res.write(out);
+      if (beat >= plan.beats.length) {
+        res.end();
+        return;
+      }
+      const next = times[beat] ?? 0;
+      if (next > timeline.elapsed()) {
+        timeline.at(next, step);
+        return;
+      }
     }
-    if (out !== "") res.write(out);
-    if (beat >= plan.beats.length) res.end();
-    else timeline.at(times[beat] ?? 0, step);
   };
   timeline.at(times[0] ?? 0, step);
 }
