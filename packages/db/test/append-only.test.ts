@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimNextTurn, completeTurn, createSession, submitTurn } from "../src/index.ts";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/test-database.ts";
+
+describe("the message log", () => {
+  let db: TestDatabase;
+  let sessionId: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const { turn } = await submitTurn(db.db, { sessionId, input: "hi", requestHash: "h" });
+    const claim = await claimNextTurn(db.db, sessionId, 3);
+    if (claim.kind !== "claimed") throw new Error("expected a claim");
+    await completeTurn(db.db, {
+      turnId: turn.id,
+      lease: claim.turn.lease,
+      output: "hello",
+      messages: [
+        { role: "user", content: { text: "hi" } },
+        { role: "assistant", content: { text: "hello" } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("refuses UPDATE", async () => {
+    await expect(db.sql`update messages set content = '{"text":"changed"}' where session_id = ${sessionId}`).rejects.toThrow(/append-only/);
+  });
+
+  it("refuses DELETE", async () => {
+    await expect(db.sql`delete from messages where session_id = ${sessionId}`).rejects.toThrow(/append-only/);
+  });
+
+  it("refuses TRUNCATE", async () => {
+    await expect(db.sql`truncate messages`).rejects.toThrow(/append-only/);
+  });
+
+  it("refuses an insert that would leave a gap in seq", async () => {
+    const [turn] = await db.sql<{ id: string }[]>`select id from turns where session_id = ${sessionId}`;
+    await expect(
+      db.sql`insert into messages (session_id, seq, turn_id, role, content) values (${sessionId}, 5, ${turn!.id}, 'user', '{}')`,
+    ).rejects.toThrow(/gapless/);
+  });
+
+  it("still holds both messages unchanged", async () => {
+    const rows = await db.sql<{ seq: string; text: string }[]>`select seq, content->>'text' as text from messages where session_id = ${sessionId} order by seq`;
+    expect(rows.map((r) => [Number(r.seq), r.text])).toEqual([
+      [1, "hi"],
+      [2, "hello"],
+    ]);
+  });
+});
+
+describe("fencing", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("refuses the append of a worker whose lease was taken over, and accepts the new holder's", async () => {
+    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const { turn } = await submitTurn(db.db, { sessionId, input: "q", requestHash: "h" });
+    const first = await claimNextTurn(db.db, sessionId, 5);
+    const second = await claimNextTurn(db.db, sessionId, 5);
+    if (first.kind !== "claimed" || second.kind !== "claimed") throw new Error("expected claims");
+    const messages = [{ role: "user" as const, content: { text: "q" } }];
+    await expect(completeTurn(db.db, { turnId: turn.id, lease: first.turn.lease, output: "stale", messages })).rejects.toMatchObject({
+      code: "lease_lost",
+    });
+    await completeTurn(db.db, { turnId: turn.id, lease: second.turn.lease, output: "fresh", messages });
+    const rows = await db.sql`select count(*)::int as n from messages where session_id = ${sessionId}`;
+    expect(rows[0]!.n).toBe(1);
+  });
+});
