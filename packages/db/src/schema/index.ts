@@ -1,3 +1,5 @@
 export * from "./sessions.ts";
 export * from "./turns.ts";
 export * from "./messages.ts";
+export * from "./agents.ts";
+export * from "./tool-calls.ts";

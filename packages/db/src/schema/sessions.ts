@@ -4,6 +4,11 @@ export const sessions = pgTable("sessions", {
   id: text().primaryKey(),
   /** Every session belongs to a tenant; until API keys land, all belong to "default". */
   tenantId: text().notNull().default("default"),
+  /** The agent this session talks to (its latest version at each turn); null means the configured default. */
+  agentId: text(),
+  /** Optional cap on tokens (input + output) this session may spend; null means unlimited. */
+  tokenBudget: bigint({ mode: "number" }),
+  tokensUsed: bigint({ mode: "number" }).notNull().default(0),
   metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
   /** Position handed to the most recent turn; the next one gets +1 (gapless, under the row lock). */
   lastPosition: integer().notNull().default(0),

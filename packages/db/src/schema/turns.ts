@@ -19,6 +19,13 @@ export const turns = pgTable(
     errorMessage: text(),
     /** How many times a worker has claimed this turn. */
     attempts: integer().notNull().default(0),
+    /** Agent version the turn ran with (set when it first runs). */
+    agentVersion: integer(),
+    inputTokens: integer().notNull().default(0),
+    cachedInputTokens: integer().notNull().default(0),
+    outputTokens: integer().notNull().default(0),
+    /** Set by POST /v1/turns/{id}/cancel; a running worker stops at its next check. */
+    cancelRequestedAt: timestamp({ withTimezone: true, mode: "date" }),
     /** Fencing token: bumped on every claim; appends must present the current one. */
     lease: bigint({ mode: "number" }).notNull().default(0),
     idempotencyKey: text(),

@@ -1,0 +1,38 @@
+import { integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+
+/** What an agent version holds; validated at the API edge, read by the worker. */
+export interface AgentConfig {
+  model: string;
+  systemPrompt: string;
+  /** Names of code tools registered in the worker, e.g. "current_time", "http_get". */
+  tools: string[];
+  /** HTTP tools declared here; their headers may hold secrets and are never returned by the API. */
+  httpTools: {
+    name: string;
+    description: string;
+    url: string;
+    parameters: Record<string, unknown>;
+    headers?: Record<string, string>;
+    timeoutMs?: number;
+    parallelSafe?: boolean;
+    idempotent?: boolean;
+  }[];
+  limits: { maxIterations: number; maxToolCalls: number; turnDeadlineMs: number; maxOutputTokens?: number | undefined };
+  /** Model used to summarise older history; defaults to `model`. */
+  summaryModel?: string | undefined;
+}
+
+/** Agents are versioned: an update adds a version, so past turns keep pointing at what they used. */
+export const agents = pgTable(
+  "agents",
+  {
+    id: text().notNull(),
+    version: integer().notNull(),
+    name: text().notNull(),
+    config: jsonb().$type<AgentConfig>().notNull(),
+    createdAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.id, t.version] })],
+);
+
+export type AgentRow = typeof agents.$inferSelect;
