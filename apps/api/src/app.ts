@@ -2,6 +2,8 @@ import { TurnqError } from "@turnq/core";
 import { Hono } from "hono";
 import type { ApiDeps, AppEnv } from "./deps.ts";
 import { onError, problem } from "./problem.ts";
+import { agentRoutes } from "./routes/agents.ts";
+import { cancelRoutes } from "./routes/cancel.ts";
 import { getTurnRoutes } from "./routes/get-turn.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messageRoutes } from "./routes/messages.ts";
@@ -18,5 +20,7 @@ export function createApp(deps: ApiDeps) {
   app.route("/", turnRoutes(deps));
   app.route("/", getTurnRoutes(deps));
   app.route("/", messageRoutes(deps));
+  app.route("/", agentRoutes(deps));
+  app.route("/", cancelRoutes(deps));
   return app;
 }

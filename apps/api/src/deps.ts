@@ -11,6 +11,8 @@ export interface ApiDeps {
   /** Each resolves when its dependency answers; used by /readyz. */
   readiness: Record<string, () => Promise<unknown>>;
   jaegerUiUrl?: string | undefined;
+  /** Fire-and-forget signals to workers and waiting API processes (Redis pub/sub). */
+  signals: { cancel(turnId: string): Promise<unknown>; changed(turnId: string, status: string): Promise<unknown> };
 }
 
 export type AppEnv = { Variables: { body: unknown } };

@@ -1,7 +1,14 @@
 import type { MessageRow, SessionRow, TurnRow } from "@turnq/db";
 
 export function sessionJson(s: SessionRow) {
-  return { id: s.id, metadata: s.metadata, createdAt: s.createdAt.toISOString() };
+  return {
+    id: s.id,
+    agentId: s.agentId,
+    metadata: s.metadata,
+    tokenBudget: s.tokenBudget,
+    tokensUsed: s.tokensUsed,
+    createdAt: s.createdAt.toISOString(),
+  };
 }
 
 export function turnJson(t: TurnRow, jaegerUiUrl?: string) {
@@ -14,6 +21,9 @@ export function turnJson(t: TurnRow, jaegerUiUrl?: string) {
     output: t.output,
     error: t.errorCode ? { code: t.errorCode, message: t.errorMessage } : null,
     attempts: t.attempts,
+    agentVersion: t.agentVersion,
+    usage: { inputTokens: t.inputTokens, cachedInputTokens: t.cachedInputTokens, outputTokens: t.outputTokens },
+    cancelRequested: t.cancelRequestedAt !== null,
     traceId: t.traceId,
     ...(jaegerUiUrl && t.traceId ? { traceUrl: `${jaegerUiUrl.replace(/\/$/, "")}/trace/${t.traceId}` } : {}),
     createdAt: t.createdAt.toISOString(),

@@ -2,7 +2,15 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createDb } from "@turnq/db";
-import { createMailbox, createRedis, createTurnWatcher, drainJob, type DrainJobData } from "@turnq/queue";
+import {
+  createMailbox,
+  createRedis,
+  createTurnWatcher,
+  drainJob,
+  publishCancel,
+  publishTurnChanged,
+  type DrainJobData,
+} from "@turnq/queue";
 import { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
@@ -32,6 +40,10 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     watcher: createTurnWatcher(subscriber, env.TURNQ_PREFIX),
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
     jaegerUiUrl: env.JAEGER_UI_URL,
+    signals: {
+      cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
+      changed: (turnId, status) => publishTurnChanged(redis, env.TURNQ_PREFIX, turnId, status),
+    },
   });
 
   const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST });

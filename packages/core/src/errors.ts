@@ -10,6 +10,7 @@ export const errorCodes = [
   "payload_too_large",
   "not_found",
   "idempotency_key_reused",
+  "session_busy",
   "method_not_allowed",
   "not_ready",
   "internal",
@@ -21,6 +22,9 @@ export const errorCodes = [
   "llm_rejected",
   "turn_attempts_exhausted",
   "lease_lost",
+  "cancelled",
+  "agent_limit_reached",
+  "token_budget_exhausted",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -60,6 +64,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 404;
     case "method_not_allowed":
       return 405;
+    case "session_busy":
+      return 409;
     case "idempotency_key_reused":
       return 422;
     case "payload_too_large":
@@ -76,6 +82,11 @@ export function httpStatusOf(code: ErrorCode): number {
     case "llm_bad_response":
     case "llm_rejected":
       return 502;
+    case "token_budget_exhausted":
+      return 402;
+    case "cancelled":
+      return 409;
+    case "agent_limit_reached":
     case "turn_attempts_exhausted":
     case "lease_lost":
     case "internal":
@@ -95,6 +106,10 @@ export function isRetryable(code: ErrorCode): boolean {
     case "llm_rejected":
     case "turn_attempts_exhausted":
     case "lease_lost":
+    case "cancelled":
+    case "agent_limit_reached":
+    case "token_budget_exhausted":
+    case "session_busy":
     case "invalid_json":
     case "invalid_request":
     case "validation_failed":

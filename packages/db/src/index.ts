@@ -4,3 +4,4 @@ export * from "./sessions-repo.ts";
 export * from "./turns-repo.ts";
 export * from "./messages-repo.ts";
 export * from "./schema/index.ts";
+export * from "./agents-repo.ts";

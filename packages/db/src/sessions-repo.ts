@@ -5,11 +5,17 @@ import { sessions, type SessionRow } from "./schema/index.ts";
 
 export async function createSession(
   db: Db,
-  input: { metadata: Record<string, unknown>; tenantId?: string },
+  input: { metadata: Record<string, unknown>; tenantId?: string; agentId?: string | undefined; tokenBudget?: number | undefined },
 ): Promise<SessionRow> {
   const [row] = await db
     .insert(sessions)
-    .values({ id: newId("session"), metadata: input.metadata, tenantId: input.tenantId ?? "default" })
+    .values({
+      id: newId("session"),
+      metadata: input.metadata,
+      tenantId: input.tenantId ?? "default",
+      agentId: input.agentId ?? null,
+      tokenBudget: input.tokenBudget ?? null,
+    })
     .returning();
   return row!;
 }

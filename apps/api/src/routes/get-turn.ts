@@ -1,5 +1,5 @@
 import { isId, isTerminal, limits, TurnqError } from "@turnq/core";
-import { getTurn, type TurnRow } from "@turnq/db";
+import { getTurn, queuePosition, type TurnRow } from "@turnq/db";
 import { Hono } from "hono";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { turnJson } from "../serialize.ts";
@@ -16,7 +16,9 @@ export function getTurnRoutes(deps: ApiDeps) {
       turn = await waitForTerminal(deps, turn, waitSeconds * 1_000, c.req.raw.signal);
       c.header("preference-applied", `wait=${waitSeconds}`);
     }
-    return c.json(turnJson(turn, deps.jaegerUiUrl));
+    const body = turnJson(turn, deps.jaegerUiUrl);
+    if (turn.status === "queued") return c.json({ ...body, queuePosition: await queuePosition(deps.db, turn) });
+    return c.json(body);
   });
 }
 

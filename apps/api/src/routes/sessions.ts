@@ -1,5 +1,5 @@
 import { isId, limits, TurnqError } from "@turnq/core";
-import { createSession, getSession } from "@turnq/db";
+import { agentExists, createSession, getSession } from "@turnq/db";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { ApiDeps, AppEnv } from "../deps.ts";
@@ -13,6 +13,9 @@ const createSessionBody = z
       .record(z.string().max(200), z.json())
       .refine((m) => JSON.stringify(m).length <= limits.metadataBytes, `metadata must serialise to at most ${limits.metadataBytes} bytes`)
       .optional(),
+    agentId: z.string().optional(),
+    /** Tokens (input + output) the session may spend; further LLM calls fail with token_budget_exhausted. */
+    tokenBudget: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -20,7 +23,16 @@ export function sessionRoutes(deps: ApiDeps) {
   return new Hono<AppEnv>()
     .post("/v1/sessions", jsonBody(limits.requestBodyBytes), async (c) => {
       const body = validate(createSessionBody, c.get("body"));
-      const session = await createSession(deps.db, { metadata: (body.metadata ?? {}) as Record<string, unknown> });
+      if (body.agentId !== undefined && !(isId("agent", body.agentId) && (await agentExists(deps.db, body.agentId)))) {
+        throw new TurnqError("validation_failed", `Agent ${body.agentId} does not exist; create it with POST /v1/agents.`, {
+          details: { errors: [{ path: "agentId", message: "unknown agent" }] },
+        });
+      }
+      const session = await createSession(deps.db, {
+        metadata: (body.metadata ?? {}) as Record<string, unknown>,
+        agentId: body.agentId,
+        tokenBudget: body.tokenBudget,
+      });
       c.header("location", `/v1/sessions/${session.id}`);
       return c.json(sessionJson(session), 201);
     })

@@ -13,6 +13,7 @@ const submitTurnBody = z
     input: z
       .string()
       .refine((s) => s.trim().length > 0, "input must not be empty"),
+    onBusy: z.enum(["enqueue", "reject", "interrupt"]).default("enqueue"),
   })
   .strict();
 
@@ -31,12 +32,14 @@ export function turnRoutes(deps: ApiDeps) {
     const raw = c.get("body") as { input?: unknown } | null;
     if (typeof raw?.input === "string" && Buffer.byteLength(raw.input) > limits.inputBytes) throw inputTooLarge();
     const body = validate(submitTurnBody, raw);
-    const { turn, created } = await submitTurn(deps.db, {
+    const { turn, created, interrupted } = await submitTurn(deps.db, {
       sessionId,
       input: body.input,
+      onBusy: body.onBusy,
       idempotencyKey: key,
       requestHash: createHash("sha256").update(JSON.stringify(body)).digest("hex"),
     });
+    for (const id of interrupted) await deps.signals.cancel(id).catch(() => 0);
     if (turn.status === "queued" || turn.status === "running") {
       // The turn is committed: from here on it cannot be lost. If Redis is unreachable the
       // reconciler announces it within seconds, so the request still succeeds.

@@ -1,0 +1,39 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import { newId, TurnqError } from "@turnq/core";
+import type { Db } from "./client.ts";
+import { agents, type AgentConfig, type AgentRow } from "./schema/index.ts";
+
+export async function createAgent(db: Db, input: { name: string; config: AgentConfig }): Promise<AgentRow> {
+  const [row] = await db.insert(agents).values({ id: newId("agent"), version: 1, name: input.name, config: input.config }).returning();
+  return row!;
+}
+
+/**
+ * Adds the next version. Versions are never changed in place, so a past turn's agent can always be
+ * read back exactly. The insert is retried when two updates race for the same version number.
+ */
+export async function addAgentVersion(db: Db, id: string, input: { name: string; config: AgentConfig }): Promise<AgentRow> {
+  for (let tries = 0; ; tries++) {
+    const latest = await getAgent(db, id);
+    if (!latest) throw new TurnqError("not_found", `Agent ${id} does not exist; create it with POST /v1/agents.`);
+    const [row] = await db
+      .insert(agents)
+      .values({ id, version: latest.version + 1, name: input.name, config: input.config })
+      .onConflictDoNothing()
+      .returning();
+    if (row) return row;
+    if (tries >= 5) throw new TurnqError("internal", "Could not add an agent version under contention; retry.");
+  }
+}
+
+/** The given version, or the latest when `version` is omitted. */
+export async function getAgent(db: Db, id: string, version?: number): Promise<AgentRow | undefined> {
+  const where = version === undefined ? eq(agents.id, id) : and(eq(agents.id, id), eq(agents.version, version));
+  const [row] = await db.select().from(agents).where(where).orderBy(desc(agents.version)).limit(1);
+  return row;
+}
+
+export async function agentExists(db: Db, id: string): Promise<boolean> {
+  const [row] = await db.select({ one: sql<number>`1` }).from(agents).where(eq(agents.id, id)).limit(1);
+  return row !== undefined;
+}

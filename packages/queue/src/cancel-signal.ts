@@ -1,0 +1,25 @@
+import type { Redis } from "ioredis";
+
+const channel = (prefix: string) => `${prefix}:cancel`;
+
+/**
+ * Asks whichever worker runs the turn to stop it. Fire-and-forget by design: the request is also
+ * recorded on the turn row (cancel_requested_at), which the worker checks when it claims a turn and
+ * between steps, so a lost message only delays the stop.
+ */
+export function publishCancel(redis: Redis, prefix: string, turnId: string): Promise<number> {
+  return redis.publish(channel(prefix), turnId);
+}
+
+/** One subscription per worker process; `onCancel` gets each turn id. Returns an unsubscribe. */
+export async function subscribeCancels(subscriber: Redis, prefix: string, onCancel: (turnId: string) => void): Promise<() => Promise<void>> {
+  const listener = (ch: string, message: string) => {
+    if (ch === channel(prefix)) onCancel(message);
+  };
+  subscriber.on("message", listener);
+  await subscriber.subscribe(channel(prefix));
+  return async () => {
+    subscriber.off("message", listener);
+    await subscriber.unsubscribe(channel(prefix)).catch(() => {});
+  };
+}

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSession, get, post, waitTurn } from "../support/http.ts";
+import { startSystem, type TestSystem } from "../support/system.ts";
+
+describe("agents, cancel and busy policies through the API", () => {
+  let sys: TestSystem;
+  beforeAll(async () => {
+    sys = await startSystem({ workers: 1 });
+  });
+  afterAll(async () => {
+    await sys?.stop();
+  });
+
+  it("versions an agent on update and never shows HTTP tool header values", async () => {
+    const base = sys.api.url;
+    const created = await post(base, "/v1/agents", {
+      name: "helper",
+      systemPrompt: "Be brief.",
+      tools: ["current_time"],
+      httpTools: [{ name: "lookup", description: "d", url: "https://example.com/x", headers: { authorization: "Bearer secret-1" } }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ version: 1, name: "helper", tools: ["current_time"] });
+    expect(created.body.httpTools[0].headerNames).toEqual(["authorization"]);
+    expect(JSON.stringify(created.body)).not.toContain("secret-1");
+
+    const updated = await fetch(`${base}/v1/agents/${created.body.id}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "helper", systemPrompt: "Be thorough." }),
+    }).then((r) => r.json() as Promise<any>);
+    expect(updated).toMatchObject({ id: created.body.id, version: 2, systemPrompt: "Be thorough." });
+    expect((await get(base, `/v1/agents/${created.body.id}?version=1`)).body.systemPrompt).toBe("Be brief.");
+    expect((await get(base, `/v1/agents/${created.body.id}`)).body.version).toBe(2);
+
+    const session = await post(base, "/v1/sessions", { agentId: created.body.id });
+    expect(session.status).toBe(201);
+    expect(session.body.agentId).toBe(created.body.id);
+    const bad = await post(base, "/v1/sessions", { agentId: "agt_00000000000000000000000000" });
+    expect(bad.status).toBe(422);
+  });
+
+  it("cancels a queued turn at once, idempotently, and reports queue positions", async () => {
+    const base = sys.api.url;
+    const sessionId = await createSession(base);
+    const first = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "hold [[sim delay=1500]]" });
+    const second = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "second" });
+    const third = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "third" });
+    const thirdState = await get(base, `/v1/turns/${third.body.id}`);
+    expect(thirdState.body.queuePosition).toBe(2);
+
+    const cancelled = await post(base, `/v1/turns/${second.body.id}/cancel`, "");
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body.status).toBe("cancelled");
+    expect((await post(base, `/v1/turns/${second.body.id}/cancel`, "")).body.status).toBe("cancelled");
+
+    expect((await waitTurn(base, first.body.id)).status).toBe("completed");
+    expect((await waitTurn(base, third.body.id)).status).toBe("completed");
+    const log = await get(base, `/v1/sessions/${sessionId}/messages`);
+    expect(log.body.data.map((m: any) => m.content.text).filter((t: string) => t.startsWith("second"))).toEqual([]);
+  });
+
+  it("rejects a turn with onBusy reject while the session has one in progress, naming it", async () => {
+    const base = sys.api.url;
+    const sessionId = await createSession(base);
+    const running = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "busy [[sim delay=1000]]" });
+    const refused = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "me too", onBusy: "reject" });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: "session_busy", turnId: running.body.id });
+    await waitTurn(base, running.body.id);
+    const accepted = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "now", onBusy: "reject" });
+    expect(accepted.status).toBe(202);
+    expect((await waitTurn(base, accepted.body.id)).status).toBe("completed");
+  });
+});
