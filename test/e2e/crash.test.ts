@@ -41,7 +41,8 @@ describe("a worker killed with SIGKILL while LLM calls are in flight", () => {
       expect(logProblems(logs.get(sessionId) ?? [], turns), sessionId).toEqual([]);
     }
     // The kill really interrupted work: some turns needed a second attempt.
-    const [{ retried }] = await sys.db.sql<{ retried: number }[]>`select count(*)::int as retried from turns where attempts > 1`;
+    const [row] = await sys.db.sql<{ retried: number }[]>`select count(*)::int as retried from turns where attempts > 1`;
+    const retried = row!.retried;
     expect(inFlightBefore).toBeGreaterThan(0);
     expect(retried).toBeGreaterThan(0);
   });
