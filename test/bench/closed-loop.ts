@@ -1,0 +1,93 @@
+import { performance } from "node:perf_hooks";
+import { Pool } from "undici";
+
+export interface TurnSample {
+  sessionId: string;
+  turnId: string;
+  input: string;
+  position: number;
+  status: string;
+  /** performance.now() when the POST was sent and when the terminal GET arrived. */
+  sentAt: number;
+  doneAt: number;
+}
+
+export interface LoopResult {
+  samples: TurnSample[];
+  /** Requests that failed outright (transport error or unexpected HTTP status). */
+  errors: string[];
+}
+
+const terminal = new Set(["completed", "failed", "cancelled"]);
+/** A turn still open after this long means the system is stuck; the run must end, not hang. */
+const giveUpMs = 120_000;
+
+/**
+ * Closed-loop load: each client owns one session and has exactly one turn outstanding at a time,
+ * submitting the next as soon as the previous one is terminal, until `until` (performance.now()).
+ */
+export async function runClosedLoop(opts: {
+  baseUrl: string;
+  clients: number;
+  /** Distinguishes inputs between runs; inputs must be unique to match them to LLM calls. */
+  tag: string;
+  /** Called once every client has its session; returns when (performance.now()) to stop submitting. */
+  onStart(now: number): number;
+}): Promise<LoopResult> {
+  const { baseUrl, clients, tag } = opts;
+  // One connection per client, plus spare: a client holds one during its long-poll.
+  const pool = new Pool(baseUrl, { connections: clients + 8, pipelining: 1 });
+  const samples: TurnSample[] = [];
+  const errors: string[] = [];
+  try {
+    const sessions = await Promise.all(Array.from({ length: clients }, () => call(pool, "POST", "/v1/sessions", {}, 201)));
+    const until = opts.onStart(performance.now());
+    await Promise.all(
+      sessions.map(async (session, c) => {
+        for (let n = 0; performance.now() < until; n++) {
+          const input = `bench ${tag} client ${c} turn ${n}`;
+          try {
+            samples.push(await oneTurn(pool, session.id as string, input));
+          } catch (err) {
+            errors.push((err as Error).message);
+            await new Promise((r) => setTimeout(r, 100)); // a broken system must not become a busy loop
+          }
+        }
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+  return { samples, errors };
+}
+
+async function oneTurn(pool: Pool, sessionId: string, input: string): Promise<TurnSample> {
+  const sentAt = performance.now();
+  let turn = await call(pool, "POST", `/v1/sessions/${sessionId}/turns`, { input }, 202);
+  while (!terminal.has(turn.status as string)) {
+    if (performance.now() - sentAt > giveUpMs) throw new Error(`turn ${turn.id} still ${turn.status} after ${giveUpMs} ms`);
+    turn = await call(pool, "GET", `/v1/turns/${turn.id}`, undefined, 200, { prefer: "wait=30" });
+  }
+  const doneAt = performance.now();
+  return { sessionId, turnId: turn.id, input, position: turn.position, status: turn.status, sentAt, doneAt } as TurnSample;
+}
+
+async function call(
+  pool: Pool,
+  method: "GET" | "POST",
+  path: string,
+  body: unknown,
+  expect: number,
+  headers: Record<string, string> = {},
+): Promise<Record<string, any>> {
+  const res = await pool.request({
+    method,
+    path,
+    headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headersTimeout: 60_000,
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== expect) throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}

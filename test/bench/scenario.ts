@@ -1,0 +1,102 @@
+import { randomBytes } from "node:crypto";
+import { startBenchSystem } from "./bench-system.ts";
+import { runClosedLoop } from "./closed-loop.ts";
+import { LlmTimes } from "./llm-times.ts";
+import { databaseViolations, observedViolations } from "./order-check.ts";
+import { sampleRss, type RssSampler } from "./rss.ts";
+import { round1, summary } from "./stats.ts";
+
+export interface ScenarioConfig {
+  llmLatencyMs: number;
+  clients: number;
+  workers: number;
+  concurrency: number;
+  warmupSeconds: number;
+  measureSeconds: number;
+  workerNodeArgs: string[];
+}
+
+export interface ScenarioResult {
+  llmLatencyMs: number;
+  clients: number;
+  workers: number;
+  turns: number;
+  turnsPerSec: number;
+  e2eMs: { p50: number; p99: number };
+  overheadMs: { p50: number; p99: number };
+  orderViolations: number;
+  workerRssMiB: { max: number; final: number };
+  /** Not printed in the JSON line; they decide the exit code. */
+  failures: string[];
+}
+
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+/** One scenario on a system of its own, so scenarios cannot influence each other. */
+export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> {
+  const name = `llm ${cfg.llmLatencyMs} ms`;
+  log(`${name}: starting system (${cfg.workers} workers × concurrency ${cfg.concurrency})`);
+  const { llmLatencyMs, workers, concurrency, workerNodeArgs } = cfg;
+  const sys = await startBenchSystem({ llmLatencyMs, workers, concurrency, workerNodeArgs });
+  try {
+    const llm = new LlmTimes(sys.sim);
+    llm.start();
+    let window = { from: 0, to: 0 };
+    let rss: RssSampler | undefined;
+    let rssTimer: NodeJS.Timeout | undefined;
+    const loop = await runClosedLoop({
+      baseUrl: sys.api.url,
+      clients: cfg.clients,
+      tag: randomBytes(3).toString("hex"),
+      onStart(now) {
+        window = { from: now + cfg.warmupSeconds * 1000, to: now + (cfg.warmupSeconds + cfg.measureSeconds) * 1000 };
+        log(`${name}: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
+        const pids = sys.workers.map((w) => w.child.pid!);
+        rssTimer = setTimeout(() => (rss = sampleRss(pids)), cfg.warmupSeconds * 1000);
+        return window.to;
+      },
+    });
+    // Clients stop submitting at the window's end and finish their last turn, so this is near it.
+    clearTimeout(rssTimer);
+    const rssResult = rss?.stop() ?? { max: 0, final: 0 };
+    llm.stop();
+
+    const measured = loop.samples.filter((s) => s.doneAt >= window.from && s.doneAt <= window.to);
+    const e2e = measured.map((s) => s.doneAt - s.sentAt);
+    const overhead: number[] = [];
+    for (const s of measured) {
+      const call = llm.byInput.get(s.input);
+      if (call) overhead.push(s.doneAt - s.sentAt - (call.endedAt - call.startedAt));
+    }
+    const violations = { ...(await databaseViolations(sys.db.sql)), ...observedViolations(loop.samples, llm) };
+    const orderViolations = Object.values(violations).reduce((a, b) => a + b, 0);
+
+    const failures = [
+      ...loop.errors.slice(0, 5),
+      ...loop.samples.filter((s) => s.status !== "completed").slice(0, 5).map((s) => `turn ${s.turnId} ended ${s.status}`),
+    ];
+    const failed = loop.errors.length + loop.samples.filter((s) => s.status !== "completed").length;
+    if (failed > 0) failures.unshift(`${failed} turns or requests failed`);
+    if (orderViolations > 0) failures.push(`order violations: ${JSON.stringify(violations)}`);
+    const unmatched = measured.length - overhead.length;
+    log(
+      `${name}: ${loop.samples.length} turns in all, ${measured.length} measured; ${failed} failed; ` +
+        `${unmatched} without an LLM record; ${llm.repeats} repeated LLM calls; violations ${JSON.stringify(violations)}`,
+    );
+    return {
+      llmLatencyMs: cfg.llmLatencyMs,
+      clients: cfg.clients,
+      workers: cfg.workers,
+      turns: measured.length,
+      turnsPerSec: round1(measured.length / cfg.measureSeconds),
+      e2eMs: summary(e2e),
+      overheadMs: summary(overhead),
+      orderViolations,
+      workerRssMiB: { max: round1(rssResult.max), final: round1(rssResult.final) },
+      failures,
+    };
+  } finally {
+    await sys.stop();
+    log(`${name}: system stopped`);
+  }
+}
