@@ -9,7 +9,7 @@ describe("a Redis restart that loses everything", () => {
   let sys: TestSystem;
   beforeAll(async () => {
     redis = await startOwnRedis();
-    sys = await startSystem({ workers: 1, concurrency: 20, redisUrl: redis.url, simulator: { latencyMs: 200 } });
+    sys = await startSystem({ workers: 1, concurrency: 20, redisUrl: redis.url, simulator: { latencyMs: 500 } });
   });
   afterAll(async () => {
     await sys?.stop();
@@ -21,12 +21,14 @@ describe("a Redis restart that loses everything", () => {
     const sessions = await Promise.all(Array.from({ length: 20 }, () => createSession(base)));
     const accepted: { sessionId: string; id: string; input: string; position: number }[] = [];
     for (let t = 0; t < 3; t++) {
-      for (const [s, sessionId] of sessions.entries()) {
-        const input = `s${s}-t${t}`;
-        const r = await post(base, `/v1/sessions/${sessionId}/turns`, { input });
-        expect(r.status).toBe(202);
-        accepted.push({ sessionId, id: r.body.id, input, position: r.body.position });
-      }
+      await Promise.all(
+        sessions.map(async (sessionId, s) => {
+          const input = `s${s}-t${t}`;
+          const r = await post(base, `/v1/sessions/${sessionId}/turns`, { input });
+          expect(r.status).toBe(202);
+          accepted.push({ sessionId, id: r.body.id, input, position: r.body.position });
+        }),
+      );
     }
     await expect.poll(() => sys.sim.inFlight(), { timeout: 10_000, interval: 20 }).toBeGreaterThan(0);
     await redis.restart();

@@ -48,6 +48,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     LOCK_DURATION_MS: "4000",
     STALLED_INTERVAL_MS: "2000",
     SHUTDOWN_GRACE_MS: "3000",
+    // Test files run side by side against one Postgres; keep each system's share of connections small.
+    DB_POOL_MAX: "8",
     ...opts.workerEnv,
   };
   const workers: AppProcess[] = [];
@@ -58,7 +60,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     return w;
   };
   const api = await startApi(
-    apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix, PORT: "0" }),
+    apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix, PORT: "0", DB_POOL_MAX: "8" }),
     pino({ level: "warn" }),
   );
   await Promise.all(Array.from({ length: opts.workers ?? 1 }, () => startWorker()));

@@ -10,8 +10,10 @@ export interface DrainDeps {
   logger: Logger;
   maxAttempts: number;
   turnsPerSlice: number;
-  runTurn(turn: TurnRow, signal: AbortSignal): Promise<TurnOutcome>;
-  notify(turnId: string, status: string): Promise<unknown>;
+  runTurn(turn: TurnRow, signals: { shutdown: AbortSignal; cancel: AbortSignal }): Promise<TurnOutcome>;
+  notify(turn: TurnRow, status: string): Promise<unknown>;
+  /** Per-turn cancel signals, fired by cancel requests arriving over Redis. */
+  cancels: { open(turnId: string): AbortSignal; close(turnId: string): void };
   /** Aborted when the worker is shutting down and in-flight turns must be handed back. */
   shutdownSignal: AbortSignal;
   /** True once the worker stops taking work: drains hand their session back after the current turn. */
@@ -44,17 +46,23 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
       }
       if (claim.kind === "exhausted") {
         deps.logger.warn({ turnId: claim.turn.id, attempts: claim.turn.attempts }, "turn failed: attempts exhausted");
-        await deps.notify(claim.turn.id, "failed");
+        await deps.notify(claim.turn, "failed");
         if (!(await deps.mailbox.ack(sessionId, jobId, [claim.turn.id]))) return "lost";
         continue;
       }
       const turn = claim.turn;
       ran++;
-      await deps.notify(turn.id, "running");
-      const outcome = await deps.runTurn(turn, deps.shutdownSignal);
+      await deps.notify(turn, "running");
+      const cancel = deps.cancels.open(turn.id);
+      const outcome = await deps.runTurn(turn, { shutdown: deps.shutdownSignal, cancel }).finally(() => deps.cancels.close(turn.id));
       switch (outcome.kind) {
         case "completed":
           break;
+        case "stopped":
+          deps.logger.info({ turnId: turn.id, status: outcome.status, code: outcome.code }, "turn stopped early");
+          await deps.notify(turn, outcome.status);
+          if (!(await deps.mailbox.ack(sessionId, jobId, [turn.id]))) return "lost";
+          continue;
         case "failed":
           await settleFailedTurn(deps.db, { turnId: turn.id, lease: turn.lease, code: outcome.code, message: outcome.message, final: true });
           deps.logger.warn({ turnId: turn.id, code: outcome.code }, "turn failed");
@@ -62,7 +70,7 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
         case "retry":
           await settleFailedTurn(deps.db, { turnId: turn.id, lease: turn.lease, code: outcome.code, message: outcome.message, final: false });
           deps.logger.info({ turnId: turn.id, code: outcome.code, delayMs: outcome.delayMs }, "turn will be retried");
-          await deps.notify(turn.id, "queued");
+          await deps.notify(turn, "queued");
           // The session waits without holding a worker slot; order is kept because nothing else of
           // this session can run while its only drain job is delayed.
           await job.moveToDelayed(Date.now() + outcome.delayMs, token);
@@ -76,7 +84,7 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
         default:
           return assertNever(outcome);
       }
-      await deps.notify(turn.id, outcome.kind);
+      await deps.notify(turn, outcome.kind);
       if (!(await deps.mailbox.ack(sessionId, jobId, [turn.id]))) return "lost";
     }
   };

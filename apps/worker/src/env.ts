@@ -28,6 +28,8 @@ export const workerEnvSchema = z.object({
   /** Turns younger than this are left to the API that accepted them. */
   RECONCILE_MIN_AGE_MS: int(0, 600_000).default(2_000),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(15_000),
+  /** Let agents' HTTP tools reach private and loopback addresses (off: they are refused, like http_get). */
+  HTTP_TOOLS_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

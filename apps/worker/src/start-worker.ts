@@ -1,12 +1,25 @@
 import { Queue, Worker } from "bullmq";
 import { createDb } from "@turnq/db";
 import { createLlmClient } from "@turnq/llm";
-import { cappedBackoff, createMailbox, createRedis, drainJob, publishTurnChanged, type DrainJobData } from "@turnq/queue";
+import {
+  cappedBackoff,
+  createEventPublisher,
+  createMailbox,
+  createRedis,
+  drainJob,
+  publishTurnChanged,
+  subscribeCancels,
+  type DrainJobData,
+} from "@turnq/queue";
+import { createAgentCatalog } from "./agent/agent-catalog.ts";
+import { runAgentTurn } from "./agent/agent-loop.ts";
+import type { EmitTurnEvent } from "./agent/turn-events.ts";
+import { createCancelRegistry } from "./cancel-registry.ts";
+import { createCodeTools } from "./tools/catalog.ts";
 import type { Logger } from "pino";
 import { createDrainProcessor } from "./drain-session.ts";
 import type { WorkerEnv } from "./env.ts";
 import { startReconciler } from "./reconciler.ts";
-import { runTurn } from "./run-turn.ts";
 
 export interface RunningWorker {
   /**
@@ -34,14 +47,21 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   let stopping = false;
   const inFlight = new AbortController();
-  const turnDeps = {
-    db,
-    llm,
-    model: env.LLM_MODEL,
-    systemPrompt: env.SYSTEM_PROMPT,
-    windowMessages: env.CONTEXT_WINDOW_MESSAGES,
-    maxAttempts: env.TURN_MAX_ATTEMPTS,
+  const events = createEventPublisher(redis, env.TURNQ_PREFIX);
+  const emit: EmitTurnEvent = (turn, event) => {
+    events.publish(turn.sessionId, turn.id, event).catch(() => {});
   };
+  const catalog = createAgentCatalog({
+    db,
+    codeTools: createCodeTools(),
+    defaults: { model: env.LLM_MODEL, systemPrompt: env.SYSTEM_PROMPT },
+    allowPrivateHttpTools: env.HTTP_TOOLS_ALLOW_PRIVATE,
+    onUnknownTool: (agentId, name) => logger.warn({ agentId, tool: name }, "agent names a tool this worker does not have"),
+  });
+  const cancels = createCancelRegistry();
+  const cancelSubscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
+  const unsubscribeCancels = await subscribeCancels(cancelSubscriber, env.TURNQ_PREFIX, (turnId) => cancels.fire(turnId));
+  const loopDeps = { db, llm, catalog, emit, windowMessages: env.CONTEXT_WINDOW_MESSAGES, maxAttempts: env.TURN_MAX_ATTEMPTS };
   const processor = createDrainProcessor({
     db,
     mailbox,
@@ -50,8 +70,12 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     turnsPerSlice: env.TURNS_PER_SLICE,
     shutdownSignal: inFlight.signal,
     isStopping: () => stopping,
-    notify: (turnId, status) => publishTurnChanged(redis, env.TURNQ_PREFIX, turnId, status).catch(() => 0),
-    runTurn: (turn, signal) => runTurn(turnDeps, turn, signal),
+    cancels,
+    notify: async (turn, status) => {
+      emit(turn, { type: "turn.status", status });
+      await publishTurnChanged(redis, env.TURNQ_PREFIX, turn.id, status).catch(() => 0);
+    },
+    runTurn: (turn, signals) => runAgentTurn(loopDeps, turn, signals),
   });
 
   const worker = new Worker<DrainJobData>(drainJob.queueName, processor, {
@@ -87,8 +111,11 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         const deadline = setTimeout(() => inFlight.abort(new Error("worker shutting down")), env.SHUTDOWN_GRACE_MS);
         await worker.close();
         clearTimeout(deadline);
+        await unsubscribeCancels();
+        await cancelSubscriber.quit().catch(() => {});
         await queue.close();
         await redis.quit().catch(() => {});
+        await catalog.close();
         await llm.close();
         await closeDb();
       })()),

@@ -6,4 +6,6 @@ export type TurnOutcome =
   | { kind: "failed"; code: ErrorCode; message: string }
   | { kind: "retry"; code: ErrorCode; message: string; delayMs: number }
   | { kind: "released" }
+  /** Already finalised in the log and on the turn (cancelled, or failed at an agent limit). */
+  | { kind: "stopped"; status: "cancelled" | "failed"; code: ErrorCode; message: string }
   | { kind: "lease_lost" };

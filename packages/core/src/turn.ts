@@ -15,6 +15,13 @@ export interface MessageContent {
   text?: string;
   toolCalls?: { id: string; name: string; arguments: string }[];
   toolCallId?: string;
+  /** Set on assistant text cut short by a cancel or a deadline: what the model had said so far. */
+  interrupted?: boolean;
+  /**
+   * Set only on compaction summaries (role "system"): the inclusive seq range of log entries newly
+   * folded into the summary's text. The covered messages stay in the log untouched.
+   */
+  summary?: { fromSeq: number; toSeq: number };
 }
 
 /** Bounds enforced at the edge and relied on everywhere behind it. */

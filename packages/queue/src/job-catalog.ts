@@ -8,7 +8,13 @@ import type { JobsOptions } from "bullmq";
 export const drainJob = {
   queueName: "sessions",
   name: "drain",
-  payload: z.object({ sessionId: z.string().min(1) }).strict(),
+  payload: z
+    .object({
+      sessionId: z.string().min(1),
+      /** W3C traceparent of the request whose enqueue created this job (span links, not parentage). */
+      traceparent: z.string().max(128).optional(),
+    })
+    .strict(),
   options: {
     removeOnComplete: true,
     removeOnFail: true,

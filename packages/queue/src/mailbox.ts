@@ -11,8 +11,12 @@ export type FinishOutcome = "released" | "more" | "lost";
  * Postgres decides the order (turn position); Redis only decides who drains which session.
  */
 export interface Mailbox {
-  /** Records the turns and ensures a drain job exists. `force` re-adds the job even if one is recorded. */
-  enqueue(sessionId: string, turnIds: string[], opts?: { force?: boolean }): Promise<string>;
+  /**
+   * Records the turns and ensures a drain job exists. `force` re-adds the job even if one is recorded.
+   * `traceparent` (W3C) is stored on a newly created drain job, so the worker can link its spans to
+   * the request that started the session's drain.
+   */
+  enqueue(sessionId: string, turnIds: string[], opts?: { force?: boolean; traceparent?: string | undefined }): Promise<string>;
   finish(sessionId: string, jobId: string): Promise<FinishOutcome>;
   ack(sessionId: string, jobId: string, turnIds: string[]): Promise<boolean>;
   pendingIds(sessionId: string): Promise<string[]>;
@@ -33,7 +37,8 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
       // Adding a job id that already exists is a no-op in BullMQ, so `force` is safe: it repairs a
       // drain key whose job was never added (a crash between the script and this call).
       if (created === 1 || opts.force) {
-        await queue.add(drainJob.name, { sessionId }, { ...drainJob.options, jobId });
+        const data: DrainJobData = opts.traceparent ? { sessionId, traceparent: opts.traceparent } : { sessionId };
+        await queue.add(drainJob.name, data, { ...drainJob.options, jobId });
       }
       return jobId;
     },

@@ -1,0 +1,234 @@
+import { createHash } from "node:crypto";
+import { isRetryable, isTurnqError, TurnqError, type ErrorCode } from "@turnq/core";
+import {
+  appendTurnMessages,
+  finishTurn,
+  getSession,
+  getTurn,
+  recentMessages,
+  recordToolIntents,
+  toolIntentIds,
+  turnMessages,
+  type Db,
+  type NewMessage,
+  type TurnRow,
+  type TurnUsage,
+} from "@turnq/db";
+import type { ChatMessage, LlmClient, ToolCall } from "@turnq/llm";
+import { runToolCalls, type ToolResult } from "@turnq/tools";
+import { buildWindow } from "../context-window.ts";
+import type { TurnOutcome } from "../turn-outcome.ts";
+import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
+import type { EmitTurnEvent } from "./turn-events.ts";
+import { assistantContent, readTurnState, toolResultContent } from "./turn-state.ts";
+
+export interface AgentLoopDeps {
+  db: Db;
+  llm: LlmClient;
+  catalog: AgentCatalog;
+  windowMessages: number;
+  maxAttempts: number;
+  emit: EmitTurnEvent;
+}
+
+export interface TurnSignals {
+  /** The worker is shutting down: hand the turn back, append nothing. */
+  shutdown: AbortSignal;
+  /** POST /v1/turns/{id}/cancel or onBusy "interrupt": stop and record what there is. */
+  cancel: AbortSignal;
+}
+
+/**
+ * One turn of the agent loop: ask the model, run the tools it asks for (parallel-safe ones together,
+ * results in call order), append each step under the turn's lease, repeat until the model answers or
+ * the agent's limits stop it. A redelivered turn continues from what its earlier attempt logged.
+ */
+export async function runAgentTurn(deps: AgentLoopDeps, turn: TurnRow, signals: TurnSignals): Promise<TurnOutcome> {
+  const agent = await deps.catalog.forSession(turn.sessionId);
+  const deadline = AbortSignal.timeout(agent.limits.turnDeadlineMs);
+  const signal = AbortSignal.any([signals.shutdown, signals.cancel, deadline]);
+  const run = new TurnRun(deps, turn, agent, signal);
+  try {
+    if (turn.cancelRequestedAt) return await run.stop("cancelled", "cancelled", "Cancelled before it started.");
+    return await run.execute();
+  } catch (err) {
+    if (signals.shutdown.aborted) return { kind: "released" };
+    if (signals.cancel.aborted || err instanceof CancelRequested) return run.stop("cancelled", "cancelled", "Cancelled while running.");
+    if (deadline.aborted) {
+      return run.stop("failed", "agent_limit_reached", `The turn ran past its deadline of ${agent.limits.turnDeadlineMs} ms.`);
+    }
+    return run.failure(err);
+  }
+}
+
+class CancelRequested extends Error {}
+
+class TurnRun {
+  private readonly deps: AgentLoopDeps;
+  private readonly turn: TurnRow;
+  private readonly agent: ResolvedAgent;
+  private readonly signal: AbortSignal;
+  private messages: ChatMessage[] = [];
+  private unlogged: NewMessage[] = [];
+  private usage: TurnUsage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
+  private partial = "";
+  private pendingCalls: ToolCall[] = [];
+
+  constructor(deps: AgentLoopDeps, turn: TurnRow, agent: ResolvedAgent, signal: AbortSignal) {
+    this.deps = deps;
+    this.turn = turn;
+    this.agent = agent;
+    this.signal = signal;
+  }
+
+  async execute(): Promise<TurnOutcome> {
+    const { db } = this.deps;
+    const own = await turnMessages(db, this.turn.id);
+    const state = readTurnState(own);
+    const history = (await recentMessages(db, this.turn.sessionId, this.deps.windowMessages + own.length)).filter(
+      (m) => m.turnId !== this.turn.id,
+    );
+    const base = buildWindow(this.agent.systemPrompt, history.slice(-this.deps.windowMessages), this.turn.input);
+    this.messages = state.userLogged ? [...base.slice(0, -1), ...state.own] : base;
+    if (!state.userLogged) this.unlogged.push({ role: "user", content: { text: this.turn.input } });
+    let iterations = state.iterations;
+    let toolCalls = state.toolCallsMade;
+    if (state.unanswered.length > 0) await this.runTools(state.unanswered, true);
+
+    const { maxIterations, maxToolCalls, maxOutputTokens } = this.agent.limits;
+    for (;;) {
+      if (iterations >= maxIterations) {
+        return this.stop("failed", "agent_limit_reached", `The agent reached its limit of ${maxIterations} model calls in one turn.`);
+      }
+      await this.checkBudget();
+      this.partial = "";
+      const reply = await this.deps.llm.chat({
+        model: this.agent.model,
+        messages: this.messages,
+        ...(this.agent.specs.length ? { tools: this.agent.specs } : {}),
+        ...(maxOutputTokens ? { maxOutputTokens } : {}),
+        signal: this.signal,
+        onDelta: (text) => {
+          this.partial += text;
+          this.deps.emit(this.turn, { type: "message.delta", text });
+        },
+      });
+      iterations++;
+      this.usage.inputTokens += reply.usage.inputTokens;
+      this.usage.cachedInputTokens += reply.usage.cachedInputTokens;
+      this.usage.outputTokens += reply.usage.outputTokens;
+      if (reply.toolCalls.length === 0) {
+        return this.finish("completed", [{ role: "assistant", content: assistantContent(reply.text, []) }], reply.text);
+      }
+      if (toolCalls + reply.toolCalls.length > maxToolCalls) {
+        return this.stop("failed", "agent_limit_reached", `The agent reached its limit of ${maxToolCalls} tool calls in one turn.`);
+      }
+      toolCalls += reply.toolCalls.length;
+      const step: NewMessage = { role: "assistant", content: assistantContent(reply.text, reply.toolCalls) };
+      await this.log([step]);
+      this.messages.push({ role: "assistant", content: reply.text || null, toolCalls: reply.toolCalls });
+      this.partial = "";
+      await this.runTools(reply.toolCalls, false);
+    }
+  }
+
+  /** Runs the calls and logs their results. After a crash, a non-idempotent call that had started is not run again. */
+  private async runTools(calls: ToolCall[], resumed: boolean): Promise<void> {
+    this.pendingCalls = calls;
+    const started = resumed ? await toolIntentIds(this.deps.db, this.turn.id) : new Set<string>();
+    const unknown = (c: ToolCall) => started.has(c.id) && !this.agent.registry.get(c.name)?.idempotent;
+    const toRun = calls.filter((c) => !unknown(c));
+    await recordToolIntents(
+      this.deps.db,
+      this.turn.id,
+      toRun.map((c) => ({
+        callId: c.id,
+        name: c.name,
+        argsHash: createHash("sha256").update(c.arguments).digest("hex"),
+        idempotent: this.agent.registry.get(c.name)?.idempotent ?? false,
+      })),
+    );
+    const ran = await runToolCalls(toRun, this.agent.registry, {
+      turnId: this.turn.id,
+      sessionId: this.turn.sessionId,
+      signal: this.signal,
+      onStart: (c) => this.deps.emit(this.turn, { type: "tool.started", callId: c.id, name: c.name }),
+      onFinish: (c, r) =>
+        this.deps.emit(this.turn, { type: "tool.finished", callId: c.id, name: c.name, ok: r.ok, durationMs: r.durationMs }),
+    });
+    const byId = new Map<string, ToolResult | undefined>(ran.map((r) => [r.callId, r]));
+    const results = calls.map((c) => ({
+      callId: c.id,
+      content:
+        byId.get(c.id)?.content ??
+        `Outcome unknown: the worker stopped while tool "${c.name}" was running, and it is not idempotent, so it was not run again.`,
+    }));
+    const entries: NewMessage[] = results.map((r) => ({ role: "tool", content: toolResultContent(r.callId, r.content) }));
+    if (this.signal.aborted) {
+      // Cancelled mid-tools: the results (some "cancelled") go in with the final append.
+      this.unlogged.push(...entries);
+      this.pendingCalls = [];
+      throw this.signal.reason;
+    }
+    await this.log(entries);
+    this.pendingCalls = [];
+    for (const r of results) this.messages.push({ role: "tool", content: r.content, toolCallId: r.callId });
+  }
+
+  private async log(entries: NewMessage[]): Promise<void> {
+    await appendTurnMessages(this.deps.db, { turnId: this.turn.id, lease: this.turn.lease, messages: [...this.unlogged, ...entries] });
+    this.unlogged = [];
+  }
+
+  /** Before each model call: a cancel that arrived while nobody was listening, and the token budget. */
+  private async checkBudget(): Promise<void> {
+    const [session, current] = await Promise.all([getSession(this.deps.db, this.turn.sessionId), getTurn(this.deps.db, this.turn.id)]);
+    if (current?.cancelRequestedAt) throw new CancelRequested();
+    if (session?.tokenBudget != null && session.tokensUsed + this.usage.inputTokens + this.usage.outputTokens >= session.tokenBudget) {
+      throw new TurnqError(
+        "token_budget_exhausted",
+        `The session has used its token budget of ${session.tokenBudget}; create a new session or raise the budget.`,
+      );
+    }
+  }
+
+  async finish(status: "completed" | "cancelled" | "failed", last: NewMessage[], output: string | null, error?: { code: ErrorCode; message: string }) {
+    const { turn } = await finishTurn(this.deps.db, {
+      turnId: this.turn.id,
+      lease: this.turn.lease,
+      messages: [...this.unlogged, ...last],
+      status,
+      output,
+      error,
+      usage: this.usage,
+      agentVersion: this.agent.version ?? undefined,
+    });
+    this.unlogged = [];
+    if (status === "completed") return { kind: "completed", output: turn.output ?? "" } as const;
+    return { kind: "stopped", status, code: error?.code ?? "internal", message: error?.message ?? "" } as const;
+  }
+
+  /**
+   * Ends the turn early but leaves a log the next model call accepts: what the model had said so far
+   * (marked interrupted) and a result for every tool call that has none.
+   */
+  async stop(status: "cancelled" | "failed", code: ErrorCode, message: string): Promise<TurnOutcome> {
+    const tail: NewMessage[] = [];
+    if (this.partial) tail.push({ role: "assistant", content: assistantContent(this.partial, [], true) });
+    for (const c of this.pendingCalls) tail.push({ role: "tool", content: toolResultContent(c.id, `Not run: ${message}`) });
+    const needsUser = this.unlogged.length > 0 || tail.length > 0;
+    return this.finish(status, needsUser ? tail : [], null, { code, message });
+  }
+
+  failure(err: unknown): TurnOutcome {
+    const e = isTurnqError(err)
+      ? err
+      : new TurnqError("internal", `Unexpected error while running the turn: ${(err as Error)?.message ?? err}`, { cause: err });
+    if (e.code === "lease_lost") return { kind: "lease_lost" };
+    if (isRetryable(e.code) && this.turn.attempts < this.deps.maxAttempts) {
+      const backoff = Math.min(30_000, 1_000 * 2 ** (this.turn.attempts - 1));
+      return { kind: "retry", code: e.code, message: e.message, delayMs: Math.max(backoff, e.retryAfterMs ?? 0) };
+    }
+    return { kind: "failed", code: e.code, message: e.message };
+  }
+}

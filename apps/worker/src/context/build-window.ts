@@ -1,0 +1,91 @@
+import type { ChatMessage } from "@turnq/llm";
+import { REPLY_PRIMING_TOKENS } from "@turnq/llm";
+import { isSummaryEntry, summaryMessage, toChatMessage, type LoggedSummary, type LogEntry } from "./summary-entry.ts";
+import { calibrated, clampCalibration, entryTokens, messageTokens } from "./token-count.ts";
+import { groupUnits } from "./tool-groups.ts";
+
+export const DEFAULT_COMPACTION_THRESHOLD = 0.75;
+
+export interface BuildWindowInput {
+  systemPrompt: string;
+  /** The latest summary (loadHistory's `summary`), or null. */
+  summary: LoggedSummary | null;
+  /** Log entries after the summary's range, in seq order (loadHistory's `history`). */
+  history: readonly LogEntry[];
+  /** The turn's input, when it is not yet in the log; sent after everything else of the history. */
+  newUserText?: string | undefined;
+  /** Entries of this turn already in the log are its own, not history: always sent, never dropped. */
+  currentTurnId?: string | undefined;
+  /** This turn's messages not yet in the log (an agent loop's calls and results), sent last. */
+  pending?: readonly ChatMessage[] | undefined;
+  model: string;
+  budgetTokens: number;
+  /** Provider-reported input tokens / our count, from the previous call; clamped to [0.5, 2]. */
+  calibration?: number | undefined;
+  /** Share of the budget the full history may fill before compaction is asked for. */
+  compactionThreshold?: number | undefined;
+  /** loadHistory's `truncated`: older entries after the summary exist that were not loaded. */
+  truncated?: boolean | undefined;
+}
+
+export interface ContextWindow {
+  messages: ChatMessage[];
+  /** Calibrated estimate of the prompt's input tokens. */
+  tokens: number;
+  /** Our tokenizer's count before calibration; feed it to calibrationFrom after the call. */
+  rawTokens: number;
+  /** Loaded history messages left out (older ones that did not fit, orphan tool results). */
+  droppedCount: number;
+  /** Seq of the oldest history message sent, or undefined when none was. */
+  firstSeq: number | undefined;
+  needsCompaction: boolean;
+  /** Even the parts that are never dropped (system prompt, summary, this turn) exceed the budget. */
+  overBudget: boolean;
+}
+
+/**
+ * System prompt, latest summary, then the most recent history that fits `budgetTokens`, then this
+ * turn. History is taken newest first in whole units and stops at the first unit that does not fit,
+ * so what is sent is always a contiguous tail of the log with no hole in it.
+ */
+export function buildWindow(input: BuildWindowInput): ContextWindow {
+  const { model } = input;
+  const factor = clampCalibration(input.calibration);
+  const head: ChatMessage[] = [{ role: "system", content: input.systemPrompt }];
+  if (input.summary) head.push(summaryMessage(input.summary));
+  const prior: LogEntry[] = [];
+  const own: ChatMessage[] = input.newUserText !== undefined ? [{ role: "user", content: input.newUserText }] : [];
+  for (const entry of input.history) {
+    if (isSummaryEntry(entry)) continue;
+    if (input.currentTurnId !== undefined && entry.turnId === input.currentTurnId) own.push(toChatMessage(entry));
+    else prior.push(entry);
+  }
+  own.push(...(input.pending ?? []));
+
+  const fixedRaw = REPLY_PRIMING_TOKENS + [...head, ...own].reduce((n, m) => n + messageTokens(m, model), 0);
+  const units = groupUnits(prior);
+  const unitRaw = units.map((u) => u.entries.reduce((n, e) => n + entryTokens(e, model), 0));
+
+  let keptRaw = 0;
+  let from = units.length;
+  while (from > 0) {
+    const unit = units[from - 1]!;
+    if (unit.orphan || calibrated(fixedRaw + keptRaw + unitRaw[from - 1]!, factor) > input.budgetTokens) break;
+    if (!unit.incomplete) keptRaw += unitRaw[from - 1]!;
+    from--;
+  }
+  // A call left without its results (a turn cut short) is skipped: providers reject it anywhere.
+  const kept = units.slice(from).flatMap((u) => (u.incomplete ? [] : u.entries));
+  const allRaw = unitRaw.reduce((a, b) => a + b, 0);
+  const threshold = input.compactionThreshold ?? DEFAULT_COMPACTION_THRESHOLD;
+  const rawTokens = fixedRaw + keptRaw;
+  return {
+    messages: [...head, ...kept.map(toChatMessage), ...own],
+    tokens: calibrated(rawTokens, factor),
+    rawTokens,
+    droppedCount: prior.length - kept.length,
+    firstSeq: kept[0]?.seq,
+    needsCompaction: input.truncated === true || calibrated(fixedRaw + allRaw, factor) > threshold * input.budgetTokens,
+    overBudget: calibrated(fixedRaw, factor) > input.budgetTokens,
+  };
+}

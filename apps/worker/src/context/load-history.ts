@@ -1,0 +1,92 @@
+import { latestSummary, newestMessagesAfter, type Db, type MessageRow } from "@turnq/db";
+import type { CachedSession, ContextCache } from "./context-cache.ts";
+import { asLoggedSummary, type LoggedSummary } from "./summary-entry.ts";
+
+export interface LoadedHistory {
+  summary: LoggedSummary | null;
+  /** Non-summary entries after the summary's range, in seq order, at most maxMessagesPerSession. */
+  history: readonly MessageRow[];
+  /** The last seq seen: the log as of this read. */
+  upToSeq: number;
+  /**
+   * Entries after the summary exist that are not in `history` (too many since the last summary, or
+   * a summary further back than the cache reaches). The window may then lack what the full rule
+   * would send; compaction brings the session back within reach.
+   */
+  truncated: boolean;
+  source: "warm" | "cold";
+  /** Rows this call read from Postgres. */
+  fetchedRows: number;
+}
+
+/**
+ * The session's history for the next window. Warm: reads only seq > what the cache holds (one
+ * indexed query, usually returning this turn's few new rows). Cold or evicted: the latest summary
+ * among the newest entries, then at most maxMessagesPerSession entries after it — never the whole log.
+ */
+export async function loadHistory(db: Db, cache: ContextCache, sessionId: string): Promise<LoadedHistory> {
+  const limit = cache.options.maxMessagesPerSession;
+  let fetchedRows = 0;
+  const read = <T extends MessageRow | undefined>(rows: T[]): T[] => {
+    cache.stats.queries++;
+    for (const row of rows) {
+      if (!row) continue;
+      fetchedRows++;
+      cache.stats.rowsFetched++;
+      cache.stats.bytesFetched += Buffer.byteLength(JSON.stringify(row));
+    }
+    return rows;
+  };
+
+  let entry = cache.get(sessionId);
+  let source: LoadedHistory["source"] = "warm";
+  if (entry) {
+    cache.stats.hits++;
+    const fresh = read(await newestMessagesAfter(db, sessionId, { afterSeq: entry.upToSeq, limit }));
+    // More new entries than we keep: a summary may hide among the skipped ones, so start over.
+    if (fresh.length === limit && fresh[0]!.seq > entry.upToSeq + 1) entry = undefined;
+    else absorb(entry, fresh, limit);
+  } else {
+    cache.stats.misses++;
+  }
+  if (!entry) {
+    source = "cold";
+    // limit + 1: with `limit` entries after it, the summary itself is one further back.
+    const [found] = read([await latestSummary(db, sessionId, { withinLast: limit + 1 })]);
+    const summary = found ? asLoggedSummary(found)! : null;
+    const base = summary?.toSeq ?? 0;
+    const rows = read(await newestMessagesAfter(db, sessionId, { afterSeq: base, limit }));
+    entry = { upToSeq: base, summary, rows: [], coveredFrom: rows.length < limit ? base + 1 : rows[0]!.seq };
+    absorb(entry, rows, limit);
+  }
+  cache.set(sessionId, entry);
+  return {
+    summary: entry.summary,
+    history: entry.rows,
+    upToSeq: entry.upToSeq,
+    truncated: entry.coveredFrom > (entry.summary?.toSeq ?? 0) + 1,
+    source,
+    fetchedRows,
+  };
+}
+
+/** Folds newly read entries (seq order) into the cached copy, keeping its invariant. */
+function absorb(entry: CachedSession, rows: MessageRow[], limit: number): void {
+  for (const row of rows) {
+    if (row.seq <= entry.upToSeq) continue;
+    entry.upToSeq = row.seq;
+    const summary = asLoggedSummary(row);
+    if (summary) {
+      if (!entry.summary || summary.seq > entry.summary.seq) {
+        entry.summary = summary;
+        entry.rows = entry.rows.filter((r) => r.seq > summary.toSeq);
+      }
+      continue;
+    }
+    if (row.seq > (entry.summary?.toSeq ?? 0)) entry.rows.push(row);
+  }
+  if (entry.rows.length > limit) {
+    const dropped = entry.rows.splice(0, entry.rows.length - limit);
+    entry.coveredFrom = Math.max(entry.coveredFrom, dropped.at(-1)!.seq + 1);
+  }
+}
