@@ -1,4 +1,4 @@
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 
 /**
@@ -27,6 +27,11 @@ const base = {
 const results: ScenarioResult[] = [];
 let crashed = false;
 for (const llmLatencyMs of [0, 200]) {
+  // The system under test is CPU-bound on small machines: anything else running skews every figure.
+  const load = loadavg()[0]!;
+  if (load > availableParallelism() / 2) {
+    process.stderr.write(`bench: warning: load average ${load.toFixed(1)} before llm ${llmLatencyMs} ms; other processes are competing for CPU\n`);
+  }
   try {
     results.push(await runScenario({ ...base, llmLatencyMs }));
   } catch (err) {
