@@ -1,5 +1,5 @@
 import type { Db } from "@turnq/db";
-import type { Mailbox, TurnWatcher } from "@turnq/queue";
+import type { EventReader, Mailbox, TurnWatcher } from "@turnq/queue";
 import type { Logger } from "pino";
 
 /** Everything the HTTP layer needs, created by main.ts (or by a test) and passed in. */
@@ -7,6 +7,7 @@ export interface ApiDeps {
   db: Db;
   mailbox: Mailbox;
   watcher: TurnWatcher;
+  events: EventReader;
   logger: Logger;
   /** Each resolves when its dependency answers; used by /readyz. */
   readiness: Record<string, () => Promise<unknown>>;

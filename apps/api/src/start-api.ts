@@ -3,14 +3,17 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createDb } from "@turnq/db";
 import {
+  createEventReader,
   createMailbox,
   createRedis,
   createTurnWatcher,
   drainJob,
   publishCancel,
   publishTurnChanged,
+  queueGaugeSources,
   type DrainJobData,
 } from "@turnq/queue";
+import { createTurnMetrics, turnqMeter } from "@turnq/telemetry";
 import { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
@@ -32,12 +35,15 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   await Promise.race([once(redis, "ready"), new Promise((r) => setTimeout(r, 5_000).unref())]);
   const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: redis, prefix: env.TURNQ_PREFIX });
   queue.on("error", onRedisError);
+  // Queue depth and waiting sessions on GET /metrics (fleet-wide values, read at each scrape).
+  const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queue));
 
   const app = createApp({
     db,
     logger,
     mailbox: createMailbox({ redis, queue, prefix: env.TURNQ_PREFIX }),
     watcher: createTurnWatcher(subscriber, env.TURNQ_PREFIX),
+    events: createEventReader(redis, subscriber, env.TURNQ_PREFIX),
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
     jaegerUiUrl: env.JAEGER_UI_URL,
     signals: {
@@ -62,6 +68,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
           // Long-polling requests would hold the close for up to a minute; end them now.
           (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
+        metrics.dispose();
         await queue.close();
         await Promise.allSettled([redis.quit(), subscriber.quit()]);
         await closeDb();

@@ -6,3 +6,4 @@ export * from "./mailbox.ts";
 export * from "./turn-notifier.ts";
 export * from "./cancel-signal.ts";
 export * from "./session-events.ts";
+export * from "./event-reader.ts";

@@ -1,0 +1,102 @@
+import type { Redis } from "ioredis";
+import { sessionEventsChannel, sessionEventsKey } from "./session-events.ts";
+
+export interface StreamedEvent {
+  id: string;
+  turnId: string;
+  data: string;
+}
+
+/**
+ * Reads a session's event stream for SSE clients. One shared subscriber connection nudges readers
+ * when events arrive; reads are plain XRANGE on the shared command connection, so an idle client
+ * holds no Redis connection and a disconnected one costs nothing.
+ */
+export function createEventReader(redis: Redis, subscriber: Redis, prefix: string) {
+  const listeners = new Map<string, Set<() => void>>();
+  subscriber.on("message", (channel: string) => {
+    for (const wake of listeners.get(channel) ?? []) wake();
+  });
+
+  async function readAfter(sessionId: string, after: string): Promise<StreamedEvent[]> {
+    const rows = await redis.xrange(sessionEventsKey(prefix, sessionId), `(${after}`, "+", "COUNT", 500);
+    return rows.map(([id, fields]) => {
+      const f = new Map<string, string>();
+      for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+      return { id, turnId: f.get("turn") ?? "", data: f.get("e") ?? "{}" };
+    });
+  }
+
+  return {
+    async isEmpty(sessionId: string): Promise<boolean> {
+      return (await redis.xlen(sessionEventsKey(prefix, sessionId))) === 0;
+    },
+    /** True when `after` is older than anything the stream still holds (events were trimmed or expired). */
+    async missed(sessionId: string, after: string): Promise<boolean> {
+      if (after === "0") return false;
+      const first = await redis.xrange(sessionEventsKey(prefix, sessionId), "-", "+", "COUNT", 1);
+      const firstId = first[0]?.[0];
+      return firstId === undefined ? true : compareIds(firstId, after) > 0 && !(await exists(redis, sessionId, after));
+    },
+    /** Calls `onEvents` with every event after `after`, then each new batch, until `signal` aborts. */
+    async follow(sessionId: string, after: string, onEvents: (events: StreamedEvent[]) => Promise<void>, signal: AbortSignal, idle: () => Promise<void>) {
+      const channel = sessionEventsChannel(prefix, sessionId);
+      let wake: (() => void) | undefined;
+      let nudged = true;
+      const nudge = () => {
+        nudged = true;
+        wake?.();
+      };
+      let set = listeners.get(channel);
+      if (!set) {
+        set = new Set();
+        listeners.set(channel, set);
+        await subscriber.subscribe(channel);
+      }
+      set.add(nudge);
+      try {
+        let cursor = after;
+        while (!signal.aborted) {
+          if (nudged) {
+            nudged = false;
+            const events = await readAfter(sessionId, cursor);
+            if (events.length > 0) {
+              cursor = events.at(-1)!.id;
+              await onEvents(events);
+              if (events.length === 500) nudged = true;
+              continue;
+            }
+          }
+          const woke = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), 15_000);
+            wake = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+            signal.addEventListener("abort", () => wake?.(), { once: true });
+          });
+          wake = undefined;
+          if (!woke) await idle();
+        }
+      } finally {
+        set.delete(nudge);
+        if (set.size === 0) {
+          listeners.delete(channel);
+          await subscriber.unsubscribe(channel).catch(() => {});
+        }
+      }
+    },
+  };
+
+  async function exists(r: Redis, sessionId: string, id: string): Promise<boolean> {
+    return (await r.xrange(sessionEventsKey(prefix, sessionId), id, id)).length > 0;
+  }
+}
+
+export type EventReader = ReturnType<typeof createEventReader>;
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split("-").map(Number) as [number, number];
+  const [bm, bs] = b.split("-").map(Number) as [number, number];
+  return am !== bm ? am - bm : as - bs;
+}

@@ -1,0 +1,140 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { get, post, waitTurn } from "../support/http.ts";
+import { readSse } from "../support/sse.ts";
+import { startSystem, type TestSystem } from "../support/system.ts";
+
+describe("the agent loop through the API", () => {
+  let sys: TestSystem;
+  let toolServer: Server;
+  let toolUrl: string;
+  const toolCalls: { start: number; end: number; key: string | undefined; body: string }[] = [];
+
+  beforeAll(async () => {
+    // A slow side-effecting HTTP tool on loopback (the worker is told to allow private addresses).
+    toolServer = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        const start = Date.now();
+        setTimeout(() => {
+          toolCalls.push({ start, end: Date.now(), key: req.headers["idempotency-key"] as string | undefined, body });
+          res.setHeader("content-type", "application/json");
+          res.end(JSON.stringify({ ok: true, echo: body }));
+        }, 300);
+      });
+    });
+    await new Promise<void>((r) => toolServer.listen(0, "127.0.0.1", r));
+    toolUrl = `http://127.0.0.1:${(toolServer.address() as AddressInfo).port}/tool`;
+    sys = await startSystem({ workers: 1, workerEnv: { HTTP_TOOLS_ALLOW_PRIVATE: "true" } });
+  });
+  afterAll(async () => {
+    await sys?.stop();
+    await new Promise((r) => toolServer?.close(r));
+  });
+
+  async function sessionWithAgent(extra: Record<string, unknown> = {}) {
+    const agent = await post(sys.api.url, "/v1/agents", {
+      name: "tester",
+      tools: ["current_time"],
+      httpTools: [{ name: "slow", description: "slow tool", url: toolUrl, parallelSafe: true, idempotent: false }],
+      ...extra,
+    });
+    expect(agent.status).toBe(201);
+    return (await post(sys.api.url, "/v1/sessions", { agentId: agent.body.id })).body.id as string;
+  }
+
+  it("runs three parallel-safe tools in about the time of one and logs results in call order", async () => {
+    const sessionId = await sessionWithAgent();
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: 'go [[sim tools=slow,slow,slow args={"n":1}]]' });
+    const done = await waitTurn(sys.api.url, turn.body.id);
+    expect(done.status).toBe("completed");
+    const calls = toolCalls.slice(-3);
+    expect(calls).toHaveLength(3);
+    // Concurrent: every call started before any finished.
+    expect(Math.max(...calls.map((c) => c.start))).toBeLessThan(Math.min(...calls.map((c) => c.end)));
+    expect(new Set(calls.map((c) => c.key)).size).toBe(3);
+    expect(calls.every((c) => c.key?.startsWith(`${turn.body.id}:`))).toBe(true);
+
+    const log = (await get(sys.api.url, `/v1/sessions/${sessionId}/messages`)).body.data;
+    expect(log.map((m: any) => m.role)).toEqual(["user", "assistant", "tool", "tool", "tool", "assistant"]);
+    const ids = log[1].content.toolCalls.map((c: any) => c.id);
+    expect(log.slice(2, 5).map((m: any) => m.content.toolCallId)).toEqual(ids);
+    expect(log[5].content.text).toMatch(/^Tool results: /);
+    expect(done.usage.inputTokens).toBeGreaterThan(0);
+  });
+
+  it("gives the model an error result for an unknown tool instead of failing the turn", async () => {
+    const sessionId = await sessionWithAgent();
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "x [[sim tool=nope]]" });
+    const done = await waitTurn(sys.api.url, turn.body.id);
+    expect(done.status).toBe("completed");
+    const log = (await get(sys.api.url, `/v1/sessions/${sessionId}/messages`)).body.data;
+    expect(log[2].content.text).toMatch(/nope/);
+  });
+
+  it("stops at the agent's iteration limit with a clear error and a valid log", async () => {
+    const sessionId = await sessionWithAgent({ limits: { maxIterations: 1 } });
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "loop [[sim tool=current_time]]" });
+    const done = await waitTurn(sys.api.url, turn.body.id);
+    expect(done.status).toBe("failed");
+    expect(done.error.code).toBe("agent_limit_reached");
+    const log = (await get(sys.api.url, `/v1/sessions/${sessionId}/messages`)).body.data;
+    const callIds = log.flatMap((m: any) => m.content.toolCalls?.map((c: any) => c.id) ?? []);
+    const answered = log.map((m: any) => m.content.toolCallId).filter(Boolean);
+    expect(answered).toEqual(callIds);
+  });
+
+  it("streams status, tool progress and deltas in order, and resumes after Last-Event-ID on another API process", async () => {
+    const sessionId = await sessionWithAgent();
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "stream [[sim tools=slow,current_time]]" });
+    const url = (base: string) => `${base}/v1/turns/${turn.body.id}/events`;
+    const all = await readSse(url(sys.api.url), { until: (e) => e.event === "turn.status" && e.data.status === "completed" });
+    const types = all.map((e) => e.event);
+    expect(types[0]).toBe("turn.status");
+    expect(all[0]!.data.status).toBe("running");
+    expect(types.filter((t) => t === "tool.started")).toHaveLength(2);
+    expect(types.filter((t) => t === "tool.finished")).toHaveLength(2);
+    expect(types.lastIndexOf("tool.finished")).toBeLessThan(types.indexOf("message.delta"));
+    expect(types.at(-1)).toBe("turn.status");
+    const text = all.filter((e) => e.event === "message.delta").map((e) => e.data.text).join("");
+    expect(text).toBe((await get(sys.api.url, `/v1/turns/${turn.body.id}`)).body.output);
+
+    // A second API process serves the rest of the stream after the third event, no gap, no repeat.
+    const other: RunningApi = await startApi(
+      apiEnvSchema.parse({ DATABASE_URL: sys.db.url, REDIS_URL: sys.redisUrl, TURNQ_PREFIX: sys.prefix, PORT: "0", DB_POOL_MAX: "4" }),
+      pino({ level: "warn" }),
+    );
+    try {
+      const resumed = await readSse(url(other.url), {
+        headers: { "last-event-id": all[2]!.id! },
+        until: (e) => e.event === "turn.status" && e.data.status === "completed",
+      });
+      expect(resumed.map((e) => e.id)).toEqual(all.slice(3).map((e) => e.id));
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("cancels a running turn promptly, keeping the partial answer marked interrupted", async () => {
+    const sessionId = await sessionWithAgent();
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "long [[sim words=200 delay=8000 first=100]]" });
+    await readSse(`${sys.api.url}/v1/turns/${turn.body.id}/events`, { until: (_e, all) => all.filter((x) => x.event === "message.delta").length >= 3 });
+    const started = Date.now();
+    const cancel = await post(sys.api.url, `/v1/turns/${turn.body.id}/cancel`, "");
+    expect(cancel.status).toBe(202);
+    const done = await waitTurn(sys.api.url, turn.body.id);
+    expect(done.status).toBe("cancelled");
+    expect(Date.now() - started).toBeLessThan(4_000);
+    const log = (await get(sys.api.url, `/v1/sessions/${sessionId}/messages`)).body.data;
+    expect(log.map((m: any) => m.role)).toEqual(["user", "assistant"]);
+    expect(log[1].content.interrupted).toBe(true);
+    expect(log[1].content.text.length).toBeGreaterThan(0);
+    // The session goes on: the next turn runs and sees the interrupted exchange.
+    const next = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "after" });
+    expect((await waitTurn(sys.api.url, next.body.id)).output).toBe("Echo: after (saw 4 messages)");
+  });
+});
