@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, get, post, waitTurn } from "../support/http.ts";
+import { readSse } from "../support/sse.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 
 describe("agents, cancel and busy policies through the API", () => {
@@ -71,5 +72,26 @@ describe("agents, cancel and busy policies through the API", () => {
     const accepted = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "now", onBusy: "reject" });
     expect(accepted.status).toBe(202);
     expect((await waitTurn(base, accepted.body.id)).status).toBe("completed");
+  });
+
+  it("interrupts the running turn and skips queued ones with onBusy interrupt, then runs the new turn", async () => {
+    const base = sys.api.url;
+    const sessionId = await createSession(base);
+    const running = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "long [[sim words=300 delay=6000 first=50]]" });
+    const queued = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "queued" });
+    await readSse(`${base}/v1/turns/${running.body.id}/events`, { until: (e) => e.event === "message.delta" });
+    const urgent = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "urgent", onBusy: "interrupt" });
+    expect(urgent.status).toBe(202);
+    expect((await waitTurn(base, running.body.id)).status).toBe("cancelled");
+    expect((await get(base, `/v1/turns/${queued.body.id}`)).body.status).toBe("cancelled");
+    const done = await waitTurn(base, urgent.body.id);
+    expect(done.status).toBe("completed");
+    const log = (await get(base, `/v1/sessions/${sessionId}/messages`)).body.data;
+    expect(log.map((m: any) => [m.role, m.turnId])).toEqual([
+      ["user", running.body.id],
+      ["assistant", running.body.id],
+      ["user", urgent.body.id],
+      ["assistant", urgent.body.id],
+    ]);
   });
 });
