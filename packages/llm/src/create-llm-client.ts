@@ -36,9 +36,17 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
       const totalRemainingMs = totalMs - (cfg.clock() - startedAt);
       if (totalRemainingMs <= 0) throw timeoutError("total", totalMs);
       try {
-        const out = await runAttempt({
-          endpoint, adapter, spec, stream, deadlines: cfg.deadlines, totalRemainingMs, signal: req.signal, clock: cfg.clock, onText,
-        });
+        const release = await opts.admission?.acquire({ estimatedTokens: estimateTokens(req), signal: req.signal });
+        let out: Awaited<ReturnType<typeof runAttempt>>;
+        try {
+          out = await runAttempt({
+            endpoint, adapter, spec, stream, deadlines: cfg.deadlines, totalRemainingMs, signal: req.signal, clock: cfg.clock, onText,
+          });
+        } catch (err) {
+          release?.(undefined);
+          throw err;
+        }
+        release?.(out.response.usage.inputTokens + out.response.usage.outputTokens);
         return {
           ...out.response,
           // Some compatible servers omit `model`; the requested name is the best remaining answer.
@@ -116,6 +124,16 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
       if (!endpoint.pool.closed) await endpoint.pool.close();
     },
   };
+}
+
+/**
+ * A quick upper-ish estimate for admission only (the window itself is budgeted with the real
+ * tokenizer): the release reports the provider's real count, which corrects the shared bucket.
+ */
+function estimateTokens(req: ChatRequest): number {
+  let chars = 0;
+  for (const m of req.messages) chars += (m.content?.length ?? 0) + (m.toolCalls?.reduce((n, c) => n + c.arguments.length, 0) ?? 0);
+  return Math.ceil(chars / 3) + (req.maxOutputTokens ?? 512);
 }
 
 function withAttempts(err: TurnqError, attempts: number): TurnqError {

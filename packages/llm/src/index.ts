@@ -1,4 +1,5 @@
 export type {
+  Admission,
   BreakerOptions,
   BreakerState,
   ChatMessage,

@@ -120,4 +120,15 @@ export interface LlmClientOptions {
   sleep?: Sleep;
   /** Called on each attempt/retry/breaker rejection so tracing can record it (the telemetry package is separate). */
   observer?: LlmObserver;
+  /** Fleet-wide limits on requests in flight and tokens per minute; none when omitted. */
+  admission?: Admission;
+}
+
+/**
+ * Fleet-wide admission to the provider, shared by every worker (implemented over Redis in
+ * @turnq/queue). Asked before each attempt; the returned release is called when the attempt ends
+ * with the tokens it really used, so estimates never drift.
+ */
+export interface Admission {
+  acquire(req: { estimatedTokens: number; signal?: AbortSignal | undefined }): Promise<(actualTokens: number | undefined) => void>;
 }

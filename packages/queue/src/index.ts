@@ -7,3 +7,4 @@ export * from "./turn-notifier.ts";
 export * from "./cancel-signal.ts";
 export * from "./session-events.ts";
 export * from "./event-reader.ts";
+export * from "./provider-admission.ts";
