@@ -6,6 +6,12 @@ export type TelemetryConfig = {
   disabled: boolean;
   serviceName: string;
   serviceVersion: string;
+  /**
+   * Export spans at all. False when neither an OTLP endpoint nor OTEL_TRACES_EXPORTER is set: the
+   * SDK's default (OTLP to localhost:4318) would log a failed export every few seconds on a machine
+   * without a collector, so tracing then stays a no-op instead (metrics and logs still work).
+   */
+  exportTraces: boolean;
   /** Push metrics over OTLP as well as serving them for Prometheus scrapes. */
   otlpMetrics: boolean;
   metricExportIntervalMs: number;
@@ -18,6 +24,7 @@ export function readTelemetryConfig(env: TelemetryEnv, overrides: { serviceName?
     disabled: envFlag(env, "OTEL_SDK_DISABLED"),
     serviceName: overrides.serviceName ?? (env.OTEL_SERVICE_NAME?.trim() || DEFAULT_SERVICE_NAME),
     serviceVersion: overrides.serviceVersion ?? turnqVersion(env),
+    exportTraces: wantsTraceExport(env),
     otlpMetrics: wantsOtlpMetrics(env),
     metricExportIntervalMs: envPositiveInt(env, "OTEL_METRIC_EXPORT_INTERVAL", 60_000),
   };
@@ -34,4 +41,14 @@ function wantsOtlpMetrics(env: TelemetryEnv): boolean {
   if (exporters.includes("none")) return false;
   if (exporters.includes("otlp")) return true;
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim());
+}
+
+/**
+ * Spans are exported when someone said where to: an OTLP endpoint (general or traces-specific), or
+ * an explicit OTEL_TRACES_EXPORTER (e.g. "console", or "otlp" to accept the localhost default).
+ * OTEL_TRACES_EXPORTER=none is handled by the SDK itself (no tracer provider).
+ */
+function wantsTraceExport(env: TelemetryEnv): boolean {
+  if (envList(env, "OTEL_TRACES_EXPORTER").length > 0) return true;
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
 }

@@ -16,6 +16,7 @@ export {
   ATTR_TURNQ_ERROR_CODE,
   type WithSpanOptions,
 } from "./tracing.ts";
+export { contextWithConversation, conversationIdOf, conversationAttributes, CONVERSATION_CONTEXT_KEY_NAME } from "./conversation.ts";
 export { GenAiAttr, GenAiOperation, GenAiTokenType, GenAiMetric, ATTR_ERROR_TYPE, type GenAiAttrName, type GenAiTokenTypeValue } from "./genai.ts";
 export {
   createContentCapture,
@@ -40,4 +41,4 @@ export {
 export { turnqVersion } from "./version.ts";
 export type { TelemetryEnv } from "./env.ts";
 // Re-exported so callers need not depend on @opentelemetry/api for the common types.
-export { SpanKind, SpanStatusCode, context, trace, type Span, type Context, type Attributes, type Link } from "@opentelemetry/api";
+export { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace, type Span, type Context, type Attributes, type Link } from "@opentelemetry/api";

@@ -11,6 +11,7 @@ import { NodeSDK } from "@opentelemetry/sdk-node";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 
 import { readTelemetryConfig } from "./config.ts";
+import { conversationAttributes } from "./conversation.ts";
 import type { TelemetryEnv } from "./env.ts";
 
 export type StartTelemetryOptions = {
@@ -27,6 +28,8 @@ export type StartTelemetryOptions = {
 
 export type TelemetryInfo = {
   enabled: boolean;
+  /** Spans are exported (an OTLP endpoint or OTEL_TRACES_EXPORTER is configured, or a test passed processors). */
+  tracesExported: boolean;
   serviceName: string;
   serviceVersion: string;
   /** Random per process, so two workers on one host are told apart in Jaeger. */
@@ -53,6 +56,7 @@ export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo 
   const config = readTelemetryConfig(opts.env ?? {}, pick(opts));
   const info: TelemetryInfo = {
     enabled: !config.disabled,
+    tracesExported: !config.disabled && (opts.spanProcessors ? opts.spanProcessors.length > 0 : config.exportTraces),
     serviceName: config.serviceName,
     serviceVersion: config.serviceVersion,
     instanceId: randomUUID(),
@@ -89,8 +93,11 @@ export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo 
     metricReaders,
     // Logs go to stdout through pino; without this the SDK would also start an OTLP log exporter.
     logRecordProcessors: [],
-    instrumentations: [new UndiciInstrumentation({ requireParentforSpans: true })],
-    ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : {}),
+    // The start hook runs in the caller's context, so HTTP calls made for a turn (the LLM request)
+    // carry the turn's gen_ai.conversation.id like every other span of it.
+    instrumentations: [new UndiciInstrumentation({ requireParentforSpans: true, startSpanHook: () => conversationAttributes(context.active()) })],
+    // No processors means no tracer provider at all: spans stay no-ops (see TelemetryConfig.exportTraces).
+    ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : config.exportTraces ? {} : { spanProcessors: [] }),
   });
   sdk.start();
   handle = { sdk, prometheus, info };

@@ -14,6 +14,7 @@ import {
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 
+import { conversationAttributes } from "./conversation.ts";
 import { turnqVersion } from "./version.ts";
 
 export const TRACER_NAME = "turnq";
@@ -36,13 +37,15 @@ export type WithSpanOptions = {
 
 /**
  * Runs `fn` inside a new active span. On throw the span gets status ERROR, the exception event and
- * the turnq error code; the error is rethrown unchanged. The span always ends.
+ * the turnq error code; the error is rethrown unchanged. The span always ends. A conversation id in
+ * the parent context (`contextWithConversation`) is stamped on the span as `gen_ai.conversation.id`.
  */
 export function withSpan<T>(name: string, opts: WithSpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
   const parent = opts.parent ?? context.active();
+  const attributes = { ...conversationAttributes(parent), ...opts.attributes };
   const spanOptions = {
     ...(opts.kind !== undefined ? { kind: opts.kind } : {}),
-    ...(opts.attributes ? { attributes: opts.attributes } : {}),
+    ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
     ...(opts.links ? { links: opts.links } : {}),
     ...(opts.root ? { root: true } : {}),
   };
