@@ -1,6 +1,7 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema/index.ts";
+import { instrumentSql } from "./tracing.ts";
 
 export type Db = ReturnType<typeof drizzleFor>;
 
@@ -24,5 +25,6 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
     onnotice: () => {},
     connection: { application_name: opts.applicationName ?? "turnq" },
   });
-  return { db: drizzleFor(sql), sql, close: () => sql.end({ timeout: 5 }) };
+  // Repository queries (all through drizzle) get database spans; `sql` itself stays untraced.
+  return { db: drizzleFor(instrumentSql(sql)), sql, close: () => sql.end({ timeout: 5 }) };
 }
