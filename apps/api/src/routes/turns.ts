@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { turnJson } from "../serialize.ts";
+import { withTurnSend } from "../turn-send.ts";
 import { validate } from "../validate.ts";
 
 const submitTurnBody = z
@@ -32,21 +33,27 @@ export function turnRoutes(deps: ApiDeps) {
     const raw = c.get("body") as { input?: unknown } | null;
     if (typeof raw?.input === "string" && Buffer.byteLength(raw.input) > limits.inputBytes) throw inputTooLarge();
     const body = validate(submitTurnBody, raw);
-    const { turn, created, interrupted } = await submitTurn(deps.db, {
-      sessionId,
-      input: body.input,
-      onBusy: body.onBusy,
-      idempotencyKey: key,
-      requestHash: createHash("sha256").update(JSON.stringify(body)).digest("hex"),
-    });
-    for (const id of interrupted) await deps.signals.cancel(id).catch(() => 0);
-    if (turn.status === "queued" || turn.status === "running") {
-      // The turn is committed: from here on it cannot be lost. If Redis is unreachable the
-      // reconciler announces it within seconds, so the request still succeeds.
-      await deps.mailbox.enqueue(sessionId, [turn.id]).catch((err: Error) => {
-        deps.logger.warn({ turnId: turn.id, err: err.message }, "enqueue failed; the reconciler will pick the turn up");
+    const { turn, created } = await withTurnSend(sessionId, async (trace, span) => {
+      const { turn, created, interrupted } = await submitTurn(deps.db, {
+        sessionId,
+        input: body.input,
+        onBusy: body.onBusy,
+        idempotencyKey: key,
+        requestHash: createHash("sha256").update(JSON.stringify(body)).digest("hex"),
+        ...trace,
       });
-    }
+      span.setAttributes({ "turnq.turn.id": turn.id, "turnq.turn.position": turn.position, "turnq.turn.created": created });
+      for (const id of interrupted) await deps.signals.cancel(id).catch(() => 0);
+      if (turn.status === "queued" || turn.status === "running") {
+        // The turn is committed: from here on it cannot be lost. If Redis is unreachable the
+        // reconciler announces it within seconds, so the request still succeeds.
+        await deps.mailbox.enqueue(sessionId, [turn.id], { traceparent: trace.traceParent }).catch((err: Error) => {
+          deps.logger.warn({ turnId: turn.id, err: err.message }, "enqueue failed; the reconciler will pick the turn up");
+        });
+      }
+      return { turn, created };
+    });
+    if (turn.traceParent) c.header("traceparent", turn.traceParent);
     c.header("location", `/v1/turns/${turn.id}`);
     if (!created) c.header("idempotent-replayed", "true");
     return c.json(turnJson(turn, deps.jaegerUiUrl), 202);

@@ -1,0 +1,60 @@
+import { contextWithConversation, propagation, SpanKind, SpanStatusCode, withSpan, ROOT_CONTEXT } from "@turnq/telemetry";
+import type { MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+
+const headerGetter = {
+  get: (h: Headers, key: string) => h.get(key) ?? undefined,
+  keys: (h: Headers) => [...h.keys()],
+};
+
+/**
+ * A SERVER span per request, named `{method} {route}` (e.g. `POST /v1/sessions/{id}/turns`), with
+ * the HTTP semantic-convention attributes. An incoming `traceparent` is continued. Requests under
+ * `/v1/sessions/{id}` carry the session as `gen_ai.conversation.id` on this span and every span
+ * started inside it. 5xx responses mark the span as failed; 4xx are the client's, not ours.
+ */
+export function httpServerSpans(opts: { ignore?: (path: string) => boolean } = {}): MiddlewareHandler {
+  return async (c, next) => {
+    const path = c.req.path;
+    if (opts.ignore?.(path)) return next();
+    let parent = propagation.extract(ROOT_CONTEXT, c.req.raw.headers, headerGetter);
+    const sessionId = /^\/v1\/sessions\/(ses_[A-Za-z0-9_-]+)/.exec(path)?.[1];
+    if (sessionId) parent = contextWithConversation(sessionId, parent);
+    const method = c.req.method;
+    const url = new URL(c.req.url);
+    await withSpan(
+      method,
+      {
+        kind: SpanKind.SERVER,
+        parent,
+        attributes: {
+          "http.request.method": method,
+          "url.path": path,
+          "url.scheme": url.protocol.replace(":", ""),
+          ...(url.port ? { "server.port": Number(url.port) } : {}),
+        },
+      },
+      async (span) => {
+        await next();
+        const route = routeTemplate(c);
+        if (route) {
+          span.setAttribute("http.route", route);
+          span.updateName(`${method} ${route}`);
+        }
+        const status = c.res.status;
+        span.setAttribute("http.response.status_code", status);
+        if (status >= 500) {
+          span.setAttribute("error.type", String(status));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+      },
+    );
+  };
+}
+
+/** The matched route's template with `{param}` placeholders; undefined when nothing matched (404). */
+function routeTemplate(c: Parameters<MiddlewareHandler>[0]): string | undefined {
+  // Middleware registered with use() has method "ALL"; the last real route is the handler's.
+  const route = matchedRoutes(c).filter((r) => r.method !== "ALL").at(-1);
+  return route?.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, "{$1}");
+}
