@@ -3,6 +3,7 @@ import { claimNextTurn, finishedTurnIds, releaseTurn, settleFailedTurn, type Db,
 import { drainJob, type DrainJobData, type Mailbox } from "@turnq/queue";
 import type { Logger } from "pino";
 import type { TurnOutcome } from "./turn-outcome.ts";
+import { traceTurnAttempt } from "./turn-spans.ts";
 
 export interface DrainDeps {
   db: Db;
@@ -10,6 +11,8 @@ export interface DrainDeps {
   logger: Logger;
   maxAttempts: number;
   turnsPerSlice: number;
+  /** gen_ai.provider.name of the LLM client, for the invoke_agent span. */
+  provider: string;
   runTurn(turn: TurnRow, signals: { shutdown: AbortSignal; cancel: AbortSignal }): Promise<TurnOutcome>;
   notify(turn: TurnRow, status: string): Promise<unknown>;
   /** Per-turn cancel signals, fired by cancel requests arriving over Redis. */
@@ -54,7 +57,7 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
       ran++;
       await deps.notify(turn, "running");
       const cancel = deps.cancels.open(turn.id);
-      const outcome = await deps.runTurn(turn, { shutdown: deps.shutdownSignal, cancel }).finally(() => deps.cancels.close(turn.id));
+      const outcome = await traceTurnAttempt(turn, job, deps, () => deps.runTurn(turn, { shutdown: deps.shutdownSignal, cancel })).finally(() => deps.cancels.close(turn.id));
       switch (outcome.kind) {
         case "completed":
           break;

@@ -14,6 +14,14 @@ export const workerEnvSchema = z.object({
   }),
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().min(1).default("turnq-sim"),
+  /** Attempts per LLM call inside the client (network errors, 429, 5xx); default 4. 1 = no in-call retry. */
+  LLM_MAX_ATTEMPTS: int(1, 20).optional(),
+  /** Serve Prometheus metrics on this port (GET /metrics); unset = no metrics server. */
+  METRICS_PORT: int(0, 65_535).optional(),
+  METRICS_HOST: z.string().default("127.0.0.1"),
+  /** Opt-in prompt/completion capture on chat spans (OpenTelemetry GenAI convention), scrubbed and capped. */
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z.string().optional(),
+  TURNQ_OTEL_CONTENT_MAX_BYTES: z.string().optional(),
   /** Keep-alive connections to the LLM; each streaming call holds one. Default: WORKER_CONCURRENCY. */
   LLM_POOL_CONNECTIONS: int(1, 5_000).optional(),
   SYSTEM_PROMPT: z.string().default("You are a helpful assistant."),

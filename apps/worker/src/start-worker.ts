@@ -1,6 +1,7 @@
 import { Queue, Worker } from "bullmq";
 import { createDb } from "@turnq/db";
 import { createLlmClient } from "@turnq/llm";
+import { createContentCapture } from "@turnq/telemetry";
 import {
   cappedBackoff,
   createEventPublisher,
@@ -8,6 +9,7 @@ import {
   createRedis,
   drainJob,
   publishTurnChanged,
+  queueGaugeSources,
   subscribeCancels,
   type DrainJobData,
 } from "@turnq/queue";
@@ -19,7 +21,9 @@ import { createCodeTools } from "./tools/catalog.ts";
 import type { Logger } from "pino";
 import { createDrainProcessor } from "./drain-session.ts";
 import type { WorkerEnv } from "./env.ts";
+import { llmSpanObserver, tracedLlmClient } from "./llm-spans.ts";
 import { startReconciler } from "./reconciler.ts";
+import { disposeWorkerMetrics, workerMetrics } from "./worker-metrics.ts";
 
 export interface RunningWorker {
   /**
@@ -37,12 +41,24 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: redis, prefix: env.TURNQ_PREFIX });
   queue.on("error", onRedisError);
   const mailbox = createMailbox({ redis, queue, prefix: env.TURNQ_PREFIX });
-  const llm = createLlmClient({
-    provider: env.LLM_PROVIDER,
-    baseUrl: env.LLM_BASE_URL,
-    ...(env.LLM_API_KEY ? { apiKey: env.LLM_API_KEY } : {}),
-    pool: { connections: env.LLM_POOL_CONNECTIONS ?? env.WORKER_CONCURRENCY },
-  });
+  workerMetrics(queueGaugeSources(queue));
+  // Every chat() becomes a `chat {model}` span with GenAI attributes (llm-spans.ts).
+  const llm = tracedLlmClient(
+    createLlmClient({
+      provider: env.LLM_PROVIDER,
+      baseUrl: env.LLM_BASE_URL,
+      ...(env.LLM_API_KEY ? { apiKey: env.LLM_API_KEY } : {}),
+      pool: { connections: env.LLM_POOL_CONNECTIONS ?? env.WORKER_CONCURRENCY },
+      ...(env.LLM_MAX_ATTEMPTS ? { retry: { maxAttempts: env.LLM_MAX_ATTEMPTS } } : {}),
+      observer: llmSpanObserver(),
+    }),
+    {
+      capture: createContentCapture({
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+        TURNQ_OTEL_CONTENT_MAX_BYTES: env.TURNQ_OTEL_CONTENT_MAX_BYTES,
+      }),
+    },
+  );
   await llm.warm().catch((err: Error) => logger.warn({ err: err.message }, "could not warm LLM connections; continuing"));
 
   let stopping = false;
@@ -68,6 +84,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     logger,
     maxAttempts: env.TURN_MAX_ATTEMPTS,
     turnsPerSlice: env.TURNS_PER_SLICE,
+    provider: llm.provider,
     shutdownSignal: inFlight.signal,
     isStopping: () => stopping,
     cancels,
@@ -113,6 +130,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         clearTimeout(deadline);
         await unsubscribeCancels();
         await cancelSubscriber.quit().catch(() => {});
+        disposeWorkerMetrics();
         await queue.close();
         await redis.quit().catch(() => {});
         await catalog.close();

@@ -18,6 +18,7 @@ import type { ChatMessage, LlmClient, ToolCall } from "@turnq/llm";
 import { runToolCalls, type ToolResult } from "@turnq/tools";
 import { buildWindow } from "../context-window.ts";
 import type { TurnOutcome } from "../turn-outcome.ts";
+import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
 import type { EmitTurnEvent } from "./turn-events.ts";
 import { assistantContent, readTurnState, toolResultContent } from "./turn-state.ts";
@@ -45,6 +46,7 @@ export interface TurnSignals {
  */
 export async function runAgentTurn(deps: AgentLoopDeps, turn: TurnRow, signals: TurnSignals): Promise<TurnOutcome> {
   const agent = await deps.catalog.forSession(turn.sessionId);
+  describeAgent({ name: agent.name, ...(agent.id ? { id: agent.id } : {}), ...(agent.version !== null ? { version: agent.version } : {}) });
   const deadline = AbortSignal.timeout(agent.limits.turnDeadlineMs);
   const signal = AbortSignal.any([signals.shutdown, signals.cancel, deadline]);
   const run = new TurnRun(deps, turn, agent, signal);
@@ -83,11 +85,12 @@ class TurnRun {
 
   async execute(): Promise<TurnOutcome> {
     const { db } = this.deps;
-    const own = await turnMessages(db, this.turn.id);
+    const { own, history } = await withLoadContextSpan(async () => {
+      const own = await turnMessages(db, this.turn.id);
+      const history = (await recentMessages(db, this.turn.sessionId, this.deps.windowMessages + own.length)).filter((m) => m.turnId !== this.turn.id);
+      return { own, history };
+    });
     const state = readTurnState(own);
-    const history = (await recentMessages(db, this.turn.sessionId, this.deps.windowMessages + own.length)).filter(
-      (m) => m.turnId !== this.turn.id,
-    );
     const base = buildWindow(this.agent.systemPrompt, history.slice(-this.deps.windowMessages), this.turn.input);
     this.messages = state.userLogged ? [...base.slice(0, -1), ...state.own] : base;
     if (!state.userLogged) this.unlogged.push({ role: "user", content: { text: this.turn.input } });
@@ -176,7 +179,8 @@ class TurnRun {
   }
 
   private async log(entries: NewMessage[]): Promise<void> {
-    await appendTurnMessages(this.deps.db, { turnId: this.turn.id, lease: this.turn.lease, messages: [...this.unlogged, ...entries] });
+    const messages = [...this.unlogged, ...entries];
+    await withAppendMessagesSpan(messages.length, () => appendTurnMessages(this.deps.db, { turnId: this.turn.id, lease: this.turn.lease, messages }));
     this.unlogged = [];
   }
 
@@ -193,16 +197,19 @@ class TurnRun {
   }
 
   async finish(status: "completed" | "cancelled" | "failed", last: NewMessage[], output: string | null, error?: { code: ErrorCode; message: string }) {
-    const { turn } = await finishTurn(this.deps.db, {
-      turnId: this.turn.id,
-      lease: this.turn.lease,
-      messages: [...this.unlogged, ...last],
-      status,
-      output,
-      error,
-      usage: this.usage,
-      agentVersion: this.agent.version ?? undefined,
-    });
+    const messages = [...this.unlogged, ...last];
+    const { turn } = await withAppendMessagesSpan(messages.length, () =>
+      finishTurn(this.deps.db, {
+        turnId: this.turn.id,
+        lease: this.turn.lease,
+        messages,
+        status,
+        output,
+        error,
+        usage: this.usage,
+        agentVersion: this.agent.version ?? undefined,
+      }),
+    );
     this.unlogged = [];
     if (status === "completed") return { kind: "completed", output: turn.output ?? "" } as const;
     return { kind: "stopped", status, code: error?.code ?? "internal", message: error?.message ?? "" } as const;
