@@ -40,7 +40,13 @@ function fail(message: string): never {
 
 const children: ChildProcess[] = [];
 function start(name: string, entry: string, extra: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [entry], { cwd: root, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
+  // The OpenTelemetry SDK starts before the app (--import). Spans are exported only when
+  // OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) is set, e.g. http://localhost:4318 for Jaeger.
+  const child = spawn(process.execPath, ["--import", "@turnq/telemetry/register", entry], {
+    cwd: root,
+    env: { ...env, ...extra },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const tag = `[${name}]`.padEnd(11);
   const relay = (stream: NodeJS.WritableStream) => (d: Buffer) => {
     for (const line of d.toString().split("\n")) if (line) stream.write(`${tag} ${line}\n`);
@@ -78,8 +84,8 @@ if (!env.LLM_BASE_URL) {
   env.LLM_BASE_URL = sim.url;
   console.log(`LLM simulator on ${sim.url} (set LLM_BASE_URL to use a real provider)`);
 }
-for (let i = 1; i <= workerCount; i++) start(`worker-${i}`, "apps/worker/src/main.ts");
-start("api", "apps/api/src/main.ts");
+for (let i = 1; i <= workerCount; i++) start(`worker-${i}`, "apps/worker/src/main.ts", { OTEL_SERVICE_NAME: "turnq-worker" });
+start("api", "apps/api/src/main.ts", { OTEL_SERVICE_NAME: "turnq-api" });
 
 const base = `http://127.0.0.1:${env.PORT}`;
 console.log(`
@@ -90,5 +96,6 @@ turnq is starting: API ${base}, ${workerCount} workers. Send a turn:
   curl -s ${base}/v1/turns/$TURN -H 'Prefer: wait=10'
   curl -s ${base}/v1/sessions/$SESSION/messages
 
+Metrics: ${base}/metrics. Traces: ${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "off (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 and run Jaeger; see README, Tracing)"}.
 Ctrl-C stops everything.
 `);

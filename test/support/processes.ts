@@ -15,6 +15,12 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Node arguments that start the OpenTelemetry SDK before the app, exactly like `npm run start:*`.
+ * Without OTEL_EXPORTER_OTLP_ENDPOINT in the child's env nothing is exported (tracing is a no-op).
+ */
+export const TELEMETRY_ARGS = ["--import", "@turnq/telemetry/register"];
+
 /** Starts `node <entry>` from the repository root as a real child process with the given env. */
 export function startProcess(name: string, entry: string, env: Record<string, string>, args: string[] = []): AppProcess {
   const child = spawn(process.execPath, [...args, entry], {

@@ -3,7 +3,7 @@ import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@turnq/llm-simulator";
 import { Redis } from "ioredis";
 import pino from "pino";
-import { startProcess, type AppProcess } from "./processes.ts";
+import { startProcess, TELEMETRY_ARGS, type AppProcess } from "./processes.ts";
 import { redisUrl } from "./services.ts";
 import { createTestDatabase, type TestDatabase } from "./test-database.ts";
 
@@ -54,7 +54,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   };
   const workers: AppProcess[] = [];
   const startWorker = async (name = `worker-${workers.length + 1}`) => {
-    const w = startProcess(name, "apps/worker/src/main.ts", workerEnv);
+    const w = startProcess(name, "apps/worker/src/main.ts", { OTEL_SERVICE_NAME: "turnq-worker", ...workerEnv }, TELEMETRY_ARGS);
     workers.push(w);
     await w.waitForLine(/turnq worker started/);
     return w;

@@ -1,0 +1,173 @@
+import { randomBytes } from "node:crypto";
+import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
+import { startSimulator, type Simulator } from "@turnq/llm-simulator";
+import { SpanKind, SpanStatusCode } from "@turnq/telemetry";
+import { createInMemoryTracing, type InMemoryTracing } from "@turnq/telemetry/testing";
+import { startWorker, workerEnvSchema, type RunningWorker } from "@turnq/worker";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createSession, post, waitTurn } from "../support/http.ts";
+import { redisUrl } from "../support/services.ts";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
+
+type Span = ReturnType<InMemoryTracing["spans"]>[number];
+
+// API and worker run in this process with an in-memory tracer, so the whole span tree of a turn can
+// be asserted span by span. (No NodeSDK in this file: createInMemoryTracing owns the globals.)
+describe("the span tree of a turn (in-process, in-memory exporter)", () => {
+  let tracing: InMemoryTracing;
+  let db: TestDatabase;
+  let sim: Simulator;
+  let api: RunningApi;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    tracing = createInMemoryTracing();
+    const prefix = `t${randomBytes(4).toString("hex")}`;
+    db = await createTestDatabase();
+    sim = await startSimulator({});
+    const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl(), TURNQ_PREFIX: prefix };
+    api = await startApi(apiEnvSchema.parse({ ...shared, PORT: "0" }), pino({ level: "warn" }));
+    worker = await startWorker(
+      workerEnvSchema.parse({
+        ...shared,
+        LLM_BASE_URL: sim.url,
+        // No retries inside the LLM call: an LLM 500 becomes a turn-level retry (a new attempt).
+        LLM_MAX_ATTEMPTS: "1",
+        WORKER_CONCURRENCY: "5",
+        SHUTDOWN_GRACE_MS: "1000",
+      }),
+      pino({ level: "warn" }),
+    );
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await sim?.close();
+    await db?.drop();
+    await tracing?.shutdown();
+  });
+
+  const spansOf = (traceId: string) => tracing.spans().filter((s) => s.spanContext().traceId === traceId);
+  const parentOf = (s: Span) => s.parentSpanContext?.spanId;
+  const idOf = (s: Span) => s.spanContext().spanId;
+  const one = (spans: Span[], name: string | RegExp) => {
+    const found = spans.filter((s) => (typeof name === "string" ? s.name === name : name.test(s.name)));
+    expect(found.map((s) => s.name), `exactly one span named ${name}`).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it("nests SERVER -> PRODUCER -> CONSUMER -> invoke_agent -> load_context / chat / append_messages, with GenAI attributes and the session on every span", async () => {
+    const sessionId = await createSession(api.url);
+    const submitted = await post(api.url, `/v1/sessions/${sessionId}/turns`, { input: "trace me" });
+    expect(submitted.status).toBe(202);
+    const traceId: string = submitted.body.traceId;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(submitted.headers.get("traceparent")).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect((await waitTurn(api.url, submitted.body.id)).status).toBe("completed");
+
+    const spans = await vi.waitFor(() => {
+      const s = spansOf(traceId);
+      if (!s.some((x) => x.name === "process sessions") || !s.some((x) => x.kind === SpanKind.SERVER)) throw new Error("not yet");
+      return s;
+    });
+
+    const server = one(spans, "POST /v1/sessions/{id}/turns");
+    expect(server.kind).toBe(SpanKind.SERVER);
+    expect(parentOf(server)).toBeUndefined();
+    expect(server.attributes).toMatchObject({
+      "http.request.method": "POST",
+      "http.route": "/v1/sessions/{id}/turns",
+      "http.response.status_code": 202,
+      "url.path": `/v1/sessions/${sessionId}/turns`,
+    });
+
+    const producer = one(spans, "send sessions");
+    expect(producer.kind).toBe(SpanKind.PRODUCER);
+    expect(parentOf(producer)).toBe(idOf(server));
+    expect(producer.attributes).toMatchObject({ "messaging.destination.name": "sessions", "messaging.operation.type": "send" });
+    // The turn's own commit is a database span inside the send.
+    expect(parentOf(one(spans, "INSERT turns"))).toBe(idOf(producer));
+
+    const consumer = one(spans, "process sessions");
+    expect(consumer.kind).toBe(SpanKind.CONSUMER);
+    expect(parentOf(consumer)).toBe(idOf(producer));
+    expect(consumer.attributes).toMatchObject({
+      "turnq.turn.id": submitted.body.id,
+      "turnq.turn.position": 1,
+      "turnq.turn.attempt": 1,
+      "turnq.turn.outcome": "completed",
+      "messaging.operation.type": "process",
+    });
+    expect(consumer.attributes["turnq.turn.queue_wait_ms"]).toEqual(expect.any(Number));
+
+    const agent = one(spans, /^invoke_agent/);
+    expect(agent.kind).toBe(SpanKind.INTERNAL);
+    expect(parentOf(agent)).toBe(idOf(consumer));
+    expect(agent.attributes["gen_ai.operation.name"]).toBe("invoke_agent");
+
+    const load = one(spans, "load_context");
+    expect(parentOf(load)).toBe(idOf(agent));
+    const select = spans.find((s) => s.name === "SELECT messages" && parentOf(s) === idOf(load));
+    expect(select?.kind).toBe(SpanKind.CLIENT);
+    expect(select?.attributes).toMatchObject({ "db.system.name": "postgresql", "db.operation.name": "SELECT", "db.collection.name": "messages" });
+    expect(String(select?.attributes["db.query.text"])).toMatch(/\$1/);
+
+    const chat = one(spans, "chat turnq-sim");
+    expect(chat.kind).toBe(SpanKind.CLIENT);
+    expect(parentOf(chat)).toBe(idOf(agent));
+    expect(chat.attributes).toMatchObject({
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": "openai",
+      "gen_ai.request.model": "turnq-sim",
+      "gen_ai.response.model": "turnq-sim",
+      "gen_ai.response.finish_reasons": ["stop"],
+    });
+    expect(chat.attributes["gen_ai.usage.input_tokens"]).toBeGreaterThan(0);
+    expect(chat.attributes["gen_ai.usage.output_tokens"]).toBeGreaterThan(0);
+    expect(chat.attributes["turnq.llm.time_to_first_chunk_ms"]).toEqual(expect.any(Number));
+    // Content capture is off by default.
+    expect(chat.attributes["gen_ai.input.messages"]).toBeUndefined();
+    expect(chat.attributes["gen_ai.output.messages"]).toBeUndefined();
+
+    const append = one(spans, "append_messages");
+    expect(parentOf(append)).toBe(idOf(agent));
+    expect(spans.some((s) => s.name === "INSERT messages" && parentOf(s) === idOf(append))).toBe(true);
+
+    // Every span of the turn, API and worker side, names the session.
+    const missing = spans.filter((s) => s.attributes["gen_ai.conversation.id"] !== sessionId).map((s) => s.name);
+    expect(missing).toEqual([]);
+    // Nothing else is in the trace without a parent inside it: one tree.
+    const ids = new Set(spans.map(idOf));
+    expect(spans.filter((s) => !parentOf(s) || !ids.has(parentOf(s)!)).map((s) => s.name)).toEqual([server.name]);
+  });
+
+  it("records a turn retried after an LLM 500 as two attempts in the same trace, the first failed", async () => {
+    const sessionId = await createSession(api.url);
+    const submitted = await post(api.url, `/v1/sessions/${sessionId}/turns`, { input: "flaky [[sim error=500 fail-first=1]]" });
+    const traceId: string = submitted.body.traceId;
+    const done = await waitTurn(api.url, submitted.body.id);
+    expect(done).toMatchObject({ status: "completed", attempts: 2 });
+
+    const spans = await vi.waitFor(() => {
+      const s = spansOf(traceId);
+      if (s.filter((x) => x.name === "process sessions").length < 2) throw new Error("not yet");
+      return s;
+    });
+    const producer = one(spans, "send sessions");
+    const attempts = spans.filter((s) => s.name === "process sessions").sort((a, b) => Number(a.attributes["turnq.turn.attempt"]) - Number(b.attributes["turnq.turn.attempt"]));
+    expect(attempts.map((s) => [s.attributes["turnq.turn.attempt"], s.attributes["turnq.turn.outcome"], parentOf(s)])).toEqual([
+      [1, "retry", idOf(producer)],
+      [2, "completed", idOf(producer)],
+    ]);
+    expect(attempts[0]!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(attempts[0]!.attributes["turnq.error.code"]).toBe("llm_unavailable");
+    expect(attempts[1]!.status.code).toBe(SpanStatusCode.UNSET);
+
+    const chats = spans.filter((s) => s.name === "chat turnq-sim");
+    expect(chats).toHaveLength(2);
+    const failedChat = chats.find((s) => s.status.code === SpanStatusCode.ERROR);
+    expect(failedChat?.attributes["error.type"]).toBe("llm_unavailable");
+    expect(spans.every((s) => s.attributes["gen_ai.conversation.id"] === sessionId)).toBe(true);
+  });
+});
