@@ -10,8 +10,8 @@ export function publishTurnChanged(redis: Redis, prefix: string, turnId: string,
 }
 
 export interface TurnWatch {
-  /** Resolves on the next change notification after the previous call, or after `ms`. */
-  next(ms: number): Promise<"changed" | "timeout">;
+  /** Resolves with the status named by the next change notification, or "timeout" after `ms`. */
+  next(ms: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -25,18 +25,18 @@ export interface TurnWatcher {
  * released after, so subscriptions follow the number of waiting requests.
  */
 export function createTurnWatcher(subscriber: Redis, prefix: string): TurnWatcher {
-  const watchers = new Map<string, Set<() => void>>();
+  const watchers = new Map<string, Set<(status: string) => void>>();
   const subscribed = new Map<string, Promise<unknown>>();
-  subscriber.on("message", (channel: string) => {
+  subscriber.on("message", (channel: string, status: string) => {
     const turnId = channel.slice(channel.lastIndexOf(":") + 1);
-    for (const notify of watchers.get(turnId) ?? []) notify();
+    for (const notify of watchers.get(turnId) ?? []) notify(status);
   });
   return {
     async watch(turnId) {
-      let pending = false;
+      let pending: string | undefined;
       let wake: (() => void) | undefined;
-      const notify = () => {
-        pending = true;
+      const notify = (status: string) => {
+        pending = status;
         wake?.();
       };
       let set = watchers.get(turnId);
@@ -50,9 +50,10 @@ export function createTurnWatcher(subscriber: Redis, prefix: string): TurnWatche
       const own = set;
       return {
         next(ms) {
-          if (pending) {
-            pending = false;
-            return Promise.resolve("changed");
+          if (pending !== undefined) {
+            const status = pending;
+            pending = undefined;
+            return Promise.resolve(status);
           }
           return new Promise((resolve) => {
             const timer = setTimeout(() => {
@@ -62,8 +63,9 @@ export function createTurnWatcher(subscriber: Redis, prefix: string): TurnWatche
             wake = () => {
               clearTimeout(timer);
               wake = undefined;
-              pending = false;
-              resolve("changed");
+              const status = pending ?? "changed";
+              pending = undefined;
+              resolve(status);
             };
           });
         },

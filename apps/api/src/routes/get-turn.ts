@@ -30,7 +30,7 @@ async function load(deps: ApiDeps, id: string): Promise<TurnRow> {
 
 /**
  * Waits on the turn's change notifications (Redis pub/sub), holding no database connection while
- * it waits; each notification costs one read of the turn.
+ * it waits; a final-status notification (or the periodic safety re-check) costs one read.
  */
 async function waitForTerminal(deps: ApiDeps, first: TurnRow, ms: number, signal: AbortSignal): Promise<TurnRow> {
   const deadline = Date.now() + ms;
@@ -40,7 +40,9 @@ async function waitForTerminal(deps: ApiDeps, first: TurnRow, ms: number, signal
     while (!isTerminal(turn.status) && !signal.aborted) {
       const left = deadline - Date.now();
       if (left <= 0) break;
-      await watch.next(Math.min(left, recheckMs));
+      const said = await watch.next(Math.min(left, recheckMs));
+      // "running" and "queued" notifications change nothing a waiter returns; skip the read.
+      if (said === "running" || said === "queued") continue;
       turn = (await getTurn(deps.db, first.id)) ?? turn;
     }
     return turn;
