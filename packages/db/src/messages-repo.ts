@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lte, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { messages, type MessageRow } from "./schema/index.ts";
 
@@ -28,4 +28,68 @@ export async function recentMessages(db: Db, sessionId: string, limit: number): 
     .orderBy(desc(messages.seq))
     .limit(limit);
   return rows.reverse();
+}
+
+/**
+ * The newest `limit` messages with `afterSeq < seq <= throughSeq`, in seq order. A reader that already
+ * holds the log up to `afterSeq` asks only for what is new; when more than `limit` arrived, the oldest
+ * of them are skipped (the caller sees the gap from the first returned seq). Reads the primary key
+ * backwards, so the cost follows `limit`, never the length of the history.
+ */
+export async function newestMessagesAfter(
+  db: Db,
+  sessionId: string,
+  opts: { afterSeq: number; limit: number; throughSeq?: number | undefined },
+): Promise<MessageRow[]> {
+  const bounds = [eq(messages.sessionId, sessionId), gt(messages.seq, opts.afterSeq)];
+  if (opts.throughSeq !== undefined) bounds.push(lte(messages.seq, opts.throughSeq));
+  const rows = await db
+    .select()
+    .from(messages)
+    .where(and(...bounds))
+    .orderBy(desc(messages.seq))
+    .limit(opts.limit);
+  return rows.reverse();
+}
+
+/**
+ * The session's latest compaction summary (a system message whose content names the seq range it
+ * covers), at or before `throughSeq`. `withinLast` bounds the search to that many newest entries:
+ * there is no index on summaries, so an unbounded search walks back to the previous summary, which
+ * compaction keeps near but which a never-compacted session does not have.
+ */
+export async function latestSummary(
+  db: Db,
+  sessionId: string,
+  opts: { throughSeq?: number | undefined; withinLast?: number | undefined } = {},
+): Promise<MessageRow | undefined> {
+  const bounds = [eq(messages.sessionId, sessionId)];
+  if (opts.throughSeq !== undefined) bounds.push(lte(messages.seq, opts.throughSeq));
+  const isSummary = and(eq(messages.role, "system"), sql`${messages.content} -> 'summary' is not null`);
+  if (opts.withinLast === undefined) {
+    const [row] = await db.select().from(messages).where(and(...bounds, isSummary)).orderBy(desc(messages.seq)).limit(1);
+    return row;
+  }
+  // A seq range, not a LIMIT subquery: the planner then walks the primary key backwards from the
+  // end whatever its statistics say (right after a bulk insert they can be far off).
+  const end = db
+    .select({ last: sql`max(${messages.seq})` })
+    .from(messages)
+    .where(and(...bounds));
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(...bounds, sql`${messages.seq} > (${end}) - ${opts.withinLast}`, isSummary))
+    .orderBy(desc(messages.seq))
+    .limit(1);
+  return row;
+}
+
+/** The messages a turn appended, read within its session's key range (there is no turn_id index). */
+export async function messagesOfTurn(db: Db, sessionId: string, turnId: string): Promise<MessageRow[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.sessionId, sessionId), eq(messages.turnId, turnId)))
+    .orderBy(asc(messages.seq));
 }

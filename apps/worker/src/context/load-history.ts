@@ -62,7 +62,7 @@ export async function loadHistory(db: Db, cache: ContextCache, sessionId: string
   cache.set(sessionId, entry);
   return {
     summary: entry.summary,
-    history: entry.rows,
+    history: entry.rows.slice(),
     upToSeq: entry.upToSeq,
     truncated: entry.coveredFrom > (entry.summary?.toSeq ?? 0) + 1,
     source,

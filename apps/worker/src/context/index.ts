@@ -1,0 +1,11 @@
+export { createContextCache, type CachedSession, type ContextCache, type ContextCacheOptions, type ContextCacheStats } from "./context-cache.ts";
+export { loadHistory, type LoadedHistory } from "./load-history.ts";
+export { buildWindow, DEFAULT_COMPACTION_THRESHOLD, type BuildWindowInput, type ContextWindow } from "./build-window.ts";
+export { budgetFor, contextSizeFor, DEFAULT_CONTEXT_TOKENS } from "./model-budget.ts";
+export { calibrationFrom, clampCalibration, CALIBRATION_MAX, CALIBRATION_MIN } from "./token-count.ts";
+export { compact, type CompactArgs, type CompactResult } from "./compact.ts";
+export { compactionRange } from "./compaction-range.ts";
+export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./summary-prompt.ts";
+export { promptFromLog, rebuildPrompt, type PromptFromLogInput, type WindowSettings } from "./rebuild-prompt.ts";
+export { prepareTurnContext, type TurnContext, type TurnContextDeps, type TurnContextRequest } from "./turn-context.ts";
+export { asLoggedSummary, isSummaryEntry, SUMMARY_PREFIX, summaryMessage, toChatMessage, type LoggedSummary, type LogEntry } from "./summary-entry.ts";

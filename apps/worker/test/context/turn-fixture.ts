@@ -1,0 +1,22 @@
+import { randomUUID } from "node:crypto";
+import { claimNextTurn, completeTurn, submitTurn, type Db, type NewMessage, type TurnRow } from "@turnq/db";
+
+/** Submits a turn and claims it, as a worker would before building its context. */
+export async function claimTurn(db: Db, sessionId: string, input: string): Promise<TurnRow> {
+  const { turn } = await submitTurn(db, { sessionId, input, requestHash: randomUUID() });
+  const claim = await claimNextTurn(db, sessionId, 5);
+  if (claim.kind !== "claimed" || claim.turn.id !== turn.id) throw new Error(`expected to claim ${turn.id}`);
+  return claim.turn;
+}
+
+/** Logs one complete turn: its user message followed by `replies`. */
+export async function logTurn(db: Db, sessionId: string, input: string, replies: NewMessage[]): Promise<TurnRow> {
+  const turn = await claimTurn(db, sessionId, input);
+  await completeTurn(db, {
+    turnId: turn.id,
+    lease: turn.lease,
+    output: "done",
+    messages: [{ role: "user", content: { text: input } }, ...replies],
+  });
+  return turn;
+}
