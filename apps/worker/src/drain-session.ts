@@ -71,7 +71,14 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
           deps.logger.warn({ turnId: turn.id, code: outcome.code }, "turn failed");
           break;
         case "retry":
-          await settleFailedTurn(deps.db, { turnId: turn.id, lease: turn.lease, code: outcome.code, message: outcome.message, final: false });
+          await settleFailedTurn(deps.db, {
+            turnId: turn.id,
+            lease: turn.lease,
+            code: outcome.code,
+            message: outcome.message,
+            final: false,
+            refundAttempt: outcome.refundAttempt ?? false,
+          });
           deps.logger.info({ turnId: turn.id, code: outcome.code, delayMs: outcome.delayMs }, "turn will be retried");
           await deps.notify(turn, "queued");
           // The session waits without holding a worker slot; order is kept because nothing else of

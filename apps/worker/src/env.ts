@@ -22,6 +22,10 @@ export const workerEnvSchema = z.object({
   /** Opt-in prompt/completion capture on chat spans (OpenTelemetry GenAI convention), scrubbed and capped. */
   OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z.string().optional(),
   TURNQ_OTEL_CONTENT_MAX_BYTES: z.string().optional(),
+  /** Fleet-wide cap on LLM requests in flight, shared by all workers through Redis (0 = none). */
+  LLM_MAX_IN_FLIGHT: int(0, 100_000).default(0),
+  /** Fleet-wide tokens per minute for the provider (0 = none). */
+  LLM_TOKENS_PER_MINUTE: int(0, 1_000_000_000).default(0),
   /** Keep-alive connections to the LLM; each streaming call holds one. Default: WORKER_CONCURRENCY. */
   LLM_POOL_CONNECTIONS: int(1, 5_000).optional(),
   SYSTEM_PROMPT: z.string().default("You are a helpful assistant."),

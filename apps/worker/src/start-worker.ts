@@ -6,6 +6,7 @@ import {
   cappedBackoff,
   createEventPublisher,
   createMailbox,
+  createProviderAdmission,
   createRedis,
   drainJob,
   publishTurnChanged,
@@ -50,6 +51,14 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       ...(env.LLM_API_KEY ? { apiKey: env.LLM_API_KEY } : {}),
       pool: { connections: env.LLM_POOL_CONNECTIONS ?? env.WORKER_CONCURRENCY },
       ...(env.LLM_MAX_ATTEMPTS ? { retry: { maxAttempts: env.LLM_MAX_ATTEMPTS } } : {}),
+      ...(env.LLM_MAX_IN_FLIGHT > 0 || env.LLM_TOKENS_PER_MINUTE > 0
+        ? {
+            admission: createProviderAdmission(redis, env.TURNQ_PREFIX, `${env.LLM_PROVIDER}:${new URL(env.LLM_BASE_URL).host}`, {
+              maxInFlight: env.LLM_MAX_IN_FLIGHT,
+              tokensPerMinute: env.LLM_TOKENS_PER_MINUTE,
+            }),
+          }
+        : {}),
       observer: llmSpanObserver(),
     }),
     {

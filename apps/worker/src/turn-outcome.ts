@@ -4,7 +4,7 @@ import type { ErrorCode } from "@turnq/core";
 export type TurnOutcome =
   | { kind: "completed"; output: string }
   | { kind: "failed"; code: ErrorCode; message: string }
-  | { kind: "retry"; code: ErrorCode; message: string; delayMs: number }
+  | { kind: "retry"; code: ErrorCode; message: string; delayMs: number; refundAttempt?: boolean }
   | { kind: "released" }
   /** Already finalised in the log and on the turn (cancelled, or failed at an agent limit). */
   | { kind: "stopped"; status: "cancelled" | "failed"; code: ErrorCode; message: string }

@@ -240,7 +240,7 @@ export async function completeTurn(
  */
 export async function settleFailedTurn(
   db: Db,
-  args: { turnId: string; lease: number; code: ErrorCode; message: string; final: boolean },
+  args: { turnId: string; lease: number; code: ErrorCode; message: string; final: boolean; refundAttempt?: boolean },
 ): Promise<TurnRow> {
   return db.transaction(async (tx) => {
     await assertLease(tx, args.turnId, args.lease);
@@ -251,6 +251,7 @@ export async function settleFailedTurn(
         errorCode: args.code,
         errorMessage: args.message,
         finishedAt: args.final ? sql`now()` : null,
+        ...(args.refundAttempt ? { attempts: sql`greatest(${turns.attempts} - 1, 0)` } : {}),
       })
       .where(eq(turns.id, args.turnId))
       .returning();

@@ -223,8 +223,9 @@ class TurnRun {
     const tail: NewMessage[] = [];
     if (this.partial) tail.push({ role: "assistant", content: assistantContent(this.partial, [], true) });
     for (const c of this.pendingCalls) tail.push({ role: "tool", content: toolResultContent(c.id, `Not run: ${message}`) });
-    const needsUser = this.unlogged.length > 0 || tail.length > 0;
-    return this.finish(status, needsUser ? tail : [], null, { code, message });
+    // Nothing said yet: the log stays as it was (the input remains on the turn record).
+    if (tail.length === 0) this.unlogged = [];
+    return this.finish(status, tail, null, { code, message });
   }
 
   failure(err: unknown): TurnOutcome {
@@ -232,6 +233,10 @@ class TurnRun {
       ? err
       : new TurnqError("internal", `Unexpected error while running the turn: ${(err as Error)?.message ?? err}`, { cause: err });
     if (e.code === "lease_lost") return { kind: "lease_lost" };
+    // An open circuit breaker says nothing about this turn: it waits in the queue, attempt refunded.
+    if (e.details?.breaker === "open") {
+      return { kind: "retry", code: e.code, message: e.message, delayMs: Math.max(1_000, e.retryAfterMs ?? 0), refundAttempt: true };
+    }
     if (isRetryable(e.code) && this.turn.attempts < this.deps.maxAttempts) {
       const backoff = Math.min(30_000, 1_000 * 2 ** (this.turn.attempts - 1));
       return { kind: "retry", code: e.code, message: e.message, delayMs: Math.max(backoff, e.retryAfterMs ?? 0) };
