@@ -29,8 +29,15 @@ export const workerEnvSchema = z.object({
   /** Keep-alive connections to the LLM; each streaming call holds one. Default: WORKER_CONCURRENCY. */
   LLM_POOL_CONNECTIONS: int(1, 5_000).optional(),
   SYSTEM_PROMPT: z.string().default("You are a helpful assistant."),
-  /** Messages of history sent with each turn (the window is bounded whatever the history length). */
-  CONTEXT_WINDOW_MESSAGES: int(2, 1_000).default(50),
+  /**
+   * Most history messages a window considers (and the per-session bound of the worker's context
+   * cache); the window is then fitted to the model's token budget. Bounded whatever the history length.
+   */
+  CONTEXT_WINDOW_MESSAGES: int(2, 10_000).default(200),
+  /** Sessions whose recent history a worker keeps in memory (least recently used leave first). */
+  CONTEXT_CACHE_SESSIONS: int(1, 1_000_000).default(2_000),
+  /** Share of the prompt budget at which older history is summarised into a log entry. */
+  COMPACTION_THRESHOLD: z.coerce.number().min(0.1).max(1).default(0.75),
   TURN_MAX_ATTEMPTS: int(1, 100).default(3),
   /** Turns a drain job runs before it yields the session back to the tail of the queue. */
   TURNS_PER_SLICE: int(1, 1_000).default(4),

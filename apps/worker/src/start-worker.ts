@@ -18,6 +18,7 @@ import { createAgentCatalog } from "./agent/agent-catalog.ts";
 import { runAgentTurn } from "./agent/agent-loop.ts";
 import type { EmitTurnEvent } from "./agent/turn-events.ts";
 import { createCancelRegistry } from "./cancel-registry.ts";
+import { createContextCache } from "./context/index.ts";
 import { createCodeTools } from "./tools/catalog.ts";
 import type { Logger } from "pino";
 import { createDrainProcessor } from "./drain-session.ts";
@@ -86,7 +87,16 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const cancels = createCancelRegistry();
   const cancelSubscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
   const unsubscribeCancels = await subscribeCancels(cancelSubscriber, env.TURNQ_PREFIX, (turnId) => cancels.fire(turnId));
-  const loopDeps = { db, llm, catalog, emit, windowMessages: env.CONTEXT_WINDOW_MESSAGES, maxAttempts: env.TURN_MAX_ATTEMPTS };
+  const contextCache = createContextCache({ maxSessions: env.CONTEXT_CACHE_SESSIONS, maxMessagesPerSession: env.CONTEXT_WINDOW_MESSAGES });
+  const loopDeps = {
+    db,
+    llm,
+    catalog,
+    emit,
+    contextCache,
+    compactionThreshold: env.COMPACTION_THRESHOLD,
+    maxAttempts: env.TURN_MAX_ATTEMPTS,
+  };
   const processor = createDrainProcessor({
     db,
     mailbox,

@@ -65,7 +65,8 @@ export async function latestSummary(
 ): Promise<MessageRow | undefined> {
   const bounds = [eq(messages.sessionId, sessionId)];
   if (opts.throughSeq !== undefined) bounds.push(lte(messages.seq, opts.throughSeq));
-  const isSummary = and(eq(messages.role, "system"), sql`${messages.content} -> 'summary' is not null`);
+  // Written to match the partial index messages_summary_idx (migration 0003).
+  const isSummary = and(eq(messages.role, "system"), sql`${messages.content} ? 'summary'`);
   if (opts.withinLast === undefined) {
     const [row] = await db.select().from(messages).where(and(...bounds, isSummary)).orderBy(desc(messages.seq)).limit(1);
     return row;

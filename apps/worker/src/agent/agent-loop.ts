@@ -5,18 +5,16 @@ import {
   finishTurn,
   getSession,
   getTurn,
-  recentMessages,
   recordToolIntents,
   toolIntentIds,
-  turnMessages,
   type Db,
   type NewMessage,
   type TurnRow,
   type TurnUsage,
 } from "@turnq/db";
-import type { ChatMessage, LlmClient, ToolCall } from "@turnq/llm";
+import type { LlmClient, ToolCall } from "@turnq/llm";
 import { runToolCalls, type ToolResult } from "@turnq/tools";
-import { buildWindow } from "../context-window.ts";
+import { budgetFor, calibrationFrom, prepareTurnContext, type ContextCache, type TurnContext } from "../context/index.ts";
 import type { TurnOutcome } from "../turn-outcome.ts";
 import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
@@ -27,7 +25,9 @@ export interface AgentLoopDeps {
   db: Db;
   llm: LlmClient;
   catalog: AgentCatalog;
-  windowMessages: number;
+  contextCache: ContextCache;
+  /** Share of the prompt budget at which older history is summarised (0.75 = 75%). */
+  compactionThreshold: number;
   maxAttempts: number;
   emit: EmitTurnEvent;
 }
@@ -70,7 +70,6 @@ class TurnRun {
   private readonly turn: TurnRow;
   private readonly agent: ResolvedAgent;
   private readonly signal: AbortSignal;
-  private messages: ChatMessage[] = [];
   private unlogged: NewMessage[] = [];
   private usage: TurnUsage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
   private partial = "";
@@ -83,20 +82,60 @@ class TurnRun {
     this.signal = signal;
   }
 
+  private calibration: number | undefined;
+  private compactionFailed = false;
+
+  /**
+   * The window for the next model call: loaded incrementally through the worker's cache (only rows
+   * after what it holds), budgeted with the tokenizer, compacted when it grows past the threshold.
+   */
+  private async context(): Promise<TurnContext> {
+    const ctx = await withLoadContextSpan(() =>
+      prepareTurnContext(
+        {
+          db: this.deps.db,
+          cache: this.deps.contextCache,
+          llm: this.deps.llm,
+          model: this.agent.model,
+          summaryModel: this.agent.summaryModel,
+          systemPrompt: this.agent.systemPrompt,
+          budgetTokens: budgetFor(this.agent.model, this.agent.limits.maxOutputTokens ?? 1_024),
+          compactionThreshold: this.deps.compactionThreshold,
+        },
+        {
+          sessionId: this.turn.sessionId,
+          turnId: this.turn.id,
+          lease: this.turn.lease,
+          newUserText: this.unlogged.some((m) => m.role === "user") ? this.turn.input : undefined,
+          calibration: this.calibration,
+          signal: this.signal,
+          allowCompaction: !this.compactionFailed,
+        },
+      ),
+    );
+    if (ctx.compaction && !ctx.compaction.ok) {
+      if (ctx.compaction.code === "lease_lost") throw new TurnqError("lease_lost", ctx.compaction.message);
+      this.compactionFailed = true;
+    }
+    return ctx;
+  }
+
   async execute(): Promise<TurnOutcome> {
-    const { db } = this.deps;
-    const { own, history } = await withLoadContextSpan(async () => {
-      const own = await turnMessages(db, this.turn.id);
-      const history = (await recentMessages(db, this.turn.sessionId, this.deps.windowMessages + own.length)).filter((m) => m.turnId !== this.turn.id);
-      return { own, history };
-    });
-    const state = readTurnState(own);
-    const base = buildWindow(this.agent.systemPrompt, history.slice(-this.deps.windowMessages), this.turn.input);
-    this.messages = state.userLogged ? [...base.slice(0, -1), ...state.own] : base;
-    if (!state.userLogged) this.unlogged.push({ role: "user", content: { text: this.turn.input } });
+    // Assume a fresh turn (its user message not logged yet); a redelivered one loads again without it.
+    this.unlogged.push({ role: "user", content: { text: this.turn.input } });
+    let ctx = await this.context();
+    const state = readTurnState(ctx.loaded.history.filter((m) => m.turnId === this.turn.id));
+    if (state.userLogged) {
+      this.unlogged = [];
+      ctx = await this.context();
+    }
     let iterations = state.iterations;
     let toolCalls = state.toolCallsMade;
-    if (state.unanswered.length > 0) await this.runTools(state.unanswered, true);
+    let fresh = true;
+    if (state.unanswered.length > 0) {
+      await this.runTools(state.unanswered, true);
+      fresh = false;
+    }
 
     const { maxIterations, maxToolCalls, maxOutputTokens } = this.agent.limits;
     for (;;) {
@@ -104,10 +143,12 @@ class TurnRun {
         return this.stop("failed", "agent_limit_reached", `The agent reached its limit of ${maxIterations} model calls in one turn.`);
       }
       await this.checkBudget();
+      if (!fresh) ctx = await this.context();
+      fresh = false;
       this.partial = "";
       const reply = await this.deps.llm.chat({
         model: this.agent.model,
-        messages: this.messages,
+        messages: ctx.window.messages,
         ...(this.agent.specs.length ? { tools: this.agent.specs } : {}),
         ...(maxOutputTokens ? { maxOutputTokens } : {}),
         signal: this.signal,
@@ -117,6 +158,7 @@ class TurnRun {
         },
       });
       iterations++;
+      if (reply.usage.inputTokens > 0) this.calibration = calibrationFrom(reply.usage.inputTokens, ctx.window.rawTokens);
       this.usage.inputTokens += reply.usage.inputTokens;
       this.usage.cachedInputTokens += reply.usage.cachedInputTokens;
       this.usage.outputTokens += reply.usage.outputTokens;
@@ -129,7 +171,6 @@ class TurnRun {
       toolCalls += reply.toolCalls.length;
       const step: NewMessage = { role: "assistant", content: assistantContent(reply.text, reply.toolCalls) };
       await this.log([step]);
-      this.messages.push({ role: "assistant", content: reply.text || null, toolCalls: reply.toolCalls });
       this.partial = "";
       await this.runTools(reply.toolCalls, false);
     }
@@ -175,7 +216,6 @@ class TurnRun {
     }
     await this.log(entries);
     this.pendingCalls = [];
-    for (const r of results) this.messages.push({ role: "tool", content: r.content, toolCallId: r.callId });
   }
 
   private async log(entries: NewMessage[]): Promise<void> {

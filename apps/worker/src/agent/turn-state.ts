@@ -1,7 +1,7 @@
 import type { MessageContent } from "@turnq/core";
 import type { MessageRow } from "@turnq/db";
 import type { ChatMessage, ToolCall } from "@turnq/llm";
-import { toChatMessage } from "../context-window.ts";
+import { toChatMessage } from "../context/index.ts";
 
 /**
  * What a turn has already put in the log, read back on (re)delivery: whether the user message is
@@ -17,7 +17,7 @@ export interface TurnState {
   unanswered: ToolCall[];
 }
 
-export function readTurnState(rows: MessageRow[]): TurnState {
+export function readTurnState(rows: readonly MessageRow[]): TurnState {
   const own = rows.map(toChatMessage);
   const answered = new Set(rows.map((r) => r.content.toolCallId).filter(Boolean));
   const assistants = rows.filter((r) => r.role === "assistant");

@@ -33,6 +33,8 @@ export interface TurnContextRequest {
   /** From calibrationFrom(previous call's usage.inputTokens, previous window's rawTokens). */
   calibration?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** False after a compaction failed in this turn: the plain window is used without asking again. */
+  allowCompaction?: boolean | undefined;
 }
 
 export interface TurnContext {
@@ -64,7 +66,7 @@ export async function prepareTurnContext(deps: TurnContextDeps, req: TurnContext
     });
   let loaded = await loadHistory(deps.db, deps.cache, req.sessionId);
   let window = build(loaded);
-  if (!window.needsCompaction) return { window, loaded };
+  if (!window.needsCompaction || req.allowCompaction === false) return { window, loaded };
 
   // Only history before this turn's own entries may be summarised.
   const own = loaded.history.find((e) => e.turnId === req.turnId);

@@ -1,0 +1,2 @@
+CREATE INDEX "messages_turn_idx" ON "messages" USING btree ("turn_id");--> statement-breakpoint
+CREATE INDEX "messages_summary_idx" ON "messages" USING btree ("session_id","seq") WHERE role = 'system' and content ? 'summary';
