@@ -170,4 +170,38 @@ describe("the span tree of a turn (in-process, in-memory exporter)", () => {
     expect(failedChat?.attributes["error.type"]).toBe("llm_unavailable");
     expect(spans.every((s) => s.attributes["gen_ai.conversation.id"] === sessionId)).toBe(true);
   });
+
+  it("traces a tool-using turn: parallel execute_tool siblings between two chat calls", async () => {
+    const agent = await post(api.url, "/v1/agents", { name: "clock", tools: ["current_time"] });
+    const sessionId = (await post(api.url, "/v1/sessions", { agentId: agent.body.id })).body.id as string;
+    const submitted = await post(api.url, `/v1/sessions/${sessionId}/turns`, { input: "time? [[sim tools=current_time,current_time]]" });
+    const traceId: string = submitted.body.traceId;
+    expect((await waitTurn(api.url, submitted.body.id)).status).toBe("completed");
+    const spans = await vi.waitFor(() => {
+      const s = spansOf(traceId);
+      if (s.filter((x) => x.name.startsWith("chat ")).length < 2 || !s.some((x) => x.name === "process sessions")) throw new Error("not yet");
+      return s;
+    });
+    const invoke = one(spans, "invoke_agent clock");
+    const tools = spans.filter((s) => s.name === "execute_tool current_time");
+    expect(tools).toHaveLength(2);
+    for (const t of tools) {
+      expect(parentOf(t)).toBe(idOf(invoke));
+      expect(t.attributes["gen_ai.operation.name"]).toBe("execute_tool");
+      expect(t.attributes["gen_ai.tool.name"]).toBe("current_time");
+      expect(t.attributes["gen_ai.tool.call.id"]).toMatch(/^call_/);
+    }
+    const chats = spans.filter((s) => s.name.startsWith("chat ")).sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
+    expect(chats).toHaveLength(2);
+    // Tools ran after the first model call and before the second.
+    const end = (s: Span) => s.endTime[0] * 1e9 + s.endTime[1];
+    const start = (s: Span) => s.startTime[0] * 1e9 + s.startTime[1];
+    for (const t of tools) {
+      expect(start(t)).toBeGreaterThanOrEqual(end(chats[0]!));
+      expect(end(t)).toBeLessThanOrEqual(start(chats[1]!));
+    }
+    for (const s of spans) {
+      expect(s.attributes["gen_ai.conversation.id"], s.name).toBe(sessionId);
+    }
+  });
 });

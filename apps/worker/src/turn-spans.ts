@@ -148,3 +148,31 @@ function drainLinks(turn: TurnRow, job: JobInfo): Link[] {
   if (turnContext && turnContext.traceId === jobContext.traceId) return [];
   return [{ context: jobContext, attributes: { "turnq.link.type": "drain_job" } }];
 }
+
+/**
+ * `execute_tool {name}` [INTERNAL] around one tool's run, so a tool's own outbound calls nest under
+ * it and parallel tools show as sibling spans. The outcome's type marks errors and timeouts.
+ */
+export function withToolSpan<T extends { type: string }>(call: { id: string; name: string }, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  return withSpan(
+    `${GenAiOperation.executeTool} ${call.name}`,
+    {
+      attributes: {
+        [GenAiAttr.operationName]: GenAiOperation.executeTool,
+        [GenAiAttr.toolName]: call.name,
+        [GenAiAttr.toolCallId]: call.id,
+      },
+    },
+    async (span) => {
+      const outcome = await run();
+      const failed = outcome.type !== "value";
+      if (failed) {
+        span.setAttribute("error.type", outcome.type);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `tool ${outcome.type}` });
+      }
+      workerMetrics().recordToolDuration((performance.now() - started) / 1_000, call.name, failed ? outcome.type : undefined);
+      return outcome;
+    },
+  );
+}

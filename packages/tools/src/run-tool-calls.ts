@@ -35,6 +35,8 @@ export interface RunToolCallsOptions {
   maxContentBytes?: number;
   /** Clock for durations; injectable for tests. */
   now?: () => number;
+  /** Runs around each tool's execution (tracing puts an `execute_tool` span here). Must call `run`. */
+  wrap?<T extends { type: string }>(call: ToolCall, run: () => Promise<T>): Promise<T>;
 }
 
 type Prepared = { ready: true; tool: Tool; args: unknown } | { ready: false; kind: ToolErrorKind; message: string };
@@ -76,7 +78,7 @@ export async function runToolCalls(
       sessionId: opts.sessionId,
       callId: call.id,
     };
-    const outcome = await runWithDeadline(tool, args, ctx);
+    const outcome = opts.wrap ? await opts.wrap(call, () => runWithDeadline(tool, args, ctx)) : await runWithDeadline(tool, args, ctx);
     const durationMs = Math.round(now() - started);
     if (outcome.type === "value") {
       const text = serialiseResult(outcome.value);

@@ -16,7 +16,7 @@ import type { LlmClient, ToolCall } from "@turnq/llm";
 import { runToolCalls, type ToolResult } from "@turnq/tools";
 import { budgetFor, calibrationFrom, prepareTurnContext, type ContextCache, type TurnContext } from "../context/index.ts";
 import type { TurnOutcome } from "../turn-outcome.ts";
-import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
+import { describeAgent, withAppendMessagesSpan, withLoadContextSpan, withToolSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
 import type { EmitTurnEvent } from "./turn-events.ts";
 import { assistantContent, readTurnState, toolResultContent } from "./turn-state.ts";
@@ -196,6 +196,7 @@ class TurnRun {
       turnId: this.turn.id,
       sessionId: this.turn.sessionId,
       signal: this.signal,
+      wrap: withToolSpan,
       onStart: (c) => this.deps.emit(this.turn, { type: "tool.started", callId: c.id, name: c.name }),
       onFinish: (c, r) =>
         this.deps.emit(this.turn, { type: "tool.finished", callId: c.id, name: c.name, ok: r.ok, durationMs: r.durationMs }),
