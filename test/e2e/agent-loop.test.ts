@@ -137,4 +137,36 @@ describe("the agent loop through the API", () => {
     const next = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "after" });
     expect((await waitTurn(sys.api.url, next.body.id)).output).toBe("Echo: after (saw 4 messages)");
   });
+
+  it("replays the durable messages from the log when the live events a client resumes from have expired", async () => {
+    const sessionId = await sessionWithAgent();
+    const first = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "one" });
+    const seen = await readSse(`${sys.api.url}/v1/turns/${first.body.id}/events`, {
+      until: (e) => e.event === "turn.status" && e.data.status === "completed",
+    });
+    const lastId = seen.at(-1)!.id!;
+    expect(lastId).toMatch(/^\d+-\d+~2$/);
+    const second = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "two [[sim tool=current_time]]" });
+    await waitTurn(sys.api.url, second.body.id);
+    // The live stream expires (as after an hour): only the log remains.
+    const { Redis } = await import("ioredis");
+    const r = new Redis(sys.redisUrl);
+    await r.del(`${sys.prefix}:s:{${sessionId}}:events`);
+    r.disconnect();
+
+    const resumed = await readSse(`${sys.api.url}/v1/sessions/${sessionId}/events`, {
+      headers: { "last-event-id": lastId },
+      until: (_e, all) => all.filter((x) => x.event === "message").length >= 4,
+      ms: 5_000,
+    });
+    expect(resumed[0]!.event).toBe("gap");
+    const messages = resumed.filter((e) => e.event === "message");
+    expect(messages.map((e) => [e.data.seq, e.data.role])).toEqual([
+      [3, "user"],
+      [4, "assistant"],
+      [5, "tool"],
+      [6, "assistant"],
+    ]);
+    expect(messages.every((e) => e.data.turnId === second.body.id)).toBe(true);
+  });
 });

@@ -74,8 +74,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   let stopping = false;
   const inFlight = new AbortController();
   const events = createEventPublisher(redis, env.TURNQ_PREFIX);
-  const emit: EmitTurnEvent = (turn, event) => {
-    events.publish(turn.sessionId, turn.id, event).catch(() => {});
+  const emit: EmitTurnEvent = (turn, event, seq) => {
+    events.publish(turn.sessionId, turn.id, event, seq).catch(() => {});
   };
   const catalog = createAgentCatalog({
     db,

@@ -4,6 +4,8 @@ import { sessionEventsChannel, sessionEventsKey } from "./session-events.ts";
 export interface StreamedEvent {
   id: string;
   turnId: string;
+  /** Newest durable log seq the emitter knew of, when it said. */
+  seq: number | undefined;
   data: string;
 }
 
@@ -23,11 +25,17 @@ export function createEventReader(redis: Redis, subscriber: Redis, prefix: strin
     return rows.map(([id, fields]) => {
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
-      return { id, turnId: f.get("turn") ?? "", data: f.get("e") ?? "{}" };
+      const seq = f.get("seq");
+      return { id, turnId: f.get("turn") ?? "", seq: seq ? Number(seq) : undefined, data: f.get("e") ?? "{}" };
     });
   }
 
   return {
+    /** Id of the newest event, or "0" when the stream is empty. */
+    async tailId(sessionId: string): Promise<string> {
+      const last = await redis.xrevrange(sessionEventsKey(prefix, sessionId), "+", "-", "COUNT", 1);
+      return last[0]?.[0] ?? "0";
+    },
     async isEmpty(sessionId: string): Promise<boolean> {
       return (await redis.xlen(sessionEventsKey(prefix, sessionId))) === 0;
     },

@@ -14,18 +14,18 @@ export function sessionEventsChannel(prefix: string, sessionId: string): string 
 }
 
 export interface EventPublisher {
-  publish(sessionId: string, turnId: string, event: { type: string } & Record<string, unknown>): Promise<void>;
+  publish(sessionId: string, turnId: string, event: { type: string } & Record<string, unknown>, seq?: number): Promise<void>;
 }
 
 export function createEventPublisher(redis: Redis, prefix: string, opts: { maxLen?: number; ttlSeconds?: number } = {}): EventPublisher {
   const maxLen = opts.maxLen ?? 5_000;
   const ttl = opts.ttlSeconds ?? 3_600;
   return {
-    async publish(sessionId, turnId, event) {
+    async publish(sessionId, turnId, event, seq) {
       const key = sessionEventsKey(prefix, sessionId);
       await redis
         .multi()
-        .xadd(key, "MAXLEN", "~", maxLen, "*", "turn", turnId, "e", JSON.stringify(event))
+        .xadd(key, "MAXLEN", "~", maxLen, "*", "turn", turnId, "seq", String(seq ?? ""), "e", JSON.stringify(event))
         .expire(key, ttl)
         .publish(sessionEventsChannel(prefix, sessionId), turnId)
         .exec();

@@ -8,6 +8,7 @@ import {
   recordToolIntents,
   toolIntentIds,
   type Db,
+  type MessageRow,
   type NewMessage,
   type TurnRow,
   type TurnUsage,
@@ -18,7 +19,7 @@ import { budgetFor, calibrationFrom, prepareTurnContext, type ContextCache, type
 import type { TurnOutcome } from "../turn-outcome.ts";
 import { describeAgent, withAppendMessagesSpan, withLoadContextSpan, withToolSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
-import type { EmitTurnEvent } from "./turn-events.ts";
+import type { EmitTurnEvent, TurnEvent } from "./turn-events.ts";
 import { assistantContent, readTurnState, toolResultContent } from "./turn-state.ts";
 
 export interface AgentLoopDeps {
@@ -83,6 +84,20 @@ class TurnRun {
   }
 
   private calibration: number | undefined;
+  /** Newest log seq known durable, stamped on live events (see EmitTurnEvent). */
+  private lastSeq: number | undefined;
+
+  private emit(event: TurnEvent): void {
+    this.deps.emit(this.turn, event, this.lastSeq);
+  }
+
+  /** Durable messages become `message` events too, so watchers see the log grow. */
+  private logged(rows: readonly MessageRow[]): void {
+    for (const r of rows) {
+      this.lastSeq = r.seq;
+      this.emit({ type: "message", seq: r.seq, role: r.role, content: r.content });
+    }
+  }
   private compactionFailed = false;
 
   /**
@@ -124,6 +139,7 @@ class TurnRun {
     // Assume a fresh turn (its user message not logged yet); a redelivered one loads again without it.
     this.unlogged.push({ role: "user", content: { text: this.turn.input } });
     let ctx = await this.context();
+    this.lastSeq = ctx.loaded.upToSeq;
     const state = readTurnState(ctx.loaded.history.filter((m) => m.turnId === this.turn.id));
     if (state.userLogged) {
       this.unlogged = [];
@@ -154,7 +170,7 @@ class TurnRun {
         signal: this.signal,
         onDelta: (text) => {
           this.partial += text;
-          this.deps.emit(this.turn, { type: "message.delta", text });
+          this.emit({ type: "message.delta", text });
         },
       });
       iterations++;
@@ -197,9 +213,9 @@ class TurnRun {
       sessionId: this.turn.sessionId,
       signal: this.signal,
       wrap: withToolSpan,
-      onStart: (c) => this.deps.emit(this.turn, { type: "tool.started", callId: c.id, name: c.name }),
+      onStart: (c) => this.emit({ type: "tool.started", callId: c.id, name: c.name }),
       onFinish: (c, r) =>
-        this.deps.emit(this.turn, { type: "tool.finished", callId: c.id, name: c.name, ok: r.ok, durationMs: r.durationMs }),
+        this.emit({ type: "tool.finished", callId: c.id, name: c.name, ok: r.ok, durationMs: r.durationMs }),
     });
     const byId = new Map<string, ToolResult | undefined>(ran.map((r) => [r.callId, r]));
     const results = calls.map((c) => ({
@@ -221,8 +237,11 @@ class TurnRun {
 
   private async log(entries: NewMessage[]): Promise<void> {
     const messages = [...this.unlogged, ...entries];
-    await withAppendMessagesSpan(messages.length, () => appendTurnMessages(this.deps.db, { turnId: this.turn.id, lease: this.turn.lease, messages }));
+    const rows = await withAppendMessagesSpan(messages.length, () =>
+      appendTurnMessages(this.deps.db, { turnId: this.turn.id, lease: this.turn.lease, messages }),
+    );
     this.unlogged = [];
+    this.logged(rows);
   }
 
   /** Before each model call: a cancel that arrived while nobody was listening, and the token budget. */
@@ -239,7 +258,7 @@ class TurnRun {
 
   async finish(status: "completed" | "cancelled" | "failed", last: NewMessage[], output: string | null, error?: { code: ErrorCode; message: string }) {
     const messages = [...this.unlogged, ...last];
-    const { turn } = await withAppendMessagesSpan(messages.length, () =>
+    const { turn, messages: rows } = await withAppendMessagesSpan(messages.length, () =>
       finishTurn(this.deps.db, {
         turnId: this.turn.id,
         lease: this.turn.lease,
@@ -252,6 +271,7 @@ class TurnRun {
       }),
     );
     this.unlogged = [];
+    this.logged(rows);
     if (status === "completed") return { kind: "completed", output: turn.output ?? "" } as const;
     return { kind: "stopped", status, code: error?.code ?? "internal", message: error?.message ?? "" } as const;
   }

@@ -6,4 +6,8 @@ export type TurnEvent =
   | { type: "tool.started"; callId: string; name: string }
   | { type: "tool.finished"; callId: string; name: string; ok: boolean; durationMs: number };
 
-export type EmitTurnEvent = (turn: { id: string; sessionId: string }, event: TurnEvent) => void;
+/**
+ * `seq` is the newest log seq the emitter knows is durable; a client resuming after the live stream
+ * expired gets the log's messages after it, so nothing durable is ever missed.
+ */
+export type EmitTurnEvent = (turn: { id: string; sessionId: string }, event: TurnEvent, seq?: number) => void;
