@@ -52,3 +52,22 @@ describe("a turn through the whole system", () => {
     expect((await waitTurn(base, submitted.body.id)).status).toBe("completed");
   });
 });
+
+describe("readiness", () => {
+  let sys: TestSystem;
+  beforeAll(async () => {
+    sys = await startSystem({ workers: 2 });
+  });
+  afterAll(async () => {
+    await sys?.stop();
+  });
+
+  it("reports Postgres, Redis and the live workers with their LLM breaker state", async () => {
+    const r = await get(sys.api.url, "/readyz");
+    expect(r.status).toBe(200);
+    expect(r.body.checks).toEqual({ postgres: "ok", redis: "ok" });
+    expect(r.body.workers).toMatchObject({ alive: 2, llmBreakerOpen: 0, llmConnectionsWarm: 2 });
+    await sys.workers[0]!.stop("SIGTERM");
+    await expect.poll(async () => (await get(sys.api.url, "/readyz")).body.workers.alive, { timeout: 10_000 }).toBe(1);
+  });
+});

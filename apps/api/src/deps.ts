@@ -1,5 +1,5 @@
 import type { Db } from "@turnq/db";
-import type { EventReader, Mailbox, TurnWatcher } from "@turnq/queue";
+import type { EventReader, Mailbox, TurnWatcher, WorkerStatus } from "@turnq/queue";
 import type { Logger } from "pino";
 
 /** Everything the HTTP layer needs, created by main.ts (or by a test) and passed in. */
@@ -11,6 +11,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Each resolves when its dependency answers; used by /readyz. */
   readiness: Record<string, () => Promise<unknown>>;
+  /** The workers that reported in recently (for /readyz). */
+  workers: () => Promise<WorkerStatus[]>;
   jaegerUiUrl?: string | undefined;
   /** Fire-and-forget signals to workers and waiting API processes (Redis pub/sub). */
   signals: { cancel(turnId: string): Promise<unknown>; changed(turnId: string, status: string): Promise<unknown> };

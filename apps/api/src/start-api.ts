@@ -11,6 +11,7 @@ import {
   publishCancel,
   publishTurnChanged,
   queueGaugeSources,
+  readWorkerStatuses,
   type DrainJobData,
 } from "@turnq/queue";
 import { createTurnMetrics, turnqMeter } from "@turnq/telemetry";
@@ -45,6 +46,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     watcher: createTurnWatcher(subscriber, env.TURNQ_PREFIX),
     events: createEventReader(redis, subscriber, env.TURNQ_PREFIX),
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
+    workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
     jaegerUiUrl: env.JAEGER_UI_URL,
     signals: {
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),

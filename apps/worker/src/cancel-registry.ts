@@ -14,6 +14,10 @@ export function createCancelRegistry() {
     close(turnId: string): void {
       running.delete(turnId);
     },
+    /** Turns running in this process right now. */
+    size(): number {
+      return running.size;
+    },
     fire(turnId: string): void {
       running.get(turnId)?.abort(new Error("turn cancelled"));
     },

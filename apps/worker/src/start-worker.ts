@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { Queue, Worker } from "bullmq";
 import { createDb } from "@turnq/db";
 import { createLlmClient } from "@turnq/llm";
-import { createContentCapture } from "@turnq/telemetry";
+import { createContentCapture, turnqMeter } from "@turnq/telemetry";
 import {
   cappedBackoff,
   createEventPublisher,
@@ -10,6 +12,7 @@ import {
   createRedis,
   drainJob,
   publishTurnChanged,
+  startWorkerHeartbeat,
   queueGaugeSources,
   subscribeCancels,
   type DrainJobData,
@@ -126,6 +129,20 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   worker.on("error", (err) => logger.error({ err: err.message }, "worker error"));
   worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "drain job failed; it will be retried"));
 
+  const instanceId = randomUUID();
+  const heartbeat = startWorkerHeartbeat(redis, env.TURNQ_PREFIX, () => ({
+    instanceId,
+    host: hostname(),
+    pid: process.pid,
+    breaker: llm.status().breaker,
+    connectionsWarm: llm.status().connectionsWarm,
+    turnsInFlight: cancels.size(),
+  }));
+  // 1 while this worker's LLM circuit breaker is open (failing fast), else 0.
+  const breakerGauge = turnqMeter().createObservableGauge("turnq.llm.breaker_open", { description: "1 while the LLM circuit breaker is open" });
+  const observeBreaker = (r: { observe(v: number, a?: Record<string, string>): void }) =>
+    r.observe(llm.status().breaker === "closed" ? 0 : 1, { "gen_ai.provider.name": llm.provider });
+  breakerGauge.addCallback(observeBreaker);
   const reconciler = startReconciler({
     db,
     redis,
@@ -143,6 +160,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     close: () =>
       (closing ??= (async () => {
         await reconciler.stop();
+        await heartbeat.stop();
+        breakerGauge.removeCallback(observeBreaker);
         stopping = true;
         const deadline = setTimeout(() => inFlight.abort(new Error("worker shutting down")), env.SHUTDOWN_GRACE_MS);
         await worker.close();

@@ -8,3 +8,4 @@ export * from "./cancel-signal.ts";
 export * from "./session-events.ts";
 export * from "./event-reader.ts";
 export * from "./provider-admission.ts";
+export * from "./worker-registry.ts";

@@ -18,7 +18,18 @@ export function healthRoutes(deps: ApiDeps) {
           details: { checks },
         });
       }
-      return c.json({ status: "ready", checks });
+      // Workers are reported, not required: the API accepts turns without them (they wait, durably).
+      const workers = await deps.workers().catch(() => []);
+      return c.json({
+        status: "ready",
+        checks,
+        workers: {
+          alive: workers.length,
+          llmBreakerOpen: workers.filter((w) => w.breaker !== "closed").length,
+          llmConnectionsWarm: workers.filter((w) => w.connectionsWarm).length,
+          turnsInFlight: workers.reduce((n, w) => n + w.turnsInFlight, 0),
+        },
+      });
     });
 }
 
