@@ -96,6 +96,9 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
       }
       await deps.notify(turn, outcome.kind);
       if (!(await deps.mailbox.ack(sessionId, jobId, [turn.id]))) return "lost";
+      // Usually nothing else is waiting: release right away instead of asking Postgres first.
+      const next = await deps.mailbox.finish(sessionId, jobId);
+      if (next !== "more") return next;
     }
   };
 }
