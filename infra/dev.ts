@@ -96,6 +96,6 @@ turnq is starting: API ${base}, ${workerCount} workers. Send a turn:
   curl -s ${base}/v1/turns/$TURN -H 'Prefer: wait=10'
   curl -s ${base}/v1/sessions/$SESSION/messages
 
-Metrics: ${base}/metrics. Traces: ${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "off (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 and run Jaeger; see README, Tracing)"}.
+Metrics: ${base}/metrics. Traces: ${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "recorded, not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 and run Jaeger; see README, Tracing)"}.
 Ctrl-C stops everything.
 `);

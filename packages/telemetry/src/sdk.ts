@@ -50,6 +50,14 @@ let shuttingDown: Promise<void> | undefined;
  * instrumentation (auto-instrumenting http/ioredis would turn BullMQ's background Redis polling
  * into a flood of root spans).
  */
+/** A span processor that keeps nothing: spans (and trace ids) exist, nothing is exported. */
+const discardSpans: SpanProcessor = {
+  onStart: () => {},
+  onEnd: () => {},
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+
 export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo {
   if (handle) return handle.info;
   if (disabledInfo) return disabledInfo;
@@ -96,8 +104,9 @@ export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo 
     // The start hook runs in the caller's context, so HTTP calls made for a turn (the LLM request)
     // carry the turn's gen_ai.conversation.id like every other span of it.
     instrumentations: [new UndiciInstrumentation({ requireParentforSpans: true, startSpanHook: () => conversationAttributes(context.active()) })],
-    // No processors means no tracer provider at all: spans stay no-ops (see TelemetryConfig.exportTraces).
-    ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : config.exportTraces ? {} : { spanProcessors: [] }),
+    // Not exporting still traces: every turn gets a trace id (stored on the turn and its messages, and
+    // carried across the queue); the spans just go nowhere until an endpoint is configured.
+    ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : config.exportTraces ? {} : { spanProcessors: [discardSpans] }),
   });
   sdk.start();
   handle = { sdk, prometheus, info };
