@@ -16,19 +16,6 @@ export async function listMessages(
     .limit(opts.limit);
 }
 
-/**
- * The most recent `limit` messages in seq order. Reads through the primary key from the end, so its
- * cost is the window's size whatever the length of the history.
- */
-export async function recentMessages(db: Db, sessionId: string, limit: number): Promise<MessageRow[]> {
-  const rows = await db
-    .select()
-    .from(messages)
-    .where(eq(messages.sessionId, sessionId))
-    .orderBy(desc(messages.seq))
-    .limit(limit);
-  return rows.reverse();
-}
 
 /**
  * The newest `limit` messages with `afterSeq < seq <= throughSeq`, in seq order. A reader that already

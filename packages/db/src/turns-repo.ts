@@ -222,16 +222,7 @@ export async function completeTurn(
   db: Db,
   args: { turnId: string; lease: number; messages: NewMessage[]; output: string },
 ): Promise<{ turn: TurnRow; messages: MessageRow[] }> {
-  return db.transaction(async (tx) => {
-    const turn = await assertLease(tx, args.turnId, args.lease);
-    const appended = await appendMessages(tx, turn, args.messages);
-    const [done] = await tx
-      .update(turns)
-      .set({ status: "completed", output: args.output, errorCode: null, errorMessage: null, finishedAt: sql`now()` })
-      .where(eq(turns.id, turn.id))
-      .returning();
-    return { turn: done!, messages: appended };
-  });
+  return finishTurn(db, { ...args, status: "completed", usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 } });
 }
 
 /**
