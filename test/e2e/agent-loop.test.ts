@@ -20,6 +20,7 @@ describe("the agent loop through the API", () => {
       req.on("data", (d) => (body += d));
       req.on("end", () => {
         const start = Date.now();
+        if (req.url?.includes("hang=1")) return; // answers never; the client aborts
         setTimeout(() => {
           toolCalls.push({ start, end: Date.now(), key: req.headers["idempotency-key"] as string | undefined, body });
           res.setHeader("content-type", "application/json");
@@ -168,5 +169,25 @@ describe("the agent loop through the API", () => {
       [6, "assistant"],
     ]);
     expect(messages.every((e) => e.data.turnId === second.body.id)).toBe(true);
+  });
+
+  it("cancels while a tool runs: the tool is aborted and every tool call gets a result", async () => {
+    const sessionId = await sessionWithAgent({
+      httpTools: [{ name: "hang", description: "never answers in time", url: `${toolUrl}?hang=1`, timeoutMs: 60_000 }],
+    });
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "wait [[sim tools=hang,current_time]]" });
+    await readSse(`${sys.api.url}/v1/turns/${turn.body.id}/events`, { until: (e) => e.event === "tool.started" && e.data.name === "hang" });
+    const started = Date.now();
+    await post(sys.api.url, `/v1/turns/${turn.body.id}/cancel`, "");
+    const done = await waitTurn(sys.api.url, turn.body.id);
+    expect(done.status).toBe("cancelled");
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const log = (await get(sys.api.url, `/v1/sessions/${sessionId}/messages`)).body.data;
+    const callIds = log.flatMap((m: any) => m.content.toolCalls?.map((c: any) => c.id) ?? []);
+    expect(callIds).toHaveLength(2);
+    expect(log.filter((m: any) => m.role === "tool").map((m: any) => m.content.toolCallId)).toEqual(callIds);
+    // The session stays usable: the next model call gets a valid log.
+    const next = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "next" });
+    expect((await waitTurn(sys.api.url, next.body.id)).status).toBe("completed");
   });
 });

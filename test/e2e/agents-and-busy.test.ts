@@ -94,4 +94,16 @@ describe("agents, cancel and busy policies through the API", () => {
       ["assistant", urgent.body.id],
     ]);
   });
+
+  it("accepts exactly one of ten concurrent submits with onBusy reject on an idle session", async () => {
+    const base = sys.api.url;
+    const sessionId = await createSession(base);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => post(base, `/v1/sessions/${sessionId}/turns`, { input: `race ${i} [[sim delay=500]]`, onBusy: "reject" })),
+    );
+    const accepted = results.filter((r) => r.status === 202);
+    expect(accepted).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409).every((r) => r.body.turnId === accepted[0]!.body.id)).toBe(true);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(9);
+  });
 });

@@ -285,7 +285,7 @@ class TurnRun {
     if (this.partial) tail.push({ role: "assistant", content: assistantContent(this.partial, [], true) });
     for (const c of this.pendingCalls) tail.push({ role: "tool", content: toolResultContent(c.id, `Not run: ${message}`) });
     // Nothing said yet: the log stays as it was (the input remains on the turn record).
-    if (tail.length === 0) this.unlogged = [];
+    if (tail.length === 0 && this.unlogged.every((m) => m.role === "user")) this.unlogged = [];
     return this.finish(status, tail, null, { code, message });
   }
 
