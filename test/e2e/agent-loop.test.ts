@@ -21,6 +21,10 @@ describe("the agent loop through the API", () => {
       req.on("end", () => {
         const start = Date.now();
         if (req.url?.includes("hang=1")) return; // answers never; the client aborts
+        if (req.url?.includes("status=500")) {
+          res.statusCode = 500;
+          return res.end("boom");
+        }
         setTimeout(() => {
           toolCalls.push({ start, end: Date.now(), key: req.headers["idempotency-key"] as string | undefined, body });
           res.setHeader("content-type", "application/json");
@@ -189,5 +193,20 @@ describe("the agent loop through the API", () => {
     // The session stays usable: the next model call gets a valid log.
     const next = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "next" });
     expect((await waitTurn(sys.api.url, next.body.id)).status).toBe("completed");
+  });
+
+  it("gives the model error results for a failing and a timing-out tool, and the turn completes", async () => {
+    const sessionId = await sessionWithAgent({
+      httpTools: [
+        { name: "broken", description: "answers 500", url: `${toolUrl}?status=500` },
+        { name: "sluggish", description: "too slow", url: `${toolUrl}?hang=1`, timeoutMs: 200 },
+      ],
+    });
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "try [[sim tools=broken,sluggish]]" });
+    const done = await waitTurn(sys.api.url, turn.body.id);
+    expect(done.status).toBe("completed");
+    const results = (await get(sys.api.url, `/v1/sessions/${sessionId}/messages`)).body.data.filter((m: any) => m.role === "tool");
+    expect(results[0].content.text).toMatch(/500/);
+    expect(results[1].content.text).toMatch(/timed out after 200 ms/);
   });
 });
