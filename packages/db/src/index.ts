@@ -1,7 +1,11 @@
 export * from "./client.ts";
 export * from "./migrate.ts";
 export * from "./sessions-repo.ts";
-export * from "./turns-repo.ts";
+export { type NewMessage } from "./fencing.ts";
+export * from "./submit-turn.ts";
+export * from "./claim-turn.ts";
+export * from "./turn-log.ts";
+export * from "./tool-intents.ts";
 export * from "./messages-repo.ts";
 export * from "./schema/index.ts";
 export * from "./agents-repo.ts";

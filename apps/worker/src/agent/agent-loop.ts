@@ -1,12 +1,9 @@
-import { createHash } from "node:crypto";
 import { isRetryable, isTurnqError, TurnqError, type ErrorCode } from "@turnq/core";
 import {
   appendTurnMessages,
   finishTurn,
   getSession,
   getTurn,
-  recordToolIntents,
-  toolIntentIds,
   type Db,
   type MessageRow,
   type NewMessage,
@@ -14,12 +11,12 @@ import {
   type TurnUsage,
 } from "@turnq/db";
 import type { LlmClient, ToolCall } from "@turnq/llm";
-import { runToolCalls, type ToolResult } from "@turnq/tools";
 import { budgetFor, calibrationFrom, prepareTurnContext, type ContextCache, type TurnContext } from "../context/index.ts";
 import type { TurnOutcome } from "../turn-outcome.ts";
-import { describeAgent, withAppendMessagesSpan, withLoadContextSpan, withToolSpan } from "../turn-spans.ts";
+import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
 import type { EmitTurnEvent, TurnEvent } from "./turn-events.ts";
+import { runToolRound } from "./tool-round.ts";
 import { assistantContent, readTurnState, toolResultContent } from "./turn-state.ts";
 
 export interface AgentLoopDeps {
@@ -192,47 +189,25 @@ class TurnRun {
     }
   }
 
-  /** Runs the calls and logs their results. After a crash, a non-idempotent call that had started is not run again. */
+  /** Runs the calls and logs their results (see tool-round.ts for the crash rules). */
   private async runTools(calls: ToolCall[], resumed: boolean): Promise<void> {
     this.pendingCalls = calls;
-    const started = resumed ? await toolIntentIds(this.deps.db, this.turn.id) : new Set<string>();
-    const unknown = (c: ToolCall) => started.has(c.id) && !this.agent.registry.get(c.name)?.idempotent;
-    const toRun = calls.filter((c) => !unknown(c));
-    await recordToolIntents(
-      this.deps.db,
-      this.turn.id,
-      toRun.map((c) => ({
-        callId: c.id,
-        name: c.name,
-        argsHash: createHash("sha256").update(c.arguments).digest("hex"),
-        idempotent: this.agent.registry.get(c.name)?.idempotent ?? false,
-      })),
-    );
-    const ran = await runToolCalls(toRun, this.agent.registry, {
-      turnId: this.turn.id,
-      sessionId: this.turn.sessionId,
+    const entries = await runToolRound({
+      db: this.deps.db,
+      turn: this.turn,
+      registry: this.agent.registry,
       signal: this.signal,
-      wrap: withToolSpan,
-      onStart: (c) => this.emit({ type: "tool.started", callId: c.id, name: c.name }),
-      onFinish: (c, r) =>
-        this.emit({ type: "tool.finished", callId: c.id, name: c.name, ok: r.ok, durationMs: r.durationMs }),
+      calls,
+      resumed,
+      emit: (e) => this.emit(e),
     });
-    const byId = new Map<string, ToolResult | undefined>(ran.map((r) => [r.callId, r]));
-    const results = calls.map((c) => ({
-      callId: c.id,
-      content:
-        byId.get(c.id)?.content ??
-        `Outcome unknown: the worker stopped while tool "${c.name}" was running, and it is not idempotent, so it was not run again.`,
-    }));
-    const entries: NewMessage[] = results.map((r) => ({ role: "tool", content: toolResultContent(r.callId, r.content) }));
+    this.pendingCalls = [];
     if (this.signal.aborted) {
       // Cancelled mid-tools: the results (some "cancelled") go in with the final append.
       this.unlogged.push(...entries);
-      this.pendingCalls = [];
       throw this.signal.reason;
     }
     await this.log(entries);
-    this.pendingCalls = [];
   }
 
   private async log(entries: NewMessage[]): Promise<void> {

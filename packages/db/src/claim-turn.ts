@@ -1,0 +1,120 @@
+import { and, asc, eq, inArray, lt, min, sql } from "drizzle-orm";
+import type { ErrorCode } from "@turnq/core";
+import type { Db } from "./client.ts";
+import { assertLease, pending } from "./fencing.ts";
+import { turns, type TurnRow } from "./schema/index.ts";
+
+export type ClaimResult =
+  | { kind: "idle" }
+  | { kind: "claimed"; turn: TurnRow }
+  | { kind: "exhausted"; turn: TurnRow };
+
+/**
+ * Takes the session's oldest unfinished turn for this worker: bumps its lease (fencing out any
+ * earlier holder) and its attempt count. A turn already claimed `maxAttempts` times (it crashed or
+ * failed that often) is marked failed instead, so a poison turn cannot block its session forever.
+ */
+export async function claimNextTurn(db: Db, sessionId: string, maxAttempts: number): Promise<ClaimResult> {
+  return db.transaction(async (tx) => {
+    const [next] = await tx
+      .select()
+      .from(turns)
+      .where(and(eq(turns.sessionId, sessionId), pending))
+      .orderBy(asc(turns.position))
+      .limit(1)
+      .for("update");
+    if (!next) return { kind: "idle" };
+    if (next.attempts >= maxAttempts) {
+      const [failed] = await tx
+        .update(turns)
+        .set({
+          status: "failed",
+          errorCode: "turn_attempts_exhausted",
+          errorMessage: `Gave up after ${next.attempts} attempts${next.errorMessage ? `; last error: ${next.errorMessage}` : ""}. Submit the turn again to retry.`,
+          finishedAt: sql`now()`,
+        })
+        .where(eq(turns.id, next.id))
+        .returning();
+      return { kind: "exhausted", turn: failed! };
+    }
+    const [claimed] = await tx
+      .update(turns)
+      .set({
+        status: "running",
+        attempts: sql`${turns.attempts} + 1`,
+        lease: sql`${turns.lease} + 1`,
+        startedAt: sql`coalesce(${turns.startedAt}, now())`,
+      })
+      .where(eq(turns.id, next.id))
+      .returning();
+    return { kind: "claimed", turn: claimed! };
+  });
+}
+
+/**
+ * Ends a turn that cannot succeed (`final`), or hands it back to the queue to be tried again later
+ * with the error recorded. Either way only under the caller's lease; the log is left untouched.
+ */
+export async function settleFailedTurn(
+  db: Db,
+  args: { turnId: string; lease: number; code: ErrorCode; message: string; final: boolean; refundAttempt?: boolean },
+): Promise<TurnRow> {
+  return db.transaction(async (tx) => {
+    await assertLease(tx, args.turnId, args.lease);
+    const [row] = await tx
+      .update(turns)
+      .set({
+        status: args.final ? "failed" : "queued",
+        errorCode: args.code,
+        errorMessage: args.message,
+        finishedAt: args.final ? sql`now()` : null,
+        ...(args.refundAttempt ? { attempts: sql`greatest(${turns.attempts} - 1, 0)` } : {}),
+      })
+      .where(eq(turns.id, args.turnId))
+      .returning();
+    return row!;
+  });
+}
+
+/** Sessions with unfinished turns accepted before `olderThan`, oldest first: the reconciler's input. */
+export async function sessionsWithPendingTurns(
+  db: Db,
+  opts: { olderThan: Date; limit: number },
+): Promise<{ sessionId: string; turnIds: string[] }[]> {
+  const rows = await db
+    .select({
+      sessionId: turns.sessionId,
+      turnIds: sql<string[]>`array_agg(${turns.id} order by ${turns.position})`,
+    })
+    .from(turns)
+    .where(and(pending, lt(turns.createdAt, opts.olderThan)))
+    .groupBy(turns.sessionId)
+    .orderBy(min(turns.createdAt))
+    .limit(opts.limit);
+  return rows;
+}
+
+/**
+ * Hands a claimed turn back untouched (the worker is shutting down): queued again, and the attempt
+ * it used is returned, since the turn itself did nothing wrong.
+ */
+export async function releaseTurn(db: Db, args: { turnId: string; lease: number }): Promise<void> {
+  await db.transaction(async (tx) => {
+    await assertLease(tx, args.turnId, args.lease);
+    await tx
+      .update(turns)
+      .set({ status: "queued", attempts: sql`greatest(${turns.attempts} - 1, 0)` })
+      .where(eq(turns.id, args.turnId));
+  });
+}
+
+/** Of these turn ids, the ones that need no more work: finished, or unknown to the database. */
+export async function finishedTurnIds(db: Db, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: turns.id })
+    .from(turns)
+    .where(and(inArray(turns.id, ids), pending));
+  const open = new Set(rows.map((r) => r.id));
+  return ids.filter((id) => !open.has(id));
+}

@@ -1,0 +1,130 @@
+import { and, asc, eq, lt, sql } from "drizzle-orm";
+import { newId, TurnqError } from "@turnq/core";
+import type { Db } from "./client.ts";
+import { pending, type Tx } from "./fencing.ts";
+import { sessions, turns, type TurnRow } from "./schema/index.ts";
+
+export interface SubmitTurnInput {
+  sessionId: string;
+  input: string;
+  idempotencyKey?: string | undefined;
+  requestHash: string;
+  traceId?: string | undefined;
+  traceParent?: string | undefined;
+  /** What to do when the session already has unfinished turns. Default "enqueue". */
+  onBusy?: "enqueue" | "reject" | "interrupt" | undefined;
+}
+
+export interface SubmitTurnResult {
+  turn: TurnRow;
+  created: boolean;
+  /** Running turns that were asked to stop (onBusy "interrupt"); the caller signals their workers. */
+  interrupted: string[];
+}
+
+/**
+ * Stores a turn at the session's next position. The session row lock serialises submits of one
+ * session, which makes both the position and the Idempotency-Key check race-free: a second request
+ * with the same key waits for the first to commit, then finds its turn.
+ */
+export async function submitTurn(db: Db, input: SubmitTurnInput): Promise<SubmitTurnResult> {
+  return db.transaction(async (tx) => {
+    const [session] = await tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.id, input.sessionId)).for("update");
+    if (!session) throw new TurnqError("not_found", `Session ${input.sessionId} does not exist; create it with POST /v1/sessions.`);
+    if (input.idempotencyKey !== undefined) {
+      const [existing] = await tx
+        .select()
+        .from(turns)
+        .where(and(eq(turns.sessionId, input.sessionId), eq(turns.idempotencyKey, input.idempotencyKey)));
+      if (existing) {
+        if (existing.requestHash !== input.requestHash) {
+          throw new TurnqError(
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request body; use a new key for a new turn.",
+            { details: { turnId: existing.id } },
+          );
+        }
+        return { turn: existing, created: false, interrupted: [] };
+      }
+    }
+    const interrupted = await applyBusyPolicy(tx, input.sessionId, input.onBusy ?? "enqueue");
+    const [bumped] = await tx
+      .update(sessions)
+      .set({ lastPosition: sql`${sessions.lastPosition} + 1` })
+      .where(eq(sessions.id, input.sessionId))
+      .returning({ position: sessions.lastPosition });
+    const [turn] = await tx
+      .insert(turns)
+      .values({
+        id: newId("turn"),
+        sessionId: input.sessionId,
+        position: bumped!.position,
+        input: input.input,
+        idempotencyKey: input.idempotencyKey ?? null,
+        requestHash: input.requestHash,
+        traceId: input.traceId ?? null,
+        traceParent: input.traceParent ?? null,
+      })
+      .returning();
+    return { turn: turn!, created: true, interrupted };
+  });
+}
+
+/** Under the session lock: refuse (reject), or stop what is ahead of the new turn (interrupt). */
+async function applyBusyPolicy(tx: Tx, sessionId: string, policy: "enqueue" | "reject" | "interrupt"): Promise<string[]> {
+  if (policy === "enqueue") return [];
+  const ahead = await tx
+    .select({ id: turns.id, status: turns.status })
+    .from(turns)
+    .where(and(eq(turns.sessionId, sessionId), pending))
+    .orderBy(asc(turns.position));
+  if (ahead.length === 0) return [];
+  if (policy === "reject") {
+    throw new TurnqError("session_busy", "The session already has a turn in progress; wait for it, or submit with onBusy \"enqueue\" or \"interrupt\".", {
+      details: { turnId: ahead[0]!.id },
+    });
+  }
+  for (const t of ahead) await requestCancel(tx, t.id, "Interrupted by a newer turn (onBusy: interrupt).");
+  return ahead.filter((t) => t.status === "running").map((t) => t.id);
+}
+
+/**
+ * A queued turn is cancelled on the spot; a running one is flagged, and its worker stops it and
+ * records what it had (see the agent loop). Already finished turns are left as they are.
+ */
+async function requestCancel(tx: Tx, turnId: string, reason: string): Promise<TurnRow | undefined> {
+  const [row] = await tx.select().from(turns).where(eq(turns.id, turnId)).for("update");
+  if (!row) return undefined;
+  if (row.status === "queued") {
+    const [done] = await tx
+      .update(turns)
+      .set({ status: "cancelled", errorCode: "cancelled", errorMessage: reason, cancelRequestedAt: sql`now()`, finishedAt: sql`now()` })
+      .where(eq(turns.id, turnId))
+      .returning();
+    return done;
+  }
+  if (row.status === "running" && !row.cancelRequestedAt) {
+    const [flagged] = await tx.update(turns).set({ cancelRequestedAt: sql`now()`, errorMessage: reason }).where(eq(turns.id, turnId)).returning();
+    return flagged;
+  }
+  return row;
+}
+
+/** POST /v1/turns/{id}/cancel. Idempotent: cancelling twice, or a finished turn, changes nothing more. */
+export async function cancelTurn(db: Db, turnId: string): Promise<TurnRow | undefined> {
+  return db.transaction((tx) => requestCancel(tx, turnId, "Cancelled by request."));
+}
+
+/** How many unfinished turns of the session are ahead of this one (0: it is next or running). */
+export async function queuePosition(db: Db, turn: Pick<TurnRow, "sessionId" | "position">): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(turns)
+    .where(and(eq(turns.sessionId, turn.sessionId), pending, lt(turns.position, turn.position)));
+  return row?.n ?? 0;
+}
+
+export async function getTurn(db: Db, id: string): Promise<TurnRow | undefined> {
+  const [row] = await db.select().from(turns).where(eq(turns.id, id));
+  return row;
+}
