@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
-import { startSimulator, type Simulator } from "@turnq/llm-simulator";
+import { startSimulator, type Simulator, type SimulatorOptions } from "@turnq/llm-simulator";
 import pino from "pino";
-import { startProcess, type AppProcess } from "../support/processes.ts";
+import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
 import { redisUrl } from "../support/services.ts";
 import { createBenchDatabase, type BenchDatabase } from "./bench-database.ts";
 import { deleteKeys } from "./redis-keys.ts";
@@ -14,6 +14,16 @@ export interface BenchSystemOptions {
   concurrency: number;
   /** Extra node flags for the worker processes, e.g. ["--cpu-prof"] to see where their time goes. */
   workerNodeArgs?: string[];
+  /** Further simulator options (firstTokenMs, recordLimit…); latencyMs comes from llmLatencyMs. */
+  sim?: Omit<SimulatorOptions, "latencyMs">;
+  /** Added to every worker's environment (e.g. LLM_POOL_CONNECTIONS, HTTP_TOOLS_ALLOW_PRIVATE). */
+  workerEnv?: Record<string, string>;
+  /**
+   * Run the API as a child process started like `npm run start:api` (with the OpenTelemetry
+   * preload), workers likewise, and add `env` to both. Tracing needs the SDK in the API's own
+   * process, which the in-process API (sharing the bench's process) cannot have.
+   */
+  childApi?: { env: Record<string, string> };
 }
 
 export interface BenchSystem {
@@ -34,8 +44,9 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
   const prefix = `bench${randomBytes(4).toString("hex")}`;
   const redis = redisUrl();
   const db = await createBenchDatabase();
-  const sim = await startSimulator({ latencyMs: opts.llmLatencyMs });
+  const sim = await startSimulator({ ...opts.sim, latencyMs: opts.llmLatencyMs });
   const workers: AppProcess[] = [];
+  const children: AppProcess[] = [];
   let api: RunningApi | undefined;
   const stop = async () => {
     // Workers first: a graceful stop hands nothing back because the load has drained by now.
@@ -49,23 +60,44 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
     await deleteKeys(redis, prefix);
   };
   try {
+    const common = { DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix };
     const workerEnv = {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis,
-      TURNQ_PREFIX: prefix,
+      ...common,
       LLM_BASE_URL: sim.url,
       WORKER_CONCURRENCY: String(opts.concurrency),
       SHUTDOWN_GRACE_MS: "5000",
+      ...opts.childApi?.env,
+      ...(opts.childApi ? { OTEL_SERVICE_NAME: "turnq-worker" } : {}),
+      ...opts.workerEnv,
     };
-    api = await startApi(
-      apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix, PORT: "0" }),
-      pino({ level: "warn" }),
-    );
-    for (let i = 1; i <= opts.workers; i++) workers.push(startProcess(`worker-${i}`, "apps/worker/src/main.ts", workerEnv, opts.workerNodeArgs));
+    if (opts.childApi) {
+      const env = { ...common, PORT: "0", OTEL_SERVICE_NAME: "turnq-api", ...opts.childApi.env };
+      const child = startProcess("api", "apps/api/src/main.ts", env, TELEMETRY_ARGS);
+      children.push(child);
+      api = await childApiHandle(child);
+    } else {
+      api = await startApi(apiEnvSchema.parse({ ...common, PORT: "0" }), pino({ level: "warn" }));
+    }
+    const workerArgs = [...(opts.childApi ? TELEMETRY_ARGS : []), ...(opts.workerNodeArgs ?? [])];
+    for (let i = 1; i <= opts.workers; i++) workers.push(startProcess(`worker-${i}`, "apps/worker/src/main.ts", workerEnv, workerArgs));
     await Promise.all(workers.map((w) => w.waitForLine(/turnq worker started/)));
     return { api, db, sim, workers, stop };
   } catch (err) {
     await stop().catch(() => {});
+    await Promise.all(children.map((c) => c.stop("SIGKILL")));
     throw err;
   }
+}
+
+/** The child API as a RunningApi: its URL from its "listening" log line, close = SIGTERM and wait. */
+async function childApiHandle(child: AppProcess): Promise<RunningApi> {
+  const line = await child.waitForLine(/turnq api listening/);
+  const url = (JSON.parse(line) as { url: string }).url;
+  return {
+    url,
+    async close() {
+      const code = await child.stop("SIGTERM");
+      if (code !== 0) process.stderr.write(`bench: api exited with ${code}\n${child.output().slice(-2000)}\n`);
+    },
+  };
 }

@@ -7,6 +7,7 @@ export interface TurnSample {
   input: string;
   position: number;
   status: string;
+  output: string | null;
   /** performance.now() when the POST was sent and when the terminal GET arrived. */
   sentAt: number;
   doneAt: number;
@@ -31,21 +32,30 @@ export async function runClosedLoop(opts: {
   clients: number;
   /** Distinguishes inputs between runs; inputs must be unique to match them to LLM calls. */
   tag: string;
+  /** Body of each client's POST /v1/sessions (e.g. an agentId); default {}. */
+  sessionBody?: Record<string, unknown>;
+  /** Appended to every input, e.g. a simulator directive. */
+  inputSuffix?: string;
+  /** Stop submitting once this many turns have been submitted in all (besides the time limit). */
+  maxTurns?: number;
   /** Called once every client has its session; returns when (performance.now()) to stop submitting. */
   onStart(now: number): number;
 }): Promise<LoopResult> {
   const { baseUrl, clients, tag } = opts;
+  const suffix = opts.inputSuffix ? ` ${opts.inputSuffix}` : "";
+  let submitted = 0;
   // One connection per client, plus spare: a client holds one during its long-poll.
   const pool = new Pool(baseUrl, { connections: clients + 8, pipelining: 1 });
   const samples: TurnSample[] = [];
   const errors: string[] = [];
   try {
-    const sessions = await Promise.all(Array.from({ length: clients }, () => call(pool, "POST", "/v1/sessions", {}, 201)));
+    const sessions = await Promise.all(Array.from({ length: clients }, () => call(pool, "POST", "/v1/sessions", opts.sessionBody ?? {}, 201)));
     const until = opts.onStart(performance.now());
     await Promise.all(
       sessions.map(async (session, c) => {
-        for (let n = 0; performance.now() < until; n++) {
-          const input = `bench ${tag} client ${c} turn ${n}`;
+        for (let n = 0; performance.now() < until && submitted < (opts.maxTurns ?? Infinity); n++) {
+          submitted++;
+          const input = `bench ${tag} client ${c} turn ${n}${suffix}`;
           try {
             samples.push(await oneTurn(pool, session.id as string, input));
           } catch (err) {
@@ -69,7 +79,7 @@ async function oneTurn(pool: Pool, sessionId: string, input: string): Promise<Tu
     turn = await call(pool, "GET", `/v1/turns/${turn.id}`, undefined, 200, { prefer: "wait=30" });
   }
   const doneAt = performance.now();
-  return { sessionId, turnId: turn.id, input, position: turn.position, status: turn.status, sentAt, doneAt } as TurnSample;
+  return { sessionId, turnId: turn.id, input, position: turn.position, status: turn.status, output: turn.output, sentAt, doneAt } as TurnSample;
 }
 
 async function call(

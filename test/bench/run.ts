@@ -1,49 +1,72 @@
 import { availableParallelism, loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
+import { baseScenario, log, selectedParts, type Part, type PartOutcome } from "./bench-env.ts";
+import { runContextBench } from "./context-build.ts";
+import { runConnectionsBench } from "./llm-connection-reuse.ts";
+import { runToolsBench } from "./parallel-tools.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
+import { runTtfdBench } from "./time-to-first-delta.ts";
+import { runTracingBench } from "./tracing-overhead.ts";
 
 /**
  * `npm run bench`: closed-loop load through the HTTP API against the simulator at 0 ms and 200 ms
- * LLM latency. Progress goes to stderr; stdout gets exactly one JSON line. Exits 1 when a turn
- * failed or the per-session order was violated.
+ * LLM latency, then the focused parts (tools, ttfd, context, connections, tracing; BENCH_ONLY picks
+ * some). Progress goes to stderr; stdout gets exactly one JSON line, one key per part. Exits 1 when
+ * a part crashed, a turn failed or the per-session order was violated.
  */
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-  return n;
+
+/** The original two scenarios; their failures (turns, order) decide the exit code like any part's. */
+async function runScenarios(): Promise<PartOutcome<Omit<ScenarioResult, "failures">[]>> {
+  const results: ScenarioResult[] = [];
+  const failures: string[] = [];
+  for (const llmLatencyMs of [0, 200]) {
+    warnIfBusy(`llm ${llmLatencyMs} ms`);
+    try {
+      results.push(await runScenario({ ...baseScenario(), llmLatencyMs }));
+    } catch (err) {
+      failures.push(`scenario llm ${llmLatencyMs} ms crashed: ${(err as Error).stack ?? err}`);
+    }
+  }
+  failures.push(...results.flatMap((r) => r.failures.map((f) => `llm ${r.llmLatencyMs} ms: ${f}`)));
+  return { result: results.map(({ failures: _, ...r }) => r), failures };
 }
 
-const base = {
-  clients: intEnv("BENCH_CLIENTS", 64),
-  workers: intEnv("BENCH_WORKERS", 2),
-  concurrency: intEnv("BENCH_CONCURRENCY", 100),
-  warmupSeconds: intEnv("BENCH_WARMUP_SECONDS", 3, 0),
-  measureSeconds: intEnv("BENCH_SECONDS", 15),
-  // e.g. "--cpu-prof --cpu-prof-dir=/tmp/turnq-prof" to profile the workers under load
-  workerNodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+const runners: Record<Part, () => Promise<PartOutcome<unknown>>> = {
+  scenarios: runScenarios,
+  tools: runToolsBench,
+  ttfd: runTtfdBench,
+  context: runContextBench,
+  connections: runConnectionsBench,
+  tracing: runTracingBench,
 };
 
-const results: ScenarioResult[] = [];
-let crashed = false;
-for (const llmLatencyMs of [0, 200]) {
-  // The system under test is CPU-bound on small machines: anything else running skews every figure.
+// The system under test is CPU-bound on small machines: anything else running skews every figure.
+function warnIfBusy(what: string): void {
   const load = loadavg()[0]!;
   if (load > availableParallelism() / 2) {
-    process.stderr.write(`bench: warning: load average ${load.toFixed(1)} before llm ${llmLatencyMs} ms; other processes are competing for CPU\n`);
-  }
-  try {
-    results.push(await runScenario({ ...base, llmLatencyMs }));
-  } catch (err) {
-    process.stderr.write(`bench: scenario llm ${llmLatencyMs} ms crashed: ${(err as Error).stack ?? err}\n`);
-    crashed = true;
+    log(`warning: load average ${load.toFixed(1)} before ${what}; other processes are competing for CPU`);
   }
 }
 
-const scenarios = results.map(({ failures: _, ...r }) => r);
-process.stdout.write(`${JSON.stringify({ scenarios, node: process.version, cpus: availableParallelism() })}\n`);
+const out: Record<string, unknown> = {};
+const failures: string[] = [];
+const seconds: Record<string, number> = {};
+for (const part of selectedParts()) {
+  if (part !== "scenarios") warnIfBusy(part);
+  const started = performance.now();
+  try {
+    const { result, failures: f } = await runners[part]();
+    out[part] = result;
+    failures.push(...f.map((x) => (x.startsWith(`${part}:`) ? x : `${part}: ${x}`)));
+  } catch (err) {
+    out[part] = null;
+    failures.push(`${part} crashed: ${(err as Error).stack ?? err}`);
+  }
+  seconds[part] = Math.round((performance.now() - started) / 100) / 10;
+  log(`${part} done in ${seconds[part]} s`);
+}
 
-const failures = results.flatMap((r) => r.failures.map((f) => `llm ${r.llmLatencyMs} ms: ${f}`));
-for (const f of failures) process.stderr.write(`bench: FAILED ${f}\n`);
+process.stdout.write(`${JSON.stringify({ ...out, node: process.version, cpus: availableParallelism(), seconds })}\n`);
+for (const f of failures) log(`FAILED ${f}`);
 // Set, not forced: the process must also exit on its own, which shows everything was closed.
-process.exitCode = crashed || failures.length > 0 ? 1 : 0;
+process.exitCode = failures.length > 0 ? 1 : 0;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { startBenchSystem } from "./bench-system.ts";
+import { startBenchSystem, type BenchSystemOptions } from "./bench-system.ts";
 import { runClosedLoop } from "./closed-loop.ts";
 import { LlmTimes } from "./llm-times.ts";
 import { databaseViolations, observedViolations } from "./order-check.ts";
@@ -14,6 +14,10 @@ export interface ScenarioConfig {
   warmupSeconds: number;
   measureSeconds: number;
   workerNodeArgs: string[];
+  /** Label in progress lines; default "llm <latency> ms". */
+  name?: string;
+  /** More system settings (child API with tracing, worker env…) for scenarios built on this one. */
+  system?: Pick<BenchSystemOptions, "sim" | "workerEnv" | "childApi">;
 }
 
 export interface ScenarioResult {
@@ -34,10 +38,10 @@ const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
 /** One scenario on a system of its own, so scenarios cannot influence each other. */
 export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> {
-  const name = `llm ${cfg.llmLatencyMs} ms`;
+  const name = cfg.name ?? `llm ${cfg.llmLatencyMs} ms`;
   log(`${name}: starting system (${cfg.workers} workers × concurrency ${cfg.concurrency})`);
   const { llmLatencyMs, workers, concurrency, workerNodeArgs } = cfg;
-  const sys = await startBenchSystem({ llmLatencyMs, workers, concurrency, workerNodeArgs });
+  const sys = await startBenchSystem({ llmLatencyMs, workers, concurrency, workerNodeArgs, ...cfg.system });
   try {
     const llm = new LlmTimes(sys.sim);
     llm.start();

@@ -1,0 +1,47 @@
+/**
+ * Settings shared by every part of `npm run bench`: integer knobs from the environment, and
+ * BENCH_ONLY, which picks parts by name so one measurement can be rerun without the others.
+ */
+export function intEnv(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** The parts, in the order they run; each is also its key in the JSON line. */
+export const PARTS = ["scenarios", "tools", "ttfd", "context", "connections", "tracing"] as const;
+export type Part = (typeof PARTS)[number];
+
+/** BENCH_ONLY=context,connections → those parts; unset or empty → all. Unknown names are an error. */
+export function selectedParts(raw = process.env.BENCH_ONLY ?? ""): Part[] {
+  const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) return [...PARTS];
+  const unknown = names.filter((n) => !(PARTS as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(", ")}; known: ${PARTS.join(", ")}`);
+  return PARTS.filter((p) => names.includes(p));
+}
+
+/** What every part hands back: its figures for the JSON line, and what went wrong (exit code 1). */
+export interface PartOutcome<T> {
+  result: T;
+  failures: string[];
+}
+
+export const log = (msg: string): void => {
+  process.stderr.write(`bench: ${msg}\n`);
+};
+
+/** Worker settings shared by the scenarios built on the closed loop (BENCH_WORKERS & co). */
+export function baseScenario() {
+  return {
+    clients: intEnv("BENCH_CLIENTS", 64),
+    workers: intEnv("BENCH_WORKERS", 2),
+    concurrency: intEnv("BENCH_CONCURRENCY", 100),
+    warmupSeconds: intEnv("BENCH_WARMUP_SECONDS", 3, 0),
+    measureSeconds: intEnv("BENCH_SECONDS", 15),
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/turnq-prof" to profile the workers under load
+    workerNodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+  };
+}
