@@ -7,11 +7,12 @@ import { startApi } from "./start-api.ts";
 // The OpenTelemetry SDK is already running: started by `node --import @turnq/telemetry/register`.
 const env = loadApiEnv();
 const logger = createLogger({ name: "turnq-api", level: env.LOG_LEVEL });
-const telemetry = telemetryInfo();
-logger.info({ telemetry: telemetry ?? "not started (run with --import @turnq/telemetry/register)" }, "telemetry");
-const api = await startApi(env, logger);
+logger.info({ telemetry: telemetryInfo() ?? "not started (run with --import @turnq/telemetry/register)" }, "telemetry");
+const api = startApi(env, logger);
+// Registered before start-up finishes, so a SIGTERM during start-up still closes what was opened.
 createShutdown(logger, [
-  ["api", () => api.close()],
+  ["api", async () => (await api).close()],
   // Last, so the spans of the final requests are flushed.
   ["telemetry", () => shutdownTelemetry()],
 ]);
+await api;

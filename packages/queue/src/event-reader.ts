@@ -62,6 +62,8 @@ export function createEventReader(redis: Redis, subscriber: Redis, prefix: strin
         await subscriber.subscribe(channel);
       }
       set.add(nudge);
+      const onAbort = () => wake?.();
+      signal.addEventListener("abort", onAbort, { once: true });
       try {
         let cursor = after;
         while (!signal.aborted) {
@@ -75,18 +77,20 @@ export function createEventReader(redis: Redis, subscriber: Redis, prefix: strin
               continue;
             }
           }
+          // A nudge that came in while the last read was running must not wait for the keep-alive.
+          if (nudged) continue;
           const woke = await new Promise<boolean>((resolve) => {
             const timer = setTimeout(() => resolve(false), 15_000);
             wake = () => {
               clearTimeout(timer);
               resolve(true);
             };
-            signal.addEventListener("abort", () => wake?.(), { once: true });
           });
           wake = undefined;
           if (!woke) await idle();
         }
       } finally {
+        signal.removeEventListener("abort", onAbort);
         set.delete(nudge);
         if (set.size === 0) {
           listeners.delete(channel);
