@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, min, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, min, sql } from "drizzle-orm";
 import type { ErrorCode } from "@turnq/core";
 import type { Db } from "./client.ts";
 import { assertLease, pending } from "./fencing.ts";
@@ -13,42 +13,30 @@ export type ClaimResult =
  * Takes the session's oldest unfinished turn for this worker: bumps its lease (fencing out any
  * earlier holder) and its attempt count. A turn already claimed `maxAttempts` times (it crashed or
  * failed that often) is marked failed instead, so a poison turn cannot block its session forever.
+ * One statement (the row lock comes from the sub-select), so no transaction round trips.
  */
 export async function claimNextTurn(db: Db, sessionId: string, maxAttempts: number): Promise<ClaimResult> {
-  return db.transaction(async (tx) => {
-    const [next] = await tx
-      .select()
-      .from(turns)
-      .where(and(eq(turns.sessionId, sessionId), pending))
-      .orderBy(asc(turns.position))
-      .limit(1)
-      .for("update");
-    if (!next) return { kind: "idle" };
-    if (next.attempts >= maxAttempts) {
-      const [failed] = await tx
-        .update(turns)
-        .set({
-          status: "failed",
-          errorCode: "turn_attempts_exhausted",
-          errorMessage: `Gave up after ${next.attempts} attempts${next.errorMessage ? `; last error: ${next.errorMessage}` : ""}. Submit the turn again to retry.`,
-          finishedAt: sql`now()`,
-        })
-        .where(eq(turns.id, next.id))
-        .returning();
-      return { kind: "exhausted", turn: failed! };
-    }
-    const [claimed] = await tx
-      .update(turns)
-      .set({
-        status: "running",
-        attempts: sql`${turns.attempts} + 1`,
-        lease: sql`${turns.lease} + 1`,
-        startedAt: sql`coalesce(${turns.startedAt}, now())`,
-      })
-      .where(eq(turns.id, next.id))
-      .returning();
-    return { kind: "claimed", turn: claimed! };
-  });
+  // In SET, every column reference reads the row as it was, so `spent` is evaluated before the bump.
+  const spent = sql`${turns.attempts} >= ${maxAttempts}`;
+  const [row] = await db
+    .update(turns)
+    .set({
+      status: sql`case when ${spent} then 'failed' else 'running' end`,
+      attempts: sql`case when ${spent} then ${turns.attempts} else ${turns.attempts} + 1 end`,
+      lease: sql`case when ${spent} then ${turns.lease} else ${turns.lease} + 1 end`,
+      startedAt: sql`coalesce(${turns.startedAt}, now())`,
+      errorCode: sql`case when ${spent} then 'turn_attempts_exhausted' else ${turns.errorCode} end`,
+      errorMessage: sql`case when ${spent}
+        then 'Gave up after ' || ${turns.attempts} || ' attempts' || coalesce('; last error: ' || ${turns.errorMessage}, '') || '. Submit the turn again to retry.'
+        else ${turns.errorMessage} end`,
+      finishedAt: sql`case when ${spent} then now() else ${turns.finishedAt} end`,
+    })
+    .where(
+      sql`${turns.id} = (select id from turns where session_id = ${sessionId} and status in ('queued', 'running') order by position limit 1 for update)`,
+    )
+    .returning();
+  if (!row) return { kind: "idle" };
+  return row.status === "failed" ? { kind: "exhausted", turn: row } : { kind: "claimed", turn: row };
 }
 
 /**

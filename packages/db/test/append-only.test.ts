@@ -77,3 +77,29 @@ describe("fencing", () => {
     expect(rows[0]!.n).toBe(1);
   });
 });
+
+describe("poison turns", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("fails a turn claimed maxAttempts times (crashes included) and lets the next one be claimed", async () => {
+    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const { turn: first } = await submitTurn(db.db, { sessionId, input: "crashes the worker", requestHash: "a" });
+    const { turn: second } = await submitTurn(db.db, { sessionId, input: "fine", requestHash: "b" });
+    for (let i = 1; i <= 3; i++) {
+      const c = await claimNextTurn(db.db, sessionId, 3);
+      expect(c).toMatchObject({ kind: "claimed", turn: { id: first.id, attempts: i, lease: i } });
+    }
+    const exhausted = await claimNextTurn(db.db, sessionId, 3);
+    expect(exhausted).toMatchObject({
+      kind: "exhausted",
+      turn: { id: first.id, status: "failed", errorCode: "turn_attempts_exhausted", attempts: 3 },
+    });
+    expect(await claimNextTurn(db.db, sessionId, 3)).toMatchObject({ kind: "claimed", turn: { id: second.id, attempts: 1 } });
+  });
+});
