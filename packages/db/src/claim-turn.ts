@@ -2,7 +2,7 @@ import { and, eq, inArray, lt, min, sql } from "drizzle-orm";
 import type { ErrorCode } from "@turnq/core";
 import type { Db } from "./client.ts";
 import { assertLease, pending } from "./fencing.ts";
-import { turns, type TurnRow } from "./schema/index.ts";
+import { sessions, turns, type TurnRow } from "./schema/index.ts";
 
 export type ClaimResult =
   | { kind: "idle" }
@@ -105,4 +105,20 @@ export async function finishedTurnIds(db: Db, ids: string[]): Promise<string[]> 
     .where(and(inArray(turns.id, ids), pending));
   const open = new Set(rows.map((r) => r.id));
   return ids.filter((id) => !open.has(id));
+}
+
+/**
+ * What may stop a running turn before its next model call, in one read: a cancel request the worker
+ * has not heard over Redis, and the session's token budget.
+ */
+export async function turnGuards(
+  db: Db,
+  turnId: string,
+): Promise<{ cancelRequested: boolean; tokenBudget: number | null; tokensUsed: number } | undefined> {
+  const [row] = await db
+    .select({ cancelRequestedAt: turns.cancelRequestedAt, tokenBudget: sessions.tokenBudget, tokensUsed: sessions.tokensUsed })
+    .from(turns)
+    .innerJoin(sessions, eq(sessions.id, turns.sessionId))
+    .where(eq(turns.id, turnId));
+  return row && { cancelRequested: row.cancelRequestedAt !== null, tokenBudget: row.tokenBudget, tokensUsed: row.tokensUsed };
 }

@@ -23,14 +23,18 @@ export interface NewMessage {
   content: MessageContent;
 }
 
-/** Appends at the end of the session's log; the session row lock keeps seq gapless. */
-export async function appendMessages(tx: Tx, turn: TurnRow, items: NewMessage[]): Promise<MessageRow[]> {
-  if (items.length === 0) return [];
+/**
+ * Appends at the end of the session's log; the session row lock keeps seq gapless. `tokensSpent` is
+ * added to the session's usage in the same statement (one round trip for both).
+ */
+export async function appendMessages(tx: Tx, turn: TurnRow, items: NewMessage[], tokensSpent = 0): Promise<MessageRow[]> {
+  if (items.length === 0 && tokensSpent === 0) return [];
   const [bumped] = await tx
     .update(sessions)
-    .set({ lastSeq: sql`${sessions.lastSeq} + ${items.length}` })
+    .set({ lastSeq: sql`${sessions.lastSeq} + ${items.length}`, tokensUsed: sql`${sessions.tokensUsed} + ${tokensSpent}` })
     .where(eq(sessions.id, turn.sessionId))
     .returning({ lastSeq: sessions.lastSeq });
+  if (items.length === 0) return [];
   const first = bumped!.lastSeq - items.length + 1;
   return tx
     .insert(messages)

@@ -50,14 +50,7 @@ export async function finishTurn(
 ): Promise<{ turn: TurnRow; messages: MessageRow[] }> {
   return db.transaction(async (tx) => {
     const turn = await assertLease(tx, args.turnId, args.lease);
-    const appended = await appendMessages(tx, turn, args.messages);
-    const spent = args.usage.inputTokens + args.usage.outputTokens;
-    if (spent > 0) {
-      await tx
-        .update(sessions)
-        .set({ tokensUsed: sql`${sessions.tokensUsed} + ${spent}` })
-        .where(eq(sessions.id, turn.sessionId));
-    }
+    const appended = await appendMessages(tx, turn, args.messages, args.usage.inputTokens + args.usage.outputTokens);
     const [done] = await tx
       .update(turns)
       .set({

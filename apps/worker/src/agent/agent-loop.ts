@@ -2,8 +2,7 @@ import { isRetryable, isTurnqError, TurnqError, type ErrorCode } from "@turnq/co
 import {
   appendTurnMessages,
   finishTurn,
-  getSession,
-  getTurn,
+  turnGuards,
   type Db,
   type MessageRow,
   type NewMessage,
@@ -16,6 +15,7 @@ import type { TurnOutcome } from "../turn-outcome.ts";
 import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
 import type { EmitTurnEvent, TurnEvent } from "./turn-events.ts";
+import { DeltaBatcher } from "./delta-batcher.ts";
 import { runToolRound } from "./tool-round.ts";
 import { assistantContent, readTurnState, toolResultContent } from "./turn-state.ts";
 
@@ -78,13 +78,17 @@ class TurnRun {
     this.turn = turn;
     this.agent = agent;
     this.signal = signal;
+    this.deltas = new DeltaBatcher((text) => this.deps.emit(this.turn, { type: "message.delta", text }, this.lastSeq));
   }
 
   private calibration: number | undefined;
+  private guards: { tokenBudget: number | null; tokensUsed: number } | undefined;
+  private deltas: DeltaBatcher;
   /** Newest log seq known durable, stamped on live events (see EmitTurnEvent). */
   private lastSeq: number | undefined;
 
   private emit(event: TurnEvent): void {
+    if (event.type !== "message.delta") this.deltas.flush();
     this.deps.emit(this.turn, event, this.lastSeq);
   }
 
@@ -155,7 +159,7 @@ class TurnRun {
       if (iterations >= maxIterations) {
         return this.stop("failed", "agent_limit_reached", `The agent reached its limit of ${maxIterations} model calls in one turn.`);
       }
-      await this.checkBudget();
+      await this.checkGuards();
       if (!fresh) ctx = await this.context();
       fresh = false;
       this.partial = "";
@@ -167,9 +171,10 @@ class TurnRun {
         signal: this.signal,
         onDelta: (text) => {
           this.partial += text;
-          this.emit({ type: "message.delta", text });
+          this.deltas.push(text);
         },
       });
+      this.deltas.flush();
       iterations++;
       if (reply.usage.inputTokens > 0) this.calibration = calibrationFrom(reply.usage.inputTokens, ctx.window.rawTokens);
       this.usage.inputTokens += reply.usage.inputTokens;
@@ -219,14 +224,23 @@ class TurnRun {
     this.logged(rows);
   }
 
-  /** Before each model call: a cancel that arrived while nobody was listening, and the token budget. */
-  private async checkBudget(): Promise<void> {
-    const [session, current] = await Promise.all([getSession(this.deps.db, this.turn.sessionId), getTurn(this.deps.db, this.turn.id)]);
-    if (current?.cancelRequestedAt) throw new CancelRequested();
-    if (session?.tokenBudget != null && session.tokensUsed + this.usage.inputTokens + this.usage.outputTokens >= session.tokenBudget) {
+  /**
+   * Before each model call. The first time: a cancel that arrived before this worker listened for
+   * it (the row says so), and the budget. Later calls only when the session has a budget, since no
+   * other turn of the session can spend tokens meanwhile.
+   */
+  private async checkGuards(): Promise<void> {
+    if (this.guards && this.guards.tokenBudget === null) return;
+    if (!this.guards) {
+      const g = await turnGuards(this.deps.db, this.turn.id);
+      if (g?.cancelRequested) throw new CancelRequested();
+      this.guards = { tokenBudget: g?.tokenBudget ?? null, tokensUsed: g?.tokensUsed ?? 0 };
+    }
+    const { tokenBudget, tokensUsed } = this.guards;
+    if (tokenBudget !== null && tokensUsed + this.usage.inputTokens + this.usage.outputTokens >= tokenBudget) {
       throw new TurnqError(
         "token_budget_exhausted",
-        `The session has used its token budget of ${session.tokenBudget}; create a new session or raise the budget.`,
+        `The session has used its token budget of ${tokenBudget}; create a new session or raise the budget.`,
       );
     }
   }
