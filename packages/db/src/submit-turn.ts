@@ -23,51 +23,65 @@ export interface SubmitTurnResult {
 }
 
 /**
- * Stores a turn at the session's next position. The session row lock serialises submits of one
- * session, which makes both the position and the Idempotency-Key check race-free: a second request
- * with the same key waits for the first to commit, then finds its turn.
+ * Stores a turn at the session's next position. Taking the position (an UPDATE of the session row)
+ * also takes the row lock that serialises submits of one session, which makes the Idempotency-Key
+ * check race-free: a second request with the same key waits for the first to commit, then finds its
+ * turn and rolls its own position back.
  */
 export async function submitTurn(db: Db, input: SubmitTurnInput): Promise<SubmitTurnResult> {
-  return db.transaction(async (tx) => {
-    const [session] = await tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.id, input.sessionId)).for("update");
-    if (!session) throw new TurnqError("not_found", `Session ${input.sessionId} does not exist; create it with POST /v1/sessions.`);
-    if (input.idempotencyKey !== undefined) {
-      const [existing] = await tx
-        .select()
-        .from(turns)
-        .where(and(eq(turns.sessionId, input.sessionId), eq(turns.idempotencyKey, input.idempotencyKey)));
-      if (existing) {
-        if (existing.requestHash !== input.requestHash) {
-          throw new TurnqError(
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used with a different request body; use a new key for a new turn.",
-            { details: { turnId: existing.id } },
-          );
+  try {
+    return await db.transaction(async (tx) => {
+      const [bumped] = await tx
+        .update(sessions)
+        .set({ lastPosition: sql`${sessions.lastPosition} + 1` })
+        .where(eq(sessions.id, input.sessionId))
+        .returning({ position: sessions.lastPosition });
+      if (!bumped) throw new TurnqError("not_found", `Session ${input.sessionId} does not exist; create it with POST /v1/sessions.`);
+      if (input.idempotencyKey !== undefined) {
+        const [existing] = await tx
+          .select()
+          .from(turns)
+          .where(and(eq(turns.sessionId, input.sessionId), eq(turns.idempotencyKey, input.idempotencyKey)));
+        if (existing) {
+          if (existing.requestHash !== input.requestHash) {
+            throw new TurnqError(
+              "idempotency_key_reused",
+              "This Idempotency-Key was already used with a different request body; use a new key for a new turn.",
+              { details: { turnId: existing.id } },
+            );
+          }
+          throw new Replayed(existing);
         }
-        return { turn: existing, created: false, interrupted: [] };
       }
-    }
-    const interrupted = await applyBusyPolicy(tx, input.sessionId, input.onBusy ?? "enqueue");
-    const [bumped] = await tx
-      .update(sessions)
-      .set({ lastPosition: sql`${sessions.lastPosition} + 1` })
-      .where(eq(sessions.id, input.sessionId))
-      .returning({ position: sessions.lastPosition });
-    const [turn] = await tx
-      .insert(turns)
-      .values({
-        id: newId("turn"),
-        sessionId: input.sessionId,
-        position: bumped!.position,
-        input: input.input,
-        idempotencyKey: input.idempotencyKey ?? null,
-        requestHash: input.requestHash,
-        traceId: input.traceId ?? null,
-        traceParent: input.traceParent ?? null,
-      })
-      .returning();
-    return { turn: turn!, created: true, interrupted };
-  });
+      const interrupted = await applyBusyPolicy(tx, input.sessionId, input.onBusy ?? "enqueue");
+      const [turn] = await tx
+        .insert(turns)
+        .values({
+          id: newId("turn"),
+          sessionId: input.sessionId,
+          position: bumped.position,
+          input: input.input,
+          idempotencyKey: input.idempotencyKey ?? null,
+          requestHash: input.requestHash,
+          traceId: input.traceId ?? null,
+          traceParent: input.traceParent ?? null,
+        })
+        .returning();
+      return { turn: turn!, created: true, interrupted };
+    });
+  } catch (err) {
+    if (err instanceof Replayed) return { turn: err.turn, created: false, interrupted: [] };
+    throw err;
+  }
+}
+
+/** Thrown inside the transaction to roll back the position taken for a request that is a replay. */
+class Replayed extends Error {
+  readonly turn: TurnRow;
+  constructor(turn: TurnRow) {
+    super("idempotent replay");
+    this.turn = turn;
+  }
 }
 
 /** Under the session lock: refuse (reject), or stop what is ahead of the new turn (interrupt). */
