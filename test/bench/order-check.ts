@@ -20,12 +20,15 @@ export async function databaseViolations(sql: postgres.Sql): Promise<Violations>
     ), done as (
       select *, row_number() over (partition by session_id order by position) as k
       from t where status = 'completed'
+    ), all_m as (
+      select session_id, seq, row_number() over (partition by session_id order by seq) as i from messages
     ), m as (
+      -- Compaction summaries (long sessions) are log entries of their own, not part of a turn's pair.
       select session_id, seq, role, turn_id, content->>'text' as text,
              row_number() over (partition by session_id order by seq) as i
-      from messages
+      from messages where not (role = 'system' and content ? 'summary')
     ), per_turn as (
-      select turn_id, count(*) as n from messages group by turn_id
+      select turn_id, count(*) as n from messages where not (role = 'system' and content ? 'summary') group by turn_id
     )
     select
       -- positions 1, 2, 3… per session
@@ -33,7 +36,7 @@ export async function databaseViolations(sql: postgres.Sql): Promise<Violations>
       -- a turn started before the previous turn of its session had finished
       (select count(*) from t where started_us < prev_finished_us) as overlapping_turns,
       -- seq 1, 2, 3… per session
-      (select count(*) from m where seq <> i) as seq_gaps,
+      (select count(*) from all_m where seq <> i) as seq_gaps,
       -- message i belongs to the ((i+1)/2)-th completed turn: user input, then assistant output
       (select count(*) from m left join done d on d.session_id = m.session_id and d.k = (m.i + 1) / 2
         where d.id is null or m.turn_id <> d.id
