@@ -5,7 +5,7 @@ import pino from "pino";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
 import { redisUrl } from "../support/services.ts";
 import { createBenchDatabase, type BenchDatabase } from "./bench-database.ts";
-import { deleteKeys } from "./redis-keys.ts";
+import { deleteKeys } from "../support/redis-keys.ts";
 
 export interface BenchSystemOptions {
   llmLatencyMs: number;

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@turnq/llm-simulator";
-import { Redis } from "ioredis";
 import pino from "pino";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "./processes.ts";
+import { deleteKeys } from "./redis-keys.ts";
 import { redisUrl } from "./services.ts";
 import { createTestDatabase, type TestDatabase } from "./test-database.ts";
 
@@ -78,24 +78,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       await api.close();
       await sim.close();
       await db.drop();
-      await deleteKeys(redis, prefix);
+      // A test's own Redis may already be gone; nothing to clean then.
+      await deleteKeys(redis, prefix).catch(() => 0);
     },
   };
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await r.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== "0");
-  } catch {
-    // A test's own Redis may already be gone; nothing to clean then.
-  } finally {
-    r.disconnect();
-  }
 }
