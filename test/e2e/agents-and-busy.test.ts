@@ -106,4 +106,16 @@ describe("agents, cancel and busy policies through the API", () => {
     expect(results.filter((r) => r.status === 409).every((r) => r.body.turnId === accepted[0]!.body.id)).toBe(true);
     expect(results.filter((r) => r.status === 409)).toHaveLength(9);
   });
+
+  it("stops a session's turns with token_budget_exhausted once its budget is spent, and reports usage", async () => {
+    const base = sys.api.url;
+    const session = await post(base, "/v1/sessions", { tokenBudget: 30 });
+    expect(session.body.tokenBudget).toBe(30);
+    const first = await waitTurn(base, (await post(base, `/v1/sessions/${session.body.id}/turns`, { input: "spend [[sim words=40]]" })).body.id);
+    expect(first.status).toBe("completed");
+    expect(first.usage.inputTokens + first.usage.outputTokens).toBeGreaterThanOrEqual(30);
+    expect((await get(base, `/v1/sessions/${session.body.id}`)).body.tokensUsed).toBe(first.usage.inputTokens + first.usage.outputTokens);
+    const second = await waitTurn(base, (await post(base, `/v1/sessions/${session.body.id}/turns`, { input: "more" })).body.id);
+    expect(second).toMatchObject({ status: "failed", error: { code: "token_budget_exhausted" } });
+  });
 });

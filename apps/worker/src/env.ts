@@ -16,6 +16,10 @@ export const workerEnvSchema = z.object({
   LLM_MODEL: z.string().min(1).default("turnq-sim"),
   /** Attempts per LLM call inside the client (network errors, 429, 5xx); default 4. 1 = no in-call retry. */
   LLM_MAX_ATTEMPTS: int(1, 20).optional(),
+  /** Consecutive failed LLM calls (after retries) that open the circuit breaker; default 5. */
+  LLM_BREAKER_FAILURES: int(1, 1_000).optional(),
+  /** How long the breaker stays open before one trial call; default 10 s. */
+  LLM_BREAKER_OPEN_MS: int(100, 3_600_000).optional(),
   /** Serve Prometheus metrics on this port (GET /metrics); unset = no metrics server. */
   METRICS_PORT: int(0, 65_535).optional(),
   METRICS_HOST: z.string().default("127.0.0.1"),

@@ -55,6 +55,10 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       ...(env.LLM_API_KEY ? { apiKey: env.LLM_API_KEY } : {}),
       pool: { connections: env.LLM_POOL_CONNECTIONS ?? env.WORKER_CONCURRENCY },
       ...(env.LLM_MAX_ATTEMPTS ? { retry: { maxAttempts: env.LLM_MAX_ATTEMPTS } } : {}),
+      breaker: {
+        ...(env.LLM_BREAKER_FAILURES ? { failureThreshold: env.LLM_BREAKER_FAILURES } : {}),
+        ...(env.LLM_BREAKER_OPEN_MS ? { openMs: env.LLM_BREAKER_OPEN_MS } : {}),
+      },
       ...(env.LLM_MAX_IN_FLIGHT > 0 || env.LLM_TOKENS_PER_MINUTE > 0
         ? {
             admission: createProviderAdmission(redis, env.TURNQ_PREFIX, `${env.LLM_PROVIDER}:${new URL(env.LLM_BASE_URL).host}`, {
