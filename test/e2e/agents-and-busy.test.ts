@@ -6,7 +6,7 @@ import { startSystem, type TestSystem } from "../support/system.ts";
 describe("agents, cancel and busy policies through the API", () => {
   let sys: TestSystem;
   beforeAll(async () => {
-    sys = await startSystem({ workers: 1 });
+    sys = await startSystem({ workers: 1, workerEnv: { LLM_PRICES: JSON.stringify({ "turnq-sim": { input: 1, output: 2 } }) } });
   });
   afterAll(async () => {
     await sys?.stop();
@@ -114,7 +114,12 @@ describe("agents, cancel and busy policies through the API", () => {
     const first = await waitTurn(base, (await post(base, `/v1/sessions/${session.body.id}/turns`, { input: "spend [[sim words=40]]" })).body.id);
     expect(first.status).toBe("completed");
     expect(first.usage.inputTokens + first.usage.outputTokens).toBeGreaterThanOrEqual(30);
-    expect((await get(base, `/v1/sessions/${session.body.id}`)).body.tokensUsed).toBe(first.usage.inputTokens + first.usage.outputTokens);
+    const after = (await get(base, `/v1/sessions/${session.body.id}`)).body;
+    expect(after.tokensUsed).toBe(first.usage.inputTokens + first.usage.outputTokens);
+    // Priced at 1 $ per million input and 2 $ per million output tokens (LLM_PRICES of this system).
+    const expected = (first.usage.inputTokens * 1 + first.usage.outputTokens * 2) / 1_000_000;
+    expect(first.usage.costUsd).toBeCloseTo(expected, 9);
+    expect(after.costUsd).toBeCloseTo(expected, 9);
     const second = await waitTurn(base, (await post(base, `/v1/sessions/${session.body.id}/turns`, { input: "more" })).body.id);
     expect(second).toMatchObject({ status: "failed", error: { code: "token_budget_exhausted" } });
   });

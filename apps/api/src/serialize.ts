@@ -7,6 +7,7 @@ export function sessionJson(s: SessionRow) {
     metadata: s.metadata,
     tokenBudget: s.tokenBudget,
     tokensUsed: s.tokensUsed,
+    costUsd: s.costMicros / 1_000_000,
     createdAt: s.createdAt.toISOString(),
   };
 }
@@ -22,7 +23,13 @@ export function turnJson(t: TurnRow, jaegerUiUrl?: string) {
     error: t.errorCode ? { code: t.errorCode, message: t.errorMessage } : null,
     attempts: t.attempts,
     agentVersion: t.agentVersion,
-    usage: { inputTokens: t.inputTokens, cachedInputTokens: t.cachedInputTokens, outputTokens: t.outputTokens },
+    usage: {
+      inputTokens: t.inputTokens,
+      cachedInputTokens: t.cachedInputTokens,
+      outputTokens: t.outputTokens,
+      // From the worker's LLM_PRICES; 0 when the model has no price configured.
+      costUsd: t.costMicros / 1_000_000,
+    },
     cancelRequested: t.cancelRequestedAt !== null,
     traceId: t.traceId,
     ...(jaegerUiUrl && t.traceId ? { traceUrl: `${jaegerUiUrl.replace(/\/$/, "")}/trace/${t.traceId}` } : {}),

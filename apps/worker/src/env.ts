@@ -1,5 +1,6 @@
 import { parseEnv, sharedEnv } from "@turnq/core";
 import { z } from "zod";
+import { llmPricesSchema } from "./agent/llm-prices.ts";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -16,6 +17,18 @@ export const workerEnvSchema = z.object({
   LLM_MODEL: z.string().min(1).default("turnq-sim"),
   /** Attempts per LLM call inside the client (network errors, 429, 5xx); default 4. 1 = no in-call retry. */
   LLM_MAX_ATTEMPTS: int(1, 20).optional(),
+  /** JSON: USD per million tokens per model, for each turn's cost; see agent/llm-prices.ts. */
+  LLM_PRICES: z
+    .string()
+    .default("{}")
+    .transform((raw, ctx) => {
+      try {
+        return llmPricesSchema.parse(JSON.parse(raw));
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'LLM_PRICES must be JSON like {"gpt-4o-mini":{"input":0.15,"output":0.6}}' });
+        return z.NEVER;
+      }
+    }),
   /** Consecutive failed LLM calls (after retries) that open the circuit breaker; default 5. */
   LLM_BREAKER_FAILURES: int(1, 1_000).optional(),
   /** How long the breaker stays open before one trial call; default 10 s. */

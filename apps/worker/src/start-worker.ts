@@ -102,6 +102,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     emit,
     contextCache,
     compactionThreshold: env.COMPACTION_THRESHOLD,
+    prices: env.LLM_PRICES,
     maxAttempts: env.TURN_MAX_ATTEMPTS,
   };
   const processor = createDrainProcessor({

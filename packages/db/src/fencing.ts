@@ -24,14 +24,23 @@ export interface NewMessage {
 }
 
 /**
- * Appends at the end of the session's log; the session row lock keeps seq gapless. `tokensSpent` is
- * added to the session's usage in the same statement (one round trip for both).
+ * Appends at the end of the session's log; the session row lock keeps seq gapless. `spent` is added
+ * to the session's usage in the same statement (one round trip for both).
  */
-export async function appendMessages(tx: Tx, turn: TurnRow, items: NewMessage[], tokensSpent = 0): Promise<MessageRow[]> {
-  if (items.length === 0 && tokensSpent === 0) return [];
+export async function appendMessages(
+  tx: Tx,
+  turn: TurnRow,
+  items: NewMessage[],
+  spent: { tokens: number; costMicros: number } = { tokens: 0, costMicros: 0 },
+): Promise<MessageRow[]> {
+  if (items.length === 0 && spent.tokens === 0 && spent.costMicros === 0) return [];
   const [bumped] = await tx
     .update(sessions)
-    .set({ lastSeq: sql`${sessions.lastSeq} + ${items.length}`, tokensUsed: sql`${sessions.tokensUsed} + ${tokensSpent}` })
+    .set({
+      lastSeq: sql`${sessions.lastSeq} + ${items.length}`,
+      tokensUsed: sql`${sessions.tokensUsed} + ${spent.tokens}`,
+      costMicros: sql`${sessions.costMicros} + ${spent.costMicros}`,
+    })
     .where(eq(sessions.id, turn.sessionId))
     .returning({ lastSeq: sessions.lastSeq });
   if (items.length === 0) return [];

@@ -45,12 +45,17 @@ export async function finishTurn(
     output: string | null;
     error?: { code: ErrorCode; message: string } | undefined;
     usage: TurnUsage;
+    /** Millionths of a US dollar, from the configured prices. */
+    costMicros?: number | undefined;
     agentVersion?: number | undefined;
   },
 ): Promise<{ turn: TurnRow; messages: MessageRow[] }> {
   return db.transaction(async (tx) => {
     const turn = await assertLease(tx, args.turnId, args.lease);
-    const appended = await appendMessages(tx, turn, args.messages, args.usage.inputTokens + args.usage.outputTokens);
+    const appended = await appendMessages(tx, turn, args.messages, {
+      tokens: args.usage.inputTokens + args.usage.outputTokens,
+      costMicros: args.costMicros ?? 0,
+    });
     const [done] = await tx
       .update(turns)
       .set({
@@ -61,6 +66,7 @@ export async function finishTurn(
         inputTokens: args.usage.inputTokens,
         cachedInputTokens: args.usage.cachedInputTokens,
         outputTokens: args.usage.outputTokens,
+        costMicros: args.costMicros ?? 0,
         agentVersion: args.agentVersion ?? null,
         finishedAt: sql`now()`,
       })

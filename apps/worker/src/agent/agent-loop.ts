@@ -9,13 +9,14 @@ import {
   type TurnRow,
   type TurnUsage,
 } from "@turnq/db";
-import type { LlmClient, ToolCall } from "@turnq/llm";
+import type { LlmClient, ToolCall, Usage } from "@turnq/llm";
 import { budgetFor, calibrationFrom, prepareTurnContext, type ContextCache, type TurnContext } from "../context/index.ts";
 import type { TurnOutcome } from "../turn-outcome.ts";
 import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
 import type { EmitTurnEvent, TurnEvent } from "./turn-events.ts";
 import { DeltaBatcher } from "./delta-batcher.ts";
+import { callCostMicros, type LlmPrices } from "./llm-prices.ts";
 import { runToolRound } from "./tool-round.ts";
 import { assistantContent, readTurnState, toolResultContent } from "./turn-state.ts";
 
@@ -26,6 +27,7 @@ export interface AgentLoopDeps {
   contextCache: ContextCache;
   /** Share of the prompt budget at which older history is summarised (0.75 = 75%). */
   compactionThreshold: number;
+  prices: LlmPrices;
   maxAttempts: number;
   emit: EmitTurnEvent;
 }
@@ -70,6 +72,15 @@ class TurnRun {
   private readonly signal: AbortSignal;
   private unlogged: NewMessage[] = [];
   private usage: TurnUsage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
+  private costMicros = 0;
+
+  /** Every model call of the turn counts, the summary call of a compaction included. */
+  private spend(model: string, usage: Usage): void {
+    this.usage.inputTokens += usage.inputTokens;
+    this.usage.cachedInputTokens += usage.cachedInputTokens;
+    this.usage.outputTokens += usage.outputTokens;
+    this.costMicros += callCostMicros(this.deps.prices, model, usage);
+  }
   private partial = "";
   private pendingCalls: ToolCall[] = [];
 
@@ -129,6 +140,7 @@ class TurnRun {
         },
       ),
     );
+    if (ctx.compaction?.ok) this.spend(this.agent.summaryModel, ctx.compaction.usage);
     if (ctx.compaction && !ctx.compaction.ok) {
       if (ctx.compaction.code === "lease_lost") throw new TurnqError("lease_lost", ctx.compaction.message);
       this.compactionFailed = true;
@@ -177,9 +189,7 @@ class TurnRun {
       this.deltas.flush();
       iterations++;
       if (reply.usage.inputTokens > 0) this.calibration = calibrationFrom(reply.usage.inputTokens, ctx.window.rawTokens);
-      this.usage.inputTokens += reply.usage.inputTokens;
-      this.usage.cachedInputTokens += reply.usage.cachedInputTokens;
-      this.usage.outputTokens += reply.usage.outputTokens;
+      this.spend(this.agent.model, reply.usage);
       if (reply.toolCalls.length === 0) {
         return this.finish("completed", [{ role: "assistant", content: assistantContent(reply.text, []) }], reply.text);
       }
@@ -256,6 +266,7 @@ class TurnRun {
         output,
         error,
         usage: this.usage,
+        costMicros: this.costMicros,
         agentVersion: this.agent.version ?? undefined,
       }),
     );

@@ -9,6 +9,8 @@ export const sessions = pgTable("sessions", {
   /** Optional cap on tokens (input + output) this session may spend; null means unlimited. */
   tokenBudget: bigint({ mode: "number" }),
   tokensUsed: bigint({ mode: "number" }).notNull().default(0),
+  /** Sum of its turns' cost, in millionths of a US dollar. */
+  costMicros: bigint({ mode: "number" }).notNull().default(0),
   metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
   /** Position handed to the most recent turn; the next one gets +1 (gapless, under the row lock). */
   lastPosition: integer().notNull().default(0),

@@ -24,6 +24,8 @@ export const turns = pgTable(
     inputTokens: integer().notNull().default(0),
     cachedInputTokens: integer().notNull().default(0),
     outputTokens: integer().notNull().default(0),
+    /** What the turn's model calls cost, in millionths of a US dollar (0 when no prices are configured). */
+    costMicros: bigint({ mode: "number" }).notNull().default(0),
     /** Set by POST /v1/turns/{id}/cancel; a running worker stops at its next check. */
     cancelRequestedAt: timestamp({ withTimezone: true, mode: "date" }),
     /** Fencing token: bumped on every claim; appends must present the current one. */
