@@ -1,24 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { completeTurn, createSession, type NewMessage } from "@turnq/db";
-import { createLlmClient, type ChatMessage, type LlmClient } from "@turnq/llm";
-import { startSimulator, type Simulator } from "@turnq/llm-simulator";
+import { createLlmClient, type ChatMessage } from "@turnq/llm";
 import { calibrationFrom, createContextCache, prepareTurnContext, promptFromLog, rebuildPrompt, type TurnContextDeps } from "../../src/context/index.ts";
-import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-database.ts";
+import { useContextFixture } from "./llm-fixture.ts";
 import { claimTurn } from "./turn-fixture.ts";
 
-let db: TestDatabase;
-let sim: Simulator;
-let llm: LlmClient;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  sim = await startSimulator();
-  llm = createLlmClient({ provider: "openai", baseUrl: sim.url, retry: { maxAttempts: 1 } });
-});
-afterAll(async () => {
-  await llm?.close();
-  await sim?.close();
-  await db?.drop();
-});
+const fx = useContextFixture();
 
 /** Both the wire shape the simulator recorded and our ChatMessage, reduced to what the model reads. */
 function normal(m: Record<string, any>) {
@@ -39,13 +26,13 @@ const SETTINGS = { systemPrompt: "You are terse.", model: "gpt-4o-mini", budgetT
 
 /** Runs turns the way the worker will: prepare the context, call the model, log the turn. */
 async function runTurn(deps: TurnContextDeps, sessionId: string, input: string, calibration: number, sent: Sent[]): Promise<number> {
-  const turn = await claimTurn(db.db, sessionId, input);
+  const turn = await claimTurn(fx.db.db, sessionId, input);
   const pending: ChatMessage[] = [];
   const logged: NewMessage[] = [{ role: "user", content: { text: input } }];
   for (let call = 1; ; call++) {
     const ctx = await prepareTurnContext(deps, { sessionId, turnId: turn.id, lease: turn.lease, newUserText: input, pending, calibration });
-    const reply = await llm.chat({ model: SETTINGS.model, messages: ctx.window.messages });
-    const recorded = sim.requests.at(-1)!;
+    const reply = await fx.llm.chat({ model: SETTINGS.model, messages: ctx.window.messages });
+    const recorded = fx.sim.requests.at(-1)!;
     sent.push({ turnId: turn.id, call, calibration, messages: recorded.messages, hadSummary: ctx.loaded.summary !== null, dropped: ctx.window.droppedCount });
     calibration = calibrationFrom(reply.usage.inputTokens, ctx.window.rawTokens);
     if (reply.toolCalls.length === 0) {
@@ -56,17 +43,17 @@ async function runTurn(deps: TurnContextDeps, sessionId: string, input: string, 
     logged.push({ role: "assistant", content: { toolCalls: reply.toolCalls } }, ...results);
     pending.push({ role: "assistant", content: null, toolCalls: reply.toolCalls }, ...results.map((r) => ({ role: "tool" as const, content: r.content.text, toolCallId: r.content.toolCallId })));
   }
-  await completeTurn(db.db, { turnId: turn.id, lease: turn.lease, output: "ok", messages: logged });
+  await completeTurn(fx.db.db, { turnId: turn.id, lease: turn.lease, output: "ok", messages: logged });
   return calibration;
 }
 
 describe("rebuilding a past prompt from the log", () => {
   it("gives exactly what the simulator received, across compactions, a cold cache and a tool round", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const sessionId = (await createSession(fx.db.db, { metadata: {} })).id;
     const deps: TurnContextDeps = {
-      db: db.db,
+      db: fx.db.db,
       cache: createContextCache({ maxSessions: 4, maxMessagesPerSession: SETTINGS.maxMessages }),
-      llm,
+      llm: fx.llm,
       model: SETTINGS.model,
       summaryModel: "cheap",
       systemPrompt: SETTINGS.systemPrompt,
@@ -83,16 +70,16 @@ describe("rebuilding a past prompt from the log", () => {
       calibration = await runTurn(deps, sessionId, input, calibration, sent);
     }
     // The scenario must exercise what it claims to.
-    const [{ n }] = await db.sql<{ n: number }[]>`select count(*)::int as n from messages where session_id = ${sessionId} and content ? 'summary'`;
-    expect(n).toBeGreaterThanOrEqual(2);
+    const [summaries] = await fx.db.sql<{ n: number }[]>`select count(*)::int as n from messages where session_id = ${sessionId} and content ? 'summary'`;
+    expect(summaries!.n).toBeGreaterThanOrEqual(2);
     expect(sent.some((s) => s.hadSummary && s.dropped > 0)).toBe(true);
     expect(new Set(sent.map((s) => s.calibration)).size).toBeGreaterThan(1);
     expect(sent.filter((s) => s.call === 2)).toHaveLength(1);
 
-    const log = await db.sql<any[]>`select seq::int, turn_id as "turnId", role, content from messages where session_id = ${sessionId} order by seq`;
+    const log = await fx.db.sql<any[]>`select seq::int, turn_id as "turnId", role, content from messages where session_id = ${sessionId} order by seq`;
     for (const s of sent) {
       const settings = { ...SETTINGS, calibration: s.calibration };
-      const rebuilt = await rebuildPrompt(db.db, { ...settings, turnId: s.turnId, call: s.call });
+      const rebuilt = await rebuildPrompt(fx.db.db, { ...settings, turnId: s.turnId, call: s.call });
       expect(rebuilt.messages.map(normal), `turn ${s.turnId} call ${s.call}`).toEqual(s.messages.map((m) => normal(m as object)));
       // Every turn here logged its user message, so the input is never needed from the turn row.
       const pure = promptFromLog({ ...settings, log, turnId: s.turnId, turnInput: "", call: s.call });
