@@ -9,7 +9,8 @@ export type TelemetryConfig = {
   /**
    * Export spans at all. False when neither an OTLP endpoint nor OTEL_TRACES_EXPORTER is set: the
    * SDK's default (OTLP to localhost:4318) would log a failed export every few seconds on a machine
-   * without a collector, so tracing then stays a no-op instead (metrics and logs still work).
+   * without a collector, so spans are then non-recording instead: trace and span ids still exist
+   * and propagate, nothing else is kept (metrics and logs still work).
    */
   exportTraces: boolean;
   /** Push metrics over OTLP as well as serving them for Prometheus scrapes. */

@@ -12,6 +12,7 @@ export {
   currentTraceparent,
   contextFromTraceparent,
   traceIdOf,
+  spansMayRecord,
   TRACER_NAME,
   ATTR_TURNQ_ERROR_CODE,
   type WithSpanOptions,

@@ -13,6 +13,8 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic
 import { readTelemetryConfig } from "./config.ts";
 import { conversationAttributes } from "./conversation.ts";
 import type { TelemetryEnv } from "./env.ts";
+import { NonRecordingTracerProvider } from "./non-recording-tracer.ts";
+import { setSpansRecorded } from "./tracing.ts";
 
 export type StartTelemetryOptions = {
   /** Where configuration is read from; the register entry passes `process.env`. */
@@ -50,14 +52,6 @@ let shuttingDown: Promise<void> | undefined;
  * instrumentation (auto-instrumenting http/ioredis would turn BullMQ's background Redis polling
  * into a flood of root spans).
  */
-/** A span processor that keeps nothing: spans (and trace ids) exist, nothing is exported. */
-const discardSpans: SpanProcessor = {
-  onStart: () => {},
-  onEnd: () => {},
-  forceFlush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
-
 export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo {
   if (handle) return handle.info;
   if (disabledInfo) return disabledInfo;
@@ -72,6 +66,7 @@ export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo 
   if (config.disabled) {
     // Leave the API's no-op providers in place: spans, metrics and propagation all become no-ops.
     disabledInfo = info;
+    setSpansRecorded(false);
     return info;
   }
 
@@ -103,12 +98,25 @@ export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo 
     logRecordProcessors: [],
     // The start hook runs in the caller's context, so HTTP calls made for a turn (the LLM request)
     // carry the turn's gen_ai.conversation.id like every other span of it.
-    instrumentations: [new UndiciInstrumentation({ requireParentforSpans: true, startSpanHook: () => conversationAttributes(context.active()) })],
-    // Not exporting still traces: every turn gets a trace id (stored on the turn and its messages, and
-    // carried across the queue); the spans just go nowhere until an endpoint is configured.
-    ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : config.exportTraces ? {} : { spanProcessors: [discardSpans] }),
+    // (Not installed when spans cannot record: its attributes would be dropped.)
+    instrumentations: [
+      new UndiciInstrumentation({
+        requireParentforSpans: true,
+        ...(info.tracesExported ? { startSpanHook: () => conversationAttributes(context.active()) } : {}),
+      }),
+    ],
+    // Not exporting: no SDK tracer provider (none is made without span processors); ours is
+    // registered below instead.
+    ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : config.exportTraces ? {} : { spanProcessors: [] }),
   });
   sdk.start();
+  if (!opts.spanProcessors && !config.exportTraces) {
+    // Not exporting still propagates: every turn gets a trace id (stored on the turn and its
+    // messages, and carried across the queue) and log lines their trace_id, but every span is a
+    // non-recording one that costs an id and a context, nothing more.
+    if (!trace.setGlobalTracerProvider(new NonRecordingTracerProvider())) diag.warn("turnq telemetry: a tracer provider was already registered");
+  }
+  setSpansRecorded(info.tracesExported);
   handle = { sdk, prometheus, info };
   return info;
 }
@@ -122,6 +130,7 @@ export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo 
  */
 export function shutdownTelemetry(opts: { timeoutMs?: number } = {}): Promise<void> {
   disabledInfo = undefined;
+  setSpansRecorded(true);
   if (handle) {
     const { sdk } = handle;
     handle = undefined;

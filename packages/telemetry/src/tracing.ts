@@ -10,6 +10,7 @@ import {
   type Link,
   type Span,
   type SpanKind,
+  type SpanOptions,
   type Tracer,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -35,20 +36,41 @@ export type WithSpanOptions = {
   parent?: Context;
 };
 
+// False while `startTelemetry` has set up spans that never record (nothing exports them, or the SDK
+// is disabled): then building start-time attributes is wasted work. True by default, so a provider
+// registered by other means (the in-memory test tracing) gets every attribute.
+let spansRecorded = true;
+
+/** For `startTelemetry`/`shutdownTelemetry` only: whether spans started from now on can record. */
+export function setSpansRecorded(recorded: boolean): void {
+  spansRecorded = recorded;
+}
+
+/**
+ * False when this process's spans are known never to record (telemetry started with no exporter, or
+ * disabled): they still carry trace and span ids, but attributes, events and status are dropped.
+ * For call sites that build start-time attributes at a cost; after start, `span.isRecording()`.
+ */
+export function spansMayRecord(): boolean {
+  return spansRecorded;
+}
+
 /**
  * Runs `fn` inside a new active span. On throw the span gets status ERROR, the exception event and
  * the turnq error code; the error is rethrown unchanged. The span always ends. A conversation id in
  * the parent context (`contextWithConversation`) is stamped on the span as `gen_ai.conversation.id`.
+ * When spans cannot record (see `spansMayRecord`), attributes and links are neither built nor passed.
  */
 export function withSpan<T>(name: string, opts: WithSpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
   const parent = opts.parent ?? context.active();
-  const attributes = { ...conversationAttributes(parent), ...opts.attributes };
-  const spanOptions = {
-    ...(opts.kind !== undefined ? { kind: opts.kind } : {}),
-    ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
-    ...(opts.links ? { links: opts.links } : {}),
-    ...(opts.root ? { root: true } : {}),
-  };
+  const spanOptions: SpanOptions = {};
+  if (opts.kind !== undefined) spanOptions.kind = opts.kind;
+  if (opts.root) spanOptions.root = true;
+  if (spansRecorded) {
+    if (opts.links) spanOptions.links = opts.links;
+    const attributes = { ...conversationAttributes(parent), ...opts.attributes };
+    if (Object.keys(attributes).length > 0) spanOptions.attributes = attributes;
+  }
   return tracer().startActiveSpan(name, spanOptions, parent, async (span) => {
     try {
       return await fn(span);
@@ -63,6 +85,7 @@ export function withSpan<T>(name: string, opts: WithSpanOptions, fn: (span: Span
 
 /** Marks `span` as failed by `err`. Exported for code that manages spans by hand (streams). */
 export function recordSpanError(span: Span, err: unknown): void {
+  if (!span.isRecording()) return;
   const code = turnqErrorCodeOf(err);
   if (code) span.setAttribute(ATTR_TURNQ_ERROR_CODE, code);
   span.setAttribute("error.type", code ?? (err instanceof Error ? err.name : "unknown"));

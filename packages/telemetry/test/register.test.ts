@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
 import { afterEach, describe, expect, it } from "vitest";
@@ -94,6 +96,44 @@ describe("register entry", () => {
     expect(run.code).toBe(0);
     const spans = await otlp.waitFor((s) => s.some((x) => x.name === "chat"));
     expect(spans.find((s) => s.name === "chat")?.serviceName).toBe("turnq-worker");
+  });
+
+  it("with no exporter configured, spans do not record but trace ids exist and reach outbound requests", async () => {
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.traceparent as string | undefined);
+      res.end("ok");
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const { port } = server.address() as AddressInfo;
+      const run = await runWithRegister(
+        "./packages/telemetry/src/register.ts",
+        `
+import { withSpan, shutdownTelemetry, currentTraceparent, spansMayRecord } from "@turnq/telemetry";
+const out = await withSpan("chat", {}, async (span) => {
+  await (await fetch(process.env.TEST_FETCH_URL)).text();
+  return { tp: currentTraceparent(), recording: span.isRecording(), mayRecord: spansMayRecord() };
+});
+await shutdownTelemetry();
+console.log(JSON.stringify(out));
+`,
+        { TEST_FETCH_URL: `http://127.0.0.1:${port}/` },
+      );
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      const out = JSON.parse(run.stdout) as { tp: string; recording: boolean; mayRecord: boolean };
+      expect(out.recording).toBe(false);
+      expect(out.mayRecord).toBe(false);
+      expect(out.tp).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+      // The outbound request is undici's own (non-recording) child span in the same trace.
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(new RegExp(`^00-${out.tp.slice(3, 35)}-[0-9a-f]{16}-00$`));
+      expect(seen[0]).not.toBe(out.tp);
+    } finally {
+      server.close();
+    }
   });
 
   it("sends nothing and throws nothing with OTEL_SDK_DISABLED=true", async () => {
