@@ -1,4 +1,4 @@
-import type { Db } from "@turnq/db";
+import type { Db, TurnRow } from "@turnq/db";
 import type { EventReader, Mailbox, TurnWatcher, WorkerStatus } from "@turnq/queue";
 import type { Logger } from "pino";
 
@@ -15,7 +15,7 @@ export interface ApiDeps {
   workers: () => Promise<WorkerStatus[]>;
   jaegerUiUrl?: string | undefined;
   /** Fire-and-forget signals to workers and waiting API processes (Redis pub/sub). */
-  signals: { cancel(turnId: string): Promise<unknown>; changed(turnId: string, status: string): Promise<unknown> };
+  signals: { cancel(turnId: string): Promise<unknown>; done(turn: TurnRow): Promise<unknown> };
 }
 
 export type AppEnv = { Variables: { body: unknown } };

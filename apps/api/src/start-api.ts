@@ -9,7 +9,7 @@ import {
   createTurnWatcher,
   drainJob,
   publishCancel,
-  publishTurnChanged,
+  publishTurnDone,
   queueGaugeSources,
   readWorkerStatuses,
   type DrainJobData,
@@ -39,18 +39,21 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   // Queue depth and waiting sessions on GET /metrics (fleet-wide values, read at each scrape).
   const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queue));
 
+  const watcher = createTurnWatcher(subscriber, env.TURNQ_PREFIX);
+  // Wait for the subscription before serving, so no notification is missed; Redis may be down, though.
+  await Promise.race([watcher.ready.catch(() => {}), new Promise((r) => setTimeout(r, 5_000).unref())]);
   const app = createApp({
     db,
     logger,
     mailbox: createMailbox({ redis, queue, prefix: env.TURNQ_PREFIX }),
-    watcher: createTurnWatcher(subscriber, env.TURNQ_PREFIX),
+    watcher,
     events: createEventReader(redis, subscriber, env.TURNQ_PREFIX),
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
     jaegerUiUrl: env.JAEGER_UI_URL,
     signals: {
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
-      changed: (turnId, status) => publishTurnChanged(redis, env.TURNQ_PREFIX, turnId, status),
+      done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, status: turn.status, turn }),
     },
   });
 

@@ -1,14 +1,19 @@
 /**
  * The cancel signals of the turns running in this process. A cancel request for a turn that runs
- * elsewhere (or no longer runs) is simply ignored here; the row's cancel_requested_at covers a turn
- * that is claimed after the message went by.
+ * elsewhere is ignored here. A request that arrives between a claim (which read the row's
+ * cancel_requested_at) and `open` is remembered for a while, so that window loses nothing.
  */
-export function createCancelRegistry() {
+export function createCancelRegistry(opts: { rememberMs?: number; rememberMax?: number } = {}) {
+  const rememberMs = opts.rememberMs ?? 60_000;
+  const rememberMax = opts.rememberMax ?? 10_000;
   const running = new Map<string, AbortController>();
+  const recent = new Map<string, number>();
   return {
     open(turnId: string): AbortSignal {
       const c = new AbortController();
       running.set(turnId, c);
+      const at = recent.get(turnId);
+      if (at !== undefined && Date.now() - at < rememberMs) c.abort(new Error("turn cancelled"));
       return c.signal;
     },
     close(turnId: string): void {
@@ -19,7 +24,12 @@ export function createCancelRegistry() {
       return running.size;
     },
     fire(turnId: string): void {
-      running.get(turnId)?.abort(new Error("turn cancelled"));
+      const c = running.get(turnId);
+      if (c) return c.abort(new Error("turn cancelled"));
+      // A Map iterates in insertion order: the oldest entries leave first.
+      recent.delete(turnId);
+      recent.set(turnId, Date.now());
+      if (recent.size > rememberMax) recent.delete(recent.keys().next().value!);
     },
   };
 }

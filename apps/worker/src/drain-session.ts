@@ -1,8 +1,8 @@
 import { DelayedError, WaitingError, type Job, type Processor } from "bullmq";
-import { claimNextTurn, finishedTurnIds, releaseTurn, settleFailedTurn, type Db, type TurnRow } from "@turnq/db";
-import { drainJob, type DrainJobData, type Mailbox } from "@turnq/queue";
+import { claimNextTurn, finishedTurnIds, releaseTurn, settleFailedTurn, type Db, type HistoryRead, type TurnRow } from "@turnq/db";
+import { drainJob, turnDoneMessage, type DrainJobData, type FinishOutcome, type Mailbox } from "@turnq/queue";
 import type { Logger } from "pino";
-import type { TurnOutcome } from "./turn-outcome.ts";
+import type { Settled, StartingTurn, TurnOutcome } from "./turn-outcome.ts";
 import { traceTurnAttempt } from "./turn-spans.ts";
 
 export interface DrainDeps {
@@ -13,8 +13,11 @@ export interface DrainDeps {
   turnsPerSlice: number;
   /** gen_ai.provider.name of the LLM client, for the invoke_agent span. */
   provider: string;
-  runTurn(turn: TurnRow, signals: { shutdown: AbortSignal; cancel: AbortSignal }): Promise<TurnOutcome>;
-  notify(turn: TurnRow, status: string): Promise<unknown>;
+  /** What the claim should read of the session's log for the context cache (see historyRead). */
+  historyRead(sessionId: string): HistoryRead;
+  runTurn(starting: StartingTurn, signals: { shutdown: AbortSignal; cancel: AbortSignal }): Promise<TurnOutcome>;
+  /** A live `turn.status` event for watchers (running, queued again); final ones go with `settle`. */
+  emitStatus(turn: TurnRow, status: string): void;
   /** Per-turn cancel signals, fired by cancel requests arriving over Redis. */
   cancels: { open(turnId: string): AbortSignal; close(turnId: string): void };
   /** Aborted when the worker is shutting down and in-flight turns must be handed back. */
@@ -26,7 +29,9 @@ export interface DrainDeps {
 /**
  * The processor of a session's drain job. It runs the session's turns one at a time in position
  * order (Postgres decides the order; the claim fences out any earlier holder), and ends only through
- * the mailbox's atomic `finish`, so a turn that arrives at the last moment is never stranded.
+ * the mailbox's atomic `finish`/`settle`, so a turn that arrives at the last moment is never stranded.
+ * Per plain turn: one claim statement (it also reads the context), the turn itself (one final
+ * statement), and one Redis call to settle it (events, long-poll notification, ack, release).
  */
 export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
   return async (job, token) => {
@@ -34,9 +39,21 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
     const jobId = job.id!;
     let ran = 0;
     let emptyChecks = 0;
+    // Tells Redis a turn is final: its closing events and notification, forget it, maybe release.
+    const settle = ({ turn, appended, trailingDelta }: Settled, release: boolean): Promise<FinishOutcome> =>
+      deps.mailbox.settle(sessionId, jobId, turn.id, {
+        release,
+        events: [
+          ...(trailingDelta ? [{ seq: trailingDelta.seq, event: { type: "message.delta", text: trailingDelta.text } }] : []),
+          ...appended.map((m) => ({ seq: m.seq, event: { type: "message", seq: m.seq, role: m.role, content: m.content } })),
+          { event: { type: "turn.status", status: turn.status } },
+        ],
+        done: turnDoneMessage({ id: turn.id, status: turn.status, turn }),
+      });
     for (;;) {
       if (deps.isStopping() || ran >= deps.turnsPerSlice) return yieldSession(job, token);
-      const claim = await claimNextTurn(deps.db, sessionId, deps.maxAttempts);
+      const read = deps.historyRead(sessionId);
+      const claim = await claimNextTurn(deps.db, sessionId, deps.maxAttempts, read);
       if (claim.kind === "idle") {
         // Ids of turns that finished meanwhile (or were re-added by the reconciler) must not keep
         // the session busy forever.
@@ -49,27 +66,33 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
       }
       if (claim.kind === "exhausted") {
         deps.logger.warn({ turnId: claim.turn.id, attempts: claim.turn.attempts }, "turn failed: attempts exhausted");
-        await deps.notify(claim.turn, "failed");
-        if (!(await deps.mailbox.ack(sessionId, jobId, [claim.turn.id]))) return "lost";
+        if ((await settle({ turn: claim.turn, appended: [] }, false)) === "lost") return "lost";
         continue;
       }
       const turn = claim.turn;
       ran++;
-      await deps.notify(turn, "running");
+      deps.emitStatus(turn, "running");
       const cancel = deps.cancels.open(turn.id);
-      const outcome = await traceTurnAttempt(turn, job, deps, () => deps.runTurn(turn, { shutdown: deps.shutdownSignal, cancel })).finally(() => deps.cancels.close(turn.id));
+      const starting: StartingTurn = { turn, session: claim.session, prefetched: { read, rows: claim.history } };
+      const outcome = await traceTurnAttempt(turn, job, deps, () => deps.runTurn(starting, { shutdown: deps.shutdownSignal, cancel })).finally(() =>
+        deps.cancels.close(turn.id),
+      );
+      let next: FinishOutcome;
       switch (outcome.kind) {
         case "completed":
+          // Usually nothing else is waiting: release right away instead of asking Postgres first.
+          next = await settle(outcome, true);
           break;
         case "stopped":
           deps.logger.info({ turnId: turn.id, status: outcome.status, code: outcome.code }, "turn stopped early");
-          await deps.notify(turn, outcome.status);
-          if (!(await deps.mailbox.ack(sessionId, jobId, [turn.id]))) return "lost";
-          continue;
-        case "failed":
-          await settleFailedTurn(deps.db, { turnId: turn.id, lease: turn.lease, code: outcome.code, message: outcome.message, final: true });
-          deps.logger.warn({ turnId: turn.id, code: outcome.code }, "turn failed");
+          next = await settle(outcome, true);
           break;
+        case "failed": {
+          const failed = await settleFailedTurn(deps.db, { turnId: turn.id, lease: turn.lease, code: outcome.code, message: outcome.message, final: true });
+          deps.logger.warn({ turnId: turn.id, code: outcome.code }, "turn failed");
+          next = await settle({ turn: failed, appended: [] }, true);
+          break;
+        }
         case "retry":
           await settleFailedTurn(deps.db, {
             turnId: turn.id,
@@ -80,7 +103,7 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
             refundAttempt: outcome.refundAttempt ?? false,
           });
           deps.logger.info({ turnId: turn.id, code: outcome.code, delayMs: outcome.delayMs }, "turn will be retried");
-          await deps.notify(turn, "queued");
+          deps.emitStatus(turn, "queued");
           // The session waits without holding a worker slot; order is kept because nothing else of
           // this session can run while its only drain job is delayed.
           await job.moveToDelayed(Date.now() + outcome.delayMs, token);
@@ -94,10 +117,6 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
         default:
           return assertNever(outcome);
       }
-      await deps.notify(turn, outcome.kind);
-      if (!(await deps.mailbox.ack(sessionId, jobId, [turn.id]))) return "lost";
-      // Usually nothing else is waiting: release right away instead of asking Postgres first.
-      const next = await deps.mailbox.finish(sessionId, jobId);
       if (next !== "more") return next;
     }
   };

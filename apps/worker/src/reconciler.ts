@@ -1,5 +1,5 @@
 import { sessionsWithPendingTurns, type Db } from "@turnq/db";
-import type { Mailbox } from "@turnq/queue";
+import { reconcilerLockKey, type Mailbox } from "@turnq/queue";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
@@ -21,7 +21,7 @@ export interface ReconcilerDeps {
  * that died between commit and enqueue) and costs a few round trips when nothing was lost.
  */
 export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; runOnce(): Promise<number> } {
-  const lockKey = `${deps.prefix}:reconciler`;
+  const lockKey = reconcilerLockKey(deps.prefix);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;

@@ -11,7 +11,6 @@ import {
   createProviderAdmission,
   createRedis,
   drainJob,
-  publishTurnChanged,
   startWorkerHeartbeat,
   queueGaugeSources,
   subscribeCancels,
@@ -21,7 +20,7 @@ import { createAgentCatalog } from "./agent/agent-catalog.ts";
 import { runAgentTurn } from "./agent/agent-loop.ts";
 import type { EmitTurnEvent } from "./agent/turn-events.ts";
 import { createCancelRegistry } from "./cancel-registry.ts";
-import { createContextCache } from "./context/index.ts";
+import { createContextCache, historyRead } from "./context/index.ts";
 import { createCodeTools } from "./tools/catalog.ts";
 import type { Logger } from "pino";
 import { createDrainProcessor } from "./drain-session.ts";
@@ -115,11 +114,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     shutdownSignal: inFlight.signal,
     isStopping: () => stopping,
     cancels,
-    notify: async (turn, status) => {
-      emit(turn, { type: "turn.status", status });
-      await publishTurnChanged(redis, env.TURNQ_PREFIX, turn.id, status).catch(() => 0);
-    },
-    runTurn: (turn, signals) => runAgentTurn(loopDeps, turn, signals),
+    historyRead: (sessionId) => historyRead(contextCache, sessionId),
+    emitStatus: (turn, status) => void events.publish(turn.sessionId, turn.id, { type: "turn.status", status }).catch(() => {}),
+    runTurn: (starting, signals) => runAgentTurn(loopDeps, starting, signals),
   });
 
   const worker = new Worker<DrainJobData>(drainJob.queueName, processor, {

@@ -2,41 +2,77 @@ import { and, eq, inArray, lt, min, sql } from "drizzle-orm";
 import type { ErrorCode } from "@turnq/core";
 import type { Db } from "./client.ts";
 import { assertLease, pending } from "./fencing.ts";
-import { sessions, turns, type TurnRow } from "./schema/index.ts";
+import { historyRowsSql } from "./messages-repo.ts";
+import { prepared, toMessageRow, toTurnRow, turnColumns, type JsonMessage, type RawTurn, type Statement } from "./raw-rows.ts";
+import { sessions, turns, type MessageRow, type TurnRow } from "./schema/index.ts";
+
+/** What a claim also reads in the same statement, so the turn can start without another round trip. */
+export interface ClaimedSession {
+  agentId: string | null;
+  tokenBudget: number | null;
+  tokensUsed: number;
+}
 
 export type ClaimResult =
   | { kind: "idle" }
-  | { kind: "claimed"; turn: TurnRow }
+  | { kind: "claimed"; turn: TurnRow; session: ClaimedSession; history: MessageRow[] }
   | { kind: "exhausted"; turn: TurnRow };
 
+/** Which log entries to read with the claim: the newest `limit` with seq > `afterSeq`, in seq order. */
+export interface HistoryRead {
+  afterSeq: number;
+  limit: number;
+}
+
 /**
- * Takes the session's oldest unfinished turn for this worker: bumps its lease (fencing out any
- * earlier holder) and its attempt count. A turn already claimed `maxAttempts` times (it crashed or
- * failed that often) is marked failed instead, so a poison turn cannot block its session forever.
- * One statement (the row lock comes from the sub-select), so no transaction round trips.
+ * Takes the session's oldest unfinished turn: bumps its lease (fencing out any earlier holder) and
+ * its attempt count; a turn already claimed `maxAttempts` times (it crashed or failed that often)
+ * is marked failed instead, so a poison turn cannot block its session forever. In SET every column
+ * reads the row as it was, so `spent` is decided before the bump. The same statement returns what
+ * the turn needs to start: the session's agent and budget, and the log entries after `afterSeq`.
  */
-export async function claimNextTurn(db: Db, sessionId: string, maxAttempts: number): Promise<ClaimResult> {
-  // In SET, every column reference reads the row as it was, so `spent` is evaluated before the bump.
-  const spent = sql`${turns.attempts} >= ${maxAttempts}`;
-  const [row] = await db
-    .update(turns)
-    .set({
-      status: sql`case when ${spent} then 'failed' else 'running' end`,
-      attempts: sql`case when ${spent} then ${turns.attempts} else ${turns.attempts} + 1 end`,
-      lease: sql`case when ${spent} then ${turns.lease} else ${turns.lease} + 1 end`,
-      startedAt: sql`coalesce(${turns.startedAt}, now())`,
-      errorCode: sql`case when ${spent} then 'turn_attempts_exhausted' else ${turns.errorCode} end`,
-      errorMessage: sql`case when ${spent}
-        then 'Gave up after ' || ${turns.attempts} || ' attempts' || coalesce('; last error: ' || ${turns.errorMessage}, '') || '. Submit the turn again to retry.'
-        else ${turns.errorMessage} end`,
-      finishedAt: sql`case when ${spent} then now() else ${turns.finishedAt} end`,
-    })
-    .where(
-      sql`${turns.id} = (select id from turns where session_id = ${sessionId} and status in ('queued', 'running') order by position limit 1 for update)`,
-    )
-    .returning();
+const claimStatement: Statement = {
+  operation: "UPDATE",
+  collection: "turns",
+  text: `
+with claimed as (
+  update turns set
+    status = case when attempts >= $2 then 'failed' else 'running' end,
+    attempts = case when attempts >= $2 then attempts else attempts + 1 end,
+    lease = case when attempts >= $2 then lease else lease + 1 end,
+    started_at = coalesce(started_at, now()),
+    error_code = case when attempts >= $2 then 'turn_attempts_exhausted' else error_code end,
+    error_message = case when attempts >= $2
+      then 'Gave up after ' || attempts || ' attempts' || coalesce('; last error: ' || error_message, '') || '. Submit the turn again to retry.'
+      else error_message end,
+    finished_at = case when attempts >= $2 then now() else finished_at end
+  where id = (select id from turns where session_id = $1 and status in ('queued', 'running') order by position limit 1 for update)
+  returning ${turnColumns}
+)
+select c.*, s.agent_id as session_agent_id, s.token_budget as session_token_budget, s.tokens_used as session_tokens_used,
+  case when c.status = 'running' then (
+    select coalesce(json_agg(h order by h.seq), '[]'::json) from (${historyRowsSql("$1", "$3", "$4")}) h
+  ) end as history
+from claimed c join sessions s on s.id = c.session_id`,
+};
+
+export async function claimNextTurn(db: Db, sessionId: string, maxAttempts: number, read: HistoryRead = { afterSeq: 0, limit: 0 }): Promise<ClaimResult> {
+  const [row] = await prepared<
+    RawTurn & { session_agent_id: string | null; session_token_budget: string | null; session_tokens_used: string; history: JsonMessage[] | null }
+  >(db, claimStatement, [sessionId, maxAttempts, read.afterSeq, read.limit]);
   if (!row) return { kind: "idle" };
-  return row.status === "failed" ? { kind: "exhausted", turn: row } : { kind: "claimed", turn: row };
+  const turn = toTurnRow(row);
+  if (turn.status === "failed") return { kind: "exhausted", turn };
+  return {
+    kind: "claimed",
+    turn,
+    session: {
+      agentId: row.session_agent_id,
+      tokenBudget: row.session_token_budget === null ? null : Number(row.session_token_budget),
+      tokensUsed: Number(row.session_tokens_used),
+    },
+    history: (row.history ?? []).map(toMessageRow),
+  };
 }
 
 /**
@@ -105,20 +141,4 @@ export async function finishedTurnIds(db: Db, ids: string[]): Promise<string[]> 
     .where(and(inArray(turns.id, ids), pending));
   const open = new Set(rows.map((r) => r.id));
   return ids.filter((id) => !open.has(id));
-}
-
-/**
- * What may stop a running turn before its next model call, in one read: a cancel request the worker
- * has not heard over Redis, and the session's token budget.
- */
-export async function turnGuards(
-  db: Db,
-  turnId: string,
-): Promise<{ cancelRequested: boolean; tokenBudget: number | null; tokensUsed: number } | undefined> {
-  const [row] = await db
-    .select({ cancelRequestedAt: turns.cancelRequestedAt, tokenBudget: sessions.tokenBudget, tokensUsed: sessions.tokensUsed })
-    .from(turns)
-    .innerJoin(sessions, eq(sessions.id, turns.sessionId))
-    .where(eq(turns.id, turnId));
-  return row && { cancelRequested: row.cancelRequestedAt !== null, tokenBudget: row.tokenBudget, tokensUsed: row.tokensUsed };
 }

@@ -4,6 +4,7 @@ export * from "./sessions-repo.ts";
 export { type NewMessage } from "./fencing.ts";
 export * from "./submit-turn.ts";
 export * from "./claim-turn.ts";
+export { reviveTurnRow } from "./raw-rows.ts";
 export * from "./turn-log.ts";
 export * from "./tool-intents.ts";
 export * from "./messages-repo.ts";

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, lte, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { prepared, toMessageRow, type JsonMessage, type Statement } from "./raw-rows.ts";
 import { messages, type MessageRow } from "./schema/index.ts";
 
 /** A page of the log in seq order, starting after `after`. */
@@ -80,4 +81,33 @@ export async function messagesOfTurn(db: Db, sessionId: string, turnId: string):
     .from(messages)
     .where(and(eq(messages.sessionId, sessionId), eq(messages.turnId, turnId)))
     .orderBy(asc(messages.seq));
+}
+
+/**
+ * The log entries a worker reads for a session's next window, as SQL with the session in `$s`, the
+ * seq it already holds in `$after` and the row count in `$limit`: the newest `$limit` entries after
+ * `$after`. Holding nothing (`$after` = 0), entries the latest summary among the newest `$limit`
+ * covers are skipped (the summary itself is returned), so a compacted history is read from its
+ * summary on. Its cost follows `$limit`, never the length of the history.
+ */
+export function historyRowsSql(s: string, after: string, limit: string): string {
+  return `select session_id, seq, turn_id, role, content, trace_id, created_at from messages
+    where session_id = ${s} and seq > greatest(${after}::bigint, case when ${after}::bigint = 0 then coalesce((
+      select (content->'summary'->>'toSeq')::bigint from messages
+      where session_id = ${s} and role = 'system' and content ? 'summary'
+        and seq > (select max(seq) from messages where session_id = ${s}) - ${limit}
+      order by seq desc limit 1), 0) else 0 end)
+    order by seq desc limit ${limit}`;
+}
+
+const historyStatement: Statement = {
+  operation: "SELECT",
+  collection: "messages",
+  text: `select coalesce(json_agg(h order by h.seq), '[]'::json) as rows from (${historyRowsSql("$1", "$2", "$3")}) h`,
+};
+
+/** historyRowsSql as a query: the rows in seq order (the claim of a turn reads the same with it). */
+export async function readHistory(db: Db, sessionId: string, read: { afterSeq: number; limit: number }): Promise<MessageRow[]> {
+  const [row] = await prepared<{ rows: JsonMessage[] }>(db, historyStatement, [sessionId, read.afterSeq, read.limit]);
+  return (row?.rows ?? []).map(toMessageRow);
 }

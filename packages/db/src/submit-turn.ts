@@ -2,6 +2,7 @@ import { and, asc, eq, lt, sql } from "drizzle-orm";
 import { newId, TurnqError } from "@turnq/core";
 import type { Db } from "./client.ts";
 import { pending, type Tx } from "./fencing.ts";
+import { prepared, toTurnRow, turnColumns, type RawTurn, type Statement } from "./raw-rows.ts";
 import { sessions, turns, type TurnRow } from "./schema/index.ts";
 
 export interface SubmitTurnInput {
@@ -23,12 +24,60 @@ export interface SubmitTurnResult {
 }
 
 /**
+ * The common submit in one statement (one round trip, no transaction): a replay of the same
+ * Idempotency-Key returns the stored turn; otherwise the session's next position is taken under its
+ * row lock and the turn inserted. No row comes back when the session does not exist or when a
+ * request with the same key committed while this one waited for the lock; the transactional path
+ * then says which. (In that race the position this statement took is skipped: positions increase,
+ * and are gapless except there.)
+ */
+const submitStatement: Statement = {
+  operation: "INSERT",
+  collection: "turns",
+  text: `
+with existing as (
+  select ${turnColumns} from turns where session_id = $1 and idempotency_key = $2
+), bumped as (
+  update sessions set last_position = last_position + 1
+  where id = $1 and not exists (select 1 from existing)
+  returning last_position
+), inserted as (
+  insert into turns (id, session_id, position, input, idempotency_key, request_hash, trace_id, trace_parent)
+  select $3, $1, last_position, $4, $2, $5, $6, $7 from bumped
+  on conflict (session_id, idempotency_key) do nothing
+  returning ${turnColumns}
+)
+select true as created, * from inserted
+union all
+select false as created, * from existing`,
+};
+
+/**
  * Stores a turn at the session's next position. Taking the position (an UPDATE of the session row)
  * also takes the row lock that serialises submits of one session, which makes the Idempotency-Key
  * check race-free: a second request with the same key waits for the first to commit, then finds its
  * turn and rolls its own position back.
  */
 export async function submitTurn(db: Db, input: SubmitTurnInput): Promise<SubmitTurnResult> {
+  if ((input.onBusy ?? "enqueue") === "enqueue") {
+    const [row] = await prepared<RawTurn & { created: boolean }>(db, submitStatement, [
+      input.sessionId,
+      input.idempotencyKey ?? null,
+      newId("turn"),
+      input.input,
+      input.requestHash,
+      input.traceId ?? null,
+      input.traceParent ?? null,
+    ]);
+    if (row && (row.created || row.request_hash === input.requestHash)) {
+      return { turn: toTurnRow(row), created: row.created, interrupted: [] };
+    }
+  }
+  return submitInTransaction(db, input);
+}
+
+/** The general path: busy policies, a missing session, a reused key with another body. */
+async function submitInTransaction(db: Db, input: SubmitTurnInput): Promise<SubmitTurnResult> {
   try {
     return await db.transaction(async (tx) => {
       const [bumped] = await tx
@@ -138,7 +187,9 @@ export async function queuePosition(db: Db, turn: Pick<TurnRow, "sessionId" | "p
   return row?.n ?? 0;
 }
 
+const getTurnStatement: Statement = { operation: "SELECT", collection: "turns", text: `select ${turnColumns} from turns where id = $1` };
+
 export async function getTurn(db: Db, id: string): Promise<TurnRow | undefined> {
-  const [row] = await db.select().from(turns).where(eq(turns.id, id));
-  return row;
+  const [row] = await prepared<RawTurn>(db, getTurnStatement, [id]);
+  return row && toTurnRow(row);
 }

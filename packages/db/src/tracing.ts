@@ -70,6 +70,7 @@ export function describeQuery(text: string): { operation: string; collection: st
 export function instrumentSql(sql: postgres.Sql, base: Attributes = serverAttributes(sql)): postgres.Sql {
   return new Proxy(sql, {
     get(target, prop) {
+      if (prop === uninstrumented) return { sql: target, base };
       const value: unknown = Reflect.get(target, prop);
       if (prop === "unsafe") {
         return (query: string, params?: unknown[], opts?: unknown) =>
@@ -89,6 +90,13 @@ export function instrumentSql(sql: postgres.Sql, base: Attributes = serverAttrib
 }
 
 type PendingLike = PromiseLike<unknown> & { values(): PendingLike };
+
+/** The client under an instrumented one, for callers that name their statements' spans themselves. */
+export const uninstrumented = Symbol("turnq.uninstrumented");
+
+export function underlyingSql(sql: postgres.Sql): { sql: postgres.Sql; base: Attributes } {
+  return ((sql as unknown as Record<symbol, { sql: postgres.Sql; base: Attributes } | undefined>)[uninstrumented]) ?? { sql, base: {} };
+}
 
 /** A lazy query: postgres.js sends it when awaited, so the span starts there, not at creation. */
 function tracedQuery(query: PendingLike, text: string, base: Attributes): PromiseLike<unknown> {

@@ -1,8 +1,9 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { TurnqError, type ErrorCode } from "@turnq/core";
 import type { Db } from "./client.ts";
 import { appendMessages, assertLease, type NewMessage } from "./fencing.ts";
-import { messages, sessions, turns, type MessageRow, type TurnRow } from "./schema/index.ts";
+import { prepared, toMessageRow, toTurnRow, turnColumns, type JsonMessage, type RawTurn, type Statement } from "./raw-rows.ts";
+import { messages, type MessageRow, type TurnRow } from "./schema/index.ts";
 
 /** Appends the turn's messages and marks it completed, in one transaction, only under its lease. */
 export async function completeTurn(
@@ -32,8 +33,37 @@ export interface TurnUsage {
 }
 
 /**
+ * Ends a running turn in one statement (one round trip, atomic): proves the lease under the turn's
+ * row lock, takes the next seqs and adds the usage under the session's row lock, appends the
+ * messages, records usage and the final status. A lapsed lease changes nothing and returns no row.
+ */
+const finishStatement: Statement = {
+  operation: "INSERT",
+  collection: "messages",
+  text: `
+with t as (
+  select id, session_id, trace_id from turns where id = $1 and lease = $2 and status = 'running' for update
+), s as (
+  update sessions set last_seq = last_seq + $4, tokens_used = tokens_used + $5, cost_micros = cost_micros + $6
+  where id = (select session_id from t)
+  returning last_seq
+), m as (
+  insert into messages (session_id, seq, turn_id, role, content, trace_id)
+  select t.session_id, s.last_seq - $4 + x.ord, t.id, x.item->>'role', x.item->'content', t.trace_id
+  from t, s, jsonb_array_elements($3::jsonb) with ordinality as x(item, ord)
+  returning session_id, seq, turn_id, role, content, trace_id, created_at
+), u as (
+  update turns set status = $7, output = $8, error_code = $9, error_message = $10, input_tokens = $11,
+    cached_input_tokens = $12, output_tokens = $13, cost_micros = $14, agent_version = $15, finished_at = now()
+  where id = (select id from t)
+  returning ${turnColumns}
+)
+select u.*, (select coalesce(json_agg(m order by m.seq), '[]'::json) from m) as appended from u`,
+};
+
+/**
  * Ends a running turn: appends its last messages, records its usage on the turn and the session,
- * and sets the final status, all in one transaction under the caller's lease.
+ * and sets the final status, all at once and only under the caller's lease.
  */
 export async function finishTurn(
   db: Db,
@@ -50,30 +80,25 @@ export async function finishTurn(
     agentVersion?: number | undefined;
   },
 ): Promise<{ turn: TurnRow; messages: MessageRow[] }> {
-  return db.transaction(async (tx) => {
-    const turn = await assertLease(tx, args.turnId, args.lease);
-    const appended = await appendMessages(tx, turn, args.messages, {
-      tokens: args.usage.inputTokens + args.usage.outputTokens,
-      costMicros: args.costMicros ?? 0,
-    });
-    const [done] = await tx
-      .update(turns)
-      .set({
-        status: args.status,
-        output: args.output,
-        errorCode: args.error?.code ?? null,
-        errorMessage: args.error?.message ?? null,
-        inputTokens: args.usage.inputTokens,
-        cachedInputTokens: args.usage.cachedInputTokens,
-        outputTokens: args.usage.outputTokens,
-        costMicros: args.costMicros ?? 0,
-        agentVersion: args.agentVersion ?? null,
-        finishedAt: sql`now()`,
-      })
-      .where(eq(turns.id, turn.id))
-      .returning();
-    return { turn: done!, messages: appended };
-  });
+  const [row] = await prepared<RawTurn & { appended: JsonMessage[] }>(db, finishStatement, [
+    args.turnId,
+    args.lease,
+    JSON.stringify(args.messages.map((m) => ({ role: m.role, content: m.content }))),
+    args.messages.length,
+    args.usage.inputTokens + args.usage.outputTokens,
+    args.costMicros ?? 0,
+    args.status,
+    args.output,
+    args.error?.code ?? null,
+    args.error?.message ?? null,
+    args.usage.inputTokens,
+    args.usage.cachedInputTokens,
+    args.usage.outputTokens,
+    args.costMicros ?? 0,
+    args.agentVersion ?? null,
+  ]);
+  if (!row) throw new TurnqError("lease_lost", `Turn ${args.turnId} is no longer held by this worker (lease ${args.lease}); stopping.`);
+  return { turn: toTurnRow(row), messages: row.appended.map(toMessageRow) };
 }
 
 /**

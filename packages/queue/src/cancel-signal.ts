@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
+import { cancelChannel } from "./keys.ts";
 
-const channel = (prefix: string) => `${prefix}:cancel`;
 
 /**
  * Asks whichever worker runs the turn to stop it. Fire-and-forget by design: the request is also
@@ -8,18 +8,18 @@ const channel = (prefix: string) => `${prefix}:cancel`;
  * between steps, so a lost message only delays the stop.
  */
 export function publishCancel(redis: Redis, prefix: string, turnId: string): Promise<number> {
-  return redis.publish(channel(prefix), turnId);
+  return redis.publish(cancelChannel(prefix), turnId);
 }
 
 /** One subscription per worker process; `onCancel` gets each turn id. Returns an unsubscribe. */
 export async function subscribeCancels(subscriber: Redis, prefix: string, onCancel: (turnId: string) => void): Promise<() => Promise<void>> {
   const listener = (ch: string, message: string) => {
-    if (ch === channel(prefix)) onCancel(message);
+    if (ch === cancelChannel(prefix)) onCancel(message);
   };
   subscriber.on("message", listener);
-  await subscriber.subscribe(channel(prefix));
+  await subscriber.subscribe(cancelChannel(prefix));
   return async () => {
     subscriber.off("message", listener);
-    await subscriber.unsubscribe(channel(prefix)).catch(() => {});
+    await subscriber.unsubscribe(cancelChannel(prefix)).catch(() => {});
   };
 }

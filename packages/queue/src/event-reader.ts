@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
-import { sessionEventsChannel, sessionEventsKey } from "./session-events.ts";
+import { sessionEventsChannel, sessionKeys } from "./keys.ts";
+
+const sessionEventsKey = (prefix: string, sessionId: string) => sessionKeys(prefix, sessionId).events;
 
 export interface StreamedEvent {
   id: string;

@@ -1,6 +1,7 @@
 /**
- * Redis key names. Per-session keys share a `{sessionId}` hash tag so the Lua scripts that touch
- * several of them stay valid on Redis Cluster.
+ * Every Redis key and pub/sub channel turnq uses, named here and nowhere else (BullMQ names its own
+ * queue keys under the same prefix). Per-session keys share a `{sessionId}` hash tag, so the Lua
+ * scripts that touch several of them stay valid on Redis Cluster.
  */
 export function sessionKeys(prefix: string, sessionId: string) {
   const base = `${prefix}:s:{${sessionId}}`;
@@ -9,11 +10,41 @@ export function sessionKeys(prefix: string, sessionId: string) {
     pending: `${base}:pending`,
     /** Id of the session's one drain job while it has one. */
     drain: `${base}:drain`,
-    /** Counter that makes each drain job id unique. */
-    generation: `${base}:gen`,
+    /** Capped stream of the session's live events (status, deltas, tools, log entries) for SSE. */
+    events: `${base}:events`,
   };
 }
 
-export function turnChannel(prefix: string, turnId: string): string {
-  return `${prefix}:turn:${turnId}`;
+/** Nudges API processes that a session's event stream grew (message: the turn id). */
+export function sessionEventsChannel(prefix: string, sessionId: string): string {
+  return `${prefix}:events:${sessionId}`;
+}
+
+/**
+ * Turns that reached a final status, for long-polling requests: one channel every API process
+ * subscribes to once; the message carries the turn itself, so a waiter answers without a read.
+ */
+export function turnsDoneChannel(prefix: string): string {
+  return `${prefix}:turns:done`;
+}
+
+/** Cancel requests for running turns (message: the turn id); every worker listens. */
+export function cancelChannel(prefix: string): string {
+  return `${prefix}:cancel`;
+}
+
+/** Hash of live workers' heartbeats (field: instance id). */
+export function workersKey(prefix: string): string {
+  return `${prefix}:workers`;
+}
+
+/** Lock that lets one worker at a time run the reconciler. */
+export function reconcilerLockKey(prefix: string): string {
+  return `${prefix}:reconciler`;
+}
+
+/** Fleet-wide admission (in-flight count and token bucket) for one LLM provider endpoint. */
+export function providerKeys(prefix: string, provider: string) {
+  const base = `${prefix}:llm:{${provider}}`;
+  return { inFlight: `${base}:inflight`, bucket: `${base}:tokens` };
 }

@@ -1,8 +1,9 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { drainJob, type DrainJobData } from "./job-catalog.ts";
-import { sessionKeys } from "./keys.ts";
-import { ackScript, enqueueScript, finishScript } from "./mailbox-scripts.ts";
+import { sessionEventsChannel, sessionKeys, turnsDoneChannel } from "./keys.ts";
+import { ackScript, enqueueScript, finishScript, settleScript } from "./mailbox-scripts.ts";
+import { eventStreamLimits } from "./session-events.ts";
 
 export type FinishOutcome = "released" | "more" | "lost";
 
@@ -20,6 +21,17 @@ export interface Mailbox {
   finish(sessionId: string, jobId: string): Promise<FinishOutcome>;
   ack(sessionId: string, jobId: string, turnIds: string[]): Promise<boolean>;
   pendingIds(sessionId: string): Promise<string[]>;
+  /**
+   * A turn is durably done (or handed back): write its closing events, tell long-pollers (`done`,
+   * the message for the turns-done channel), forget it, and with `release` end the session's drain
+   * when nothing else is pending. One round trip.
+   */
+  settle(
+    sessionId: string,
+    jobId: string,
+    turnId: string,
+    opts: { release: boolean; events: { seq?: number | undefined; event: object }[]; done?: string | undefined },
+  ): Promise<FinishOutcome>;
 }
 
 export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; prefix: string }): Mailbox {
@@ -29,8 +41,9 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
   const run = defineScripts(redis);
   return {
     async enqueue(sessionId, turnIds, opts = {}) {
+      if (turnIds.length === 0) throw new Error("mailbox.enqueue needs at least one turn id");
       const k = keys(sessionId);
-      const [created, jobId] = (await run.enqueue(k.pending, k.drain, k.generation, sessionId, ...turnIds)) as [
+      const [created, jobId] = (await run.enqueue(k.pending, k.drain, sessionId, ...turnIds)) as [
         number,
         string,
       ];
@@ -51,6 +64,25 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
       const k = keys(sessionId);
       return ((await run.ack(k.pending, k.drain, jobId, ...turnIds)) as number) === 1;
     },
+    async settle(sessionId, jobId, turnId, opts) {
+      const k = keys(sessionId);
+      const args = [
+        k.pending,
+        k.drain,
+        k.events,
+        jobId,
+        turnId,
+        opts.release ? "1" : "0",
+        sessionEventsChannel(prefix, sessionId),
+        turnsDoneChannel(prefix),
+        opts.done ?? "",
+        String(eventStreamLimits.maxLen),
+        String(eventStreamLimits.ttlSeconds),
+      ];
+      for (const e of opts.events) args.push(e.seq === undefined ? "" : String(e.seq), JSON.stringify(e.event));
+      const r = (await run.settle(...args)) as number;
+      return r === 1 ? "released" : r === 0 ? "more" : "lost";
+    },
     pendingIds(sessionId) {
       return redis.smembers(keys(sessionId).pending);
     },
@@ -59,13 +91,14 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
 
 type ScriptFn = (...args: string[]) => Promise<unknown>;
 
-function defineScripts(redis: Redis): { enqueue: ScriptFn; finish: ScriptFn; ack: ScriptFn } {
+function defineScripts(redis: Redis): { enqueue: ScriptFn; finish: ScriptFn; ack: ScriptFn; settle: ScriptFn } {
   const r = redis as Redis & Record<string, ScriptFn | undefined>;
   if (!r.turnqEnqueue) {
-    redis.defineCommand("turnqEnqueue", { numberOfKeys: 3, lua: enqueueScript });
+    redis.defineCommand("turnqEnqueue", { numberOfKeys: 2, lua: enqueueScript });
     redis.defineCommand("turnqFinish", { numberOfKeys: 2, lua: finishScript });
     redis.defineCommand("turnqAck", { numberOfKeys: 2, lua: ackScript });
+    redis.defineCommand("turnqSettle", { numberOfKeys: 3, lua: settleScript });
   }
   const bound = (name: string): ScriptFn => (...args) => (r[name] as ScriptFn).apply(redis, args);
-  return { enqueue: bound("turnqEnqueue"), finish: bound("turnqFinish"), ack: bound("turnqAck") };
+  return { enqueue: bound("turnqEnqueue"), finish: bound("turnqFinish"), ack: bound("turnqAck"), settle: bound("turnqSettle") };
 }

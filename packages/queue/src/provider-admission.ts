@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { providerKeys } from "./keys.ts";
 
 /**
  * admit — one fleet-wide admission decision for a provider.
@@ -53,8 +54,7 @@ export interface ProviderLimits {
  * corrected with the provider's reported usage on release).
  */
 export function createProviderAdmission(redis: Redis, prefix: string, provider: string, limits: ProviderLimits) {
-  const base = `${prefix}:llm:{${provider}}`;
-  const keys = { inFlight: `${base}:inflight`, bucket: `${base}:tokens` };
+  const keys = providerKeys(prefix, provider);
   const ttl = limits.leaseTtlMs ?? 300_000;
   if (!(redis as unknown as Record<string, unknown>).turnqAdmit) redis.defineCommand("turnqAdmit", { numberOfKeys: 2, lua: admitScript });
   const admit = (redis as unknown as { turnqAdmit(...a: (string | number)[]): Promise<[number, number]> }).turnqAdmit.bind(redis);

@@ -1,32 +1,32 @@
 import type { Redis } from "ioredis";
+import { sessionEventsChannel, sessionKeys } from "./keys.ts";
 
 /**
  * A capped Redis stream of live events per session (status changes, text deltas, tool progress),
  * plus a pub/sub nudge so API processes read it only when something arrived. Durable facts are in
  * Postgres too; this stream is for watching, and keeps at most `maxLen` events for `ttlSeconds`.
+ * The events that end a turn are written by the mailbox's `settle` script, together with the rest
+ * of the turn's hand-off (see mailbox-scripts.ts).
  */
-export function sessionEventsKey(prefix: string, sessionId: string): string {
-  return `${prefix}:s:{${sessionId}}:events`;
-}
-
-export function sessionEventsChannel(prefix: string, sessionId: string): string {
-  return `${prefix}:events:${sessionId}`;
-}
-
 export interface EventPublisher {
+  /**
+   * XADD and the nudge in one pipeline (one round trip). The stream's expiry is renewed by the
+   * settle script at the end of every turn, and every accepted turn ends (a crashed one is run again),
+   * so a stream created mid-turn gets its expiry too.
+   */
   publish(sessionId: string, turnId: string, event: { type: string } & Record<string, unknown>, seq?: number): Promise<void>;
 }
 
-export function createEventPublisher(redis: Redis, prefix: string, opts: { maxLen?: number; ttlSeconds?: number } = {}): EventPublisher {
-  const maxLen = opts.maxLen ?? 5_000;
-  const ttl = opts.ttlSeconds ?? 3_600;
+export const eventStreamLimits = { maxLen: 5_000, ttlSeconds: 3_600 } as const;
+
+export function createEventPublisher(redis: Redis, prefix: string): EventPublisher {
+  const { maxLen } = eventStreamLimits;
   return {
     async publish(sessionId, turnId, event, seq) {
-      const key = sessionEventsKey(prefix, sessionId);
+      const key = sessionKeys(prefix, sessionId).events;
       await redis
-        .multi()
+        .pipeline()
         .xadd(key, "MAXLEN", "~", maxLen, "*", "turn", turnId, "seq", String(seq ?? ""), "e", JSON.stringify(event))
-        .expire(key, ttl)
         .publish(sessionEventsChannel(prefix, sessionId), turnId)
         .exec();
     },

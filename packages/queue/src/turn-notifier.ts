@@ -1,82 +1,90 @@
 import type { Redis } from "ioredis";
-import { turnChannel } from "./keys.ts";
+import { turnsDoneChannel } from "./keys.ts";
 
 /**
- * Tells API processes that a turn changed state, so `Prefer: wait` answers at once without holding a
- * database connection or polling. A notification carries no content: waiters re-read the turn.
+ * A turn reached a final status. `turn` is the turn as stored (JSON of its row) when the sender has
+ * it, so a waiting request answers without reading Postgres; without it, waiters read the turn.
  */
-export function publishTurnChanged(redis: Redis, prefix: string, turnId: string, status: string): Promise<number> {
-  return redis.publish(turnChannel(prefix, turnId), status);
+export interface TurnDone {
+  id: string;
+  status: string;
+  turn?: unknown;
+}
+
+/** The id comes first: receivers find it before parsing the rest. */
+export function turnDoneMessage(done: TurnDone): string {
+  return JSON.stringify({ id: done.id, status: done.status, ...(done.turn === undefined ? {} : { turn: done.turn }) });
+}
+
+/** For senders outside the mailbox's settle script (the API cancelling a queued turn). */
+export function publishTurnDone(redis: Redis, prefix: string, done: TurnDone): Promise<number> {
+  return redis.publish(turnsDoneChannel(prefix), turnDoneMessage(done));
 }
 
 export interface TurnWatch {
-  /** Resolves with the status named by the next change notification, or "timeout" after `ms`. */
-  next(ms: number): Promise<string>;
-  close(): Promise<void>;
+  /** Resolves with the notification for the turn, or undefined after `ms` without one. */
+  next(ms: number): Promise<TurnDone | undefined>;
+  close(): void;
 }
 
 export interface TurnWatcher {
-  /** Subscribes before returning, so a change that happens right after is not missed. */
-  watch(turnId: string): Promise<TurnWatch>;
+  /** Registers at once (no Redis command), so a notification sent right after is not missed. */
+  watch(turnId: string): TurnWatch;
+  /** Resolves once the process-wide subscription is active. */
+  ready: Promise<unknown>;
 }
 
 /**
- * One subscriber connection per API process; a channel is subscribed while someone watches it and
- * released after, so subscriptions follow the number of waiting requests.
+ * One subscription per API process, made once: every final-status notification arrives on one
+ * channel and is handed to the requests waiting for that turn (a map in memory), so waiting costs
+ * no Redis command per request. Each API process sees every notification; a message is a few
+ * hundred bytes, and parsing is skipped for turns nobody here waits for.
  */
 export function createTurnWatcher(subscriber: Redis, prefix: string): TurnWatcher {
-  const watchers = new Map<string, Set<(status: string) => void>>();
-  const subscribed = new Map<string, Promise<unknown>>();
-  subscriber.on("message", (channel: string, status: string) => {
-    const turnId = channel.slice(channel.lastIndexOf(":") + 1);
-    for (const notify of watchers.get(turnId) ?? []) notify(status);
+  const channel = turnsDoneChannel(prefix);
+  const waiters = new Map<string, Set<(done: TurnDone) => void>>();
+  subscriber.on("message", (ch: string, message: string) => {
+    if (ch !== channel || waiters.size === 0) return;
+    // The id is the first field; look it up before parsing the whole message.
+    const id = /^\{"id":"([^"]+)"/.exec(message)?.[1];
+    const set = id === undefined ? undefined : waiters.get(id);
+    if (!set) return;
+    const done = JSON.parse(message) as TurnDone;
+    for (const notify of set) notify(done);
   });
+  const ready = subscriber.subscribe(channel);
   return {
-    async watch(turnId) {
-      let pending: string | undefined;
+    ready,
+    watch(turnId) {
+      let got: TurnDone | undefined;
       let wake: (() => void) | undefined;
-      const notify = (status: string) => {
-        pending = status;
+      const notify = (done: TurnDone) => {
+        got = done;
         wake?.();
       };
-      let set = watchers.get(turnId);
-      if (!set) {
-        set = new Set();
-        watchers.set(turnId, set);
-        subscribed.set(turnId, subscriber.subscribe(turnChannel(prefix, turnId)));
-      }
+      let set = waiters.get(turnId);
+      if (!set) waiters.set(turnId, (set = new Set()));
       set.add(notify);
-      await subscribed.get(turnId);
       const own = set;
       return {
         next(ms) {
-          if (pending !== undefined) {
-            const status = pending;
-            pending = undefined;
-            return Promise.resolve(status);
-          }
+          if (got) return Promise.resolve(got);
           return new Promise((resolve) => {
             const timer = setTimeout(() => {
               wake = undefined;
-              resolve("timeout");
+              resolve(undefined);
             }, ms);
             wake = () => {
               clearTimeout(timer);
               wake = undefined;
-              const status = pending ?? "changed";
-              pending = undefined;
-              resolve(status);
+              resolve(got);
             };
           });
         },
-        async close() {
+        close() {
           wake?.();
           own.delete(notify);
-          if (own.size === 0 && watchers.get(turnId) === own) {
-            watchers.delete(turnId);
-            subscribed.delete(turnId);
-            await subscriber.unsubscribe(turnChannel(prefix, turnId)).catch(() => {});
-          }
+          if (own.size === 0 && waiters.get(turnId) === own) waiters.delete(turnId);
         },
       };
     },

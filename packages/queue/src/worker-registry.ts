@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { workersKey } from "./keys.ts";
 
 export interface WorkerStatus {
   instanceId: string;
@@ -18,7 +19,7 @@ const staleAfterMs = 20_000;
  * the fleet (how many workers, whose breaker is open) in /readyz without talking to workers.
  */
 export function startWorkerHeartbeat(redis: Redis, prefix: string, status: () => Omit<WorkerStatus, "at">, everyMs = 5_000) {
-  const key = `${prefix}:workers`;
+  const key = workersKey(prefix);
   const beat = () => void redis.hset(key, status().instanceId, JSON.stringify({ ...status(), at: Date.now() })).catch(() => {});
   beat();
   const timer = setInterval(beat, everyMs);
@@ -33,7 +34,7 @@ export function startWorkerHeartbeat(redis: Redis, prefix: string, status: () =>
 
 /** The workers that reported recently; stale entries (crashed workers) are removed on the way. */
 export async function readWorkerStatuses(redis: Redis, prefix: string): Promise<WorkerStatus[]> {
-  const key = `${prefix}:workers`;
+  const key = workersKey(prefix);
   const all = await redis.hgetall(key);
   const now = Date.now();
   const live: WorkerStatus[] = [];

@@ -15,7 +15,7 @@ export function cancelRoutes(deps: ApiDeps) {
     const turn = isId("turn", id) ? await cancelTurn(deps.db, id) : undefined;
     if (!turn) throw new TurnqError("not_found", `Turn ${id} does not exist.`);
     if (turn.status === "running") await deps.signals.cancel(turn.id).catch(() => 0);
-    if (turn.status === "cancelled") await deps.signals.changed(turn.id, "cancelled").catch(() => 0);
+    if (turn.status === "cancelled") await deps.signals.done(turn).catch(() => 0);
     return c.json(turnJson(turn, deps.jaegerUiUrl), 202);
   });
 }

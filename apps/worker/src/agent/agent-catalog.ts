@@ -1,4 +1,4 @@
-import { getAgent, getSession, type AgentConfig, type Db } from "@turnq/db";
+import { getAgent, type AgentConfig, type Db } from "@turnq/db";
 import type { ToolSpec } from "@turnq/llm";
 import { createHttpTool, createToolRegistry, type Tool, type ToolRegistry } from "@turnq/tools";
 
@@ -18,7 +18,8 @@ export interface ResolvedAgent {
 }
 
 export interface AgentCatalog {
-  forSession(sessionId: string): Promise<ResolvedAgent>;
+  /** The agent's latest version; the configured default when `agentId` is null (no read then). */
+  forAgent(agentId: string | null): Promise<ResolvedAgent>;
   close(): Promise<void>;
 }
 
@@ -73,10 +74,9 @@ export function createAgentCatalog(deps: {
   }
 
   return {
-    async forSession(sessionId) {
-      const session = await getSession(deps.db, sessionId);
-      if (!session?.agentId) return fallback;
-      const row = await getAgent(deps.db, session.agentId);
+    async forAgent(agentId) {
+      if (!agentId) return fallback;
+      const row = await getAgent(deps.db, agentId);
       if (!row) return fallback;
       const key = `${row.id}@${row.version}`;
       let agent = cache.get(key);

@@ -2,7 +2,6 @@ import { isRetryable, isTurnqError, TurnqError, type ErrorCode } from "@turnq/co
 import {
   appendTurnMessages,
   finishTurn,
-  turnGuards,
   type Db,
   type MessageRow,
   type NewMessage,
@@ -10,8 +9,8 @@ import {
   type TurnUsage,
 } from "@turnq/db";
 import type { LlmClient, ToolCall, Usage } from "@turnq/llm";
-import { budgetFor, calibrationFrom, prepareTurnContext, type ContextCache, type TurnContext } from "../context/index.ts";
-import type { TurnOutcome } from "../turn-outcome.ts";
+import { budgetFor, calibrationFrom, prepareTurnContext, type ContextCache, type PrefetchedHistory, type TurnContext } from "../context/index.ts";
+import type { StartingTurn, TurnOutcome } from "../turn-outcome.ts";
 import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
 import type { EmitTurnEvent, TurnEvent } from "./turn-events.ts";
@@ -44,26 +43,25 @@ export interface TurnSignals {
  * results in call order), append each step under the turn's lease, repeat until the model answers or
  * the agent's limits stop it. A redelivered turn continues from what its earlier attempt logged.
  */
-export async function runAgentTurn(deps: AgentLoopDeps, turn: TurnRow, signals: TurnSignals): Promise<TurnOutcome> {
-  const agent = await deps.catalog.forSession(turn.sessionId);
+export async function runAgentTurn(deps: AgentLoopDeps, starting: StartingTurn, signals: TurnSignals): Promise<TurnOutcome> {
+  const { turn } = starting;
+  const agent = await deps.catalog.forAgent(starting.session.agentId);
   describeAgent({ name: agent.name, ...(agent.id ? { id: agent.id } : {}), ...(agent.version !== null ? { version: agent.version } : {}) });
   const deadline = AbortSignal.timeout(agent.limits.turnDeadlineMs);
   const signal = AbortSignal.any([signals.shutdown, signals.cancel, deadline]);
-  const run = new TurnRun(deps, turn, agent, signal);
+  const run = new TurnRun(deps, starting, agent, signal);
   try {
     if (turn.cancelRequestedAt) return await run.stop("cancelled", "cancelled", "Cancelled before it started.");
     return await run.execute();
   } catch (err) {
     if (signals.shutdown.aborted) return { kind: "released" };
-    if (signals.cancel.aborted || err instanceof CancelRequested) return run.stop("cancelled", "cancelled", "Cancelled while running.");
+    if (signals.cancel.aborted) return run.stop("cancelled", "cancelled", "Cancelled while running.");
     if (deadline.aborted) {
       return run.stop("failed", "agent_limit_reached", `The turn ran past its deadline of ${agent.limits.turnDeadlineMs} ms.`);
     }
     return run.failure(err);
   }
 }
-
-class CancelRequested extends Error {}
 
 class TurnRun {
   private readonly deps: AgentLoopDeps;
@@ -84,16 +82,20 @@ class TurnRun {
   private partial = "";
   private pendingCalls: ToolCall[] = [];
 
-  constructor(deps: AgentLoopDeps, turn: TurnRow, agent: ResolvedAgent, signal: AbortSignal) {
+  constructor(deps: AgentLoopDeps, starting: StartingTurn, agent: ResolvedAgent, signal: AbortSignal) {
     this.deps = deps;
-    this.turn = turn;
+    this.turn = starting.turn;
+    this.prefetched = starting.prefetched;
+    // The claim read the budget; no other turn of the session can spend meanwhile.
+    this.guards = { tokenBudget: starting.session.tokenBudget, tokensUsed: starting.session.tokensUsed };
     this.agent = agent;
     this.signal = signal;
     this.deltas = new DeltaBatcher((text) => this.deps.emit(this.turn, { type: "message.delta", text }, this.lastSeq));
   }
 
   private calibration: number | undefined;
-  private guards: { tokenBudget: number | null; tokensUsed: number } | undefined;
+  private prefetched: PrefetchedHistory | undefined;
+  private guards: { tokenBudget: number | null; tokensUsed: number };
   private deltas: DeltaBatcher;
   /** Newest log seq known durable, stamped on live events (see EmitTurnEvent). */
   private lastSeq: number | undefined;
@@ -137,9 +139,11 @@ class TurnRun {
           calibration: this.calibration,
           signal: this.signal,
           allowCompaction: !this.compactionFailed,
+          prefetched: this.prefetched,
         },
       ),
     );
+    this.prefetched = undefined;
     if (ctx.compaction?.ok) this.spend(this.agent.summaryModel, ctx.compaction.usage);
     if (ctx.compaction && !ctx.compaction.ok) {
       if (ctx.compaction.code === "lease_lost") throw new TurnqError("lease_lost", ctx.compaction.message);
@@ -171,7 +175,7 @@ class TurnRun {
       if (iterations >= maxIterations) {
         return this.stop("failed", "agent_limit_reached", `The agent reached its limit of ${maxIterations} model calls in one turn.`);
       }
-      await this.checkGuards();
+      this.checkGuards();
       if (!fresh) ctx = await this.context();
       fresh = false;
       this.partial = "";
@@ -186,7 +190,8 @@ class TurnRun {
           this.deltas.push(text);
         },
       });
-      this.deltas.flush();
+      // A final answer's last text goes out with the turn's settle (see finish); a tool step's now.
+      if (reply.toolCalls.length > 0) this.deltas.flush();
       iterations++;
       if (reply.usage.inputTokens > 0) this.calibration = calibrationFrom(reply.usage.inputTokens, ctx.window.rawTokens);
       this.spend(this.agent.model, reply.usage);
@@ -235,17 +240,11 @@ class TurnRun {
   }
 
   /**
-   * Before each model call. The first time: a cancel that arrived before this worker listened for
-   * it (the row says so), and the budget. Later calls only when the session has a budget, since no
-   * other turn of the session can spend tokens meanwhile.
+   * Before each model call: the session's token budget, as the claim read it plus what this turn
+   * spent. (A cancel requested before the claim is on the claimed row; one after it arrives over
+   * Redis, and the cancel registry remembers one that came before the turn's signal was open.)
    */
-  private async checkGuards(): Promise<void> {
-    if (this.guards && this.guards.tokenBudget === null) return;
-    if (!this.guards) {
-      const g = await turnGuards(this.deps.db, this.turn.id);
-      if (g?.cancelRequested) throw new CancelRequested();
-      this.guards = { tokenBudget: g?.tokenBudget ?? null, tokensUsed: g?.tokensUsed ?? 0 };
-    }
+  private checkGuards(): void {
     const { tokenBudget, tokensUsed } = this.guards;
     if (tokenBudget !== null && tokensUsed + this.usage.inputTokens + this.usage.outputTokens >= tokenBudget) {
       throw new TurnqError(
@@ -257,6 +256,7 @@ class TurnRun {
 
   async finish(status: "completed" | "cancelled" | "failed", last: NewMessage[], output: string | null, error?: { code: ErrorCode; message: string }) {
     const messages = [...this.unlogged, ...last];
+    const trailing = { text: this.deltas.take(), seq: this.lastSeq };
     const { turn, messages: rows } = await withAppendMessagesSpan(messages.length, () =>
       finishTurn(this.deps.db, {
         turnId: this.turn.id,
@@ -271,9 +271,11 @@ class TurnRun {
       }),
     );
     this.unlogged = [];
-    this.logged(rows);
-    if (status === "completed") return { kind: "completed", output: turn.output ?? "" } as const;
-    return { kind: "stopped", status, code: error?.code ?? "internal", message: error?.message ?? "" } as const;
+    // The last text delta and the log entries' events go out with the turn's settle (one Redis call).
+    if (rows.length > 0) this.lastSeq = rows.at(-1)!.seq;
+    const settled = { turn, appended: rows, ...(trailing.text ? { trailingDelta: trailing } : {}) };
+    if (status === "completed") return { kind: "completed", ...settled } as const;
+    return { kind: "stopped", status, code: error?.code ?? "internal", message: error?.message ?? "", ...settled } as const;
   }
 
   /**

@@ -25,6 +25,15 @@ export class DeltaBatcher {
     this.timer ??= setTimeout(() => this.flush(), this.windowMs);
   }
 
+  /** Hands over what is buffered instead of sending it (the caller sends it with other writes). */
+  take(): string {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const text = this.buffered;
+    this.buffered = "";
+    return text;
+  }
+
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;

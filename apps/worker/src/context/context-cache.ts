@@ -36,6 +36,8 @@ export interface ContextCache {
   readonly stats: ContextCacheStats;
   /** The session's entry, marked most recently used. */
   get(sessionId: string): CachedSession | undefined;
+  /** The session's entry without marking it used. */
+  peek(sessionId: string): CachedSession | undefined;
   set(sessionId: string, entry: CachedSession): void;
   delete(sessionId: string): void;
   size(): number;
@@ -60,6 +62,7 @@ export function createContextCache(options: ContextCacheOptions): ContextCache {
       }
       return entry;
     },
+    peek: (sessionId) => sessions.get(sessionId),
     set(sessionId, entry) {
       sessions.delete(sessionId);
       sessions.set(sessionId, entry);

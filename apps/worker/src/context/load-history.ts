@@ -1,4 +1,4 @@
-import { latestSummary, newestMessagesAfter, type Db, type MessageRow } from "@turnq/db";
+import { readHistory, type Db, type HistoryRead, type MessageRow } from "@turnq/db";
 import type { CachedSession, ContextCache } from "./context-cache.ts";
 import { asLoggedSummary, type LoggedSummary } from "./summary-entry.ts";
 
@@ -20,17 +20,37 @@ export interface LoadedHistory {
 }
 
 /**
+ * What to read for the session's next window, given what the cache holds: warm, the entries after
+ * its copy; cold, the newest `limit + 1` (the latest summary among them marks where history starts).
+ * The drain loop reads this with the claim of a turn (one round trip for both); see `prefetched`.
+ */
+export function historyRead(cache: ContextCache, sessionId: string): HistoryRead {
+  const limit = cache.options.maxMessagesPerSession;
+  const entry = cache.peek(sessionId);
+  return entry ? { afterSeq: entry.upToSeq, limit } : { afterSeq: 0, limit: limit + 1 };
+}
+
+/** Rows already read for `read` (by the claim), used instead of querying when the cache still matches. */
+export interface PrefetchedHistory {
+  read: HistoryRead;
+  rows: MessageRow[];
+}
+
+/**
  * The session's history for the next window. Warm: reads only seq > what the cache holds (one
  * indexed query, usually returning this turn's few new rows). Cold or evicted: the latest summary
- * among the newest entries, then at most maxMessagesPerSession entries after it — never the whole log.
+ * among the newest maxMessagesPerSession + 1 entries and what follows it, in the same one query (see
+ * historyRowsSql) — never the whole log. `prefetched` rows stand in for the one read they answer.
  */
-export async function loadHistory(db: Db, cache: ContextCache, sessionId: string): Promise<LoadedHistory> {
+export async function loadHistory(db: Db, cache: ContextCache, sessionId: string, prefetched?: PrefetchedHistory): Promise<LoadedHistory> {
   const limit = cache.options.maxMessagesPerSession;
   let fetchedRows = 0;
-  const read = <T extends MessageRow | undefined>(rows: T[]): T[] => {
+  const read = async (afterSeq: number, count: number): Promise<MessageRow[]> => {
+    const given = prefetched && prefetched.read.afterSeq === afterSeq && prefetched.read.limit === count ? prefetched.rows : undefined;
+    prefetched = undefined;
+    const rows = given ?? (await readHistory(db, sessionId, { afterSeq, limit: count }));
     cache.stats.queries++;
     for (const row of rows) {
-      if (!row) continue;
       fetchedRows++;
       cache.stats.rowsFetched++;
       cache.stats.bytesFetched += Buffer.byteLength(JSON.stringify(row));
@@ -42,7 +62,7 @@ export async function loadHistory(db: Db, cache: ContextCache, sessionId: string
   let source: LoadedHistory["source"] = "warm";
   if (entry) {
     cache.stats.hits++;
-    const fresh = read(await newestMessagesAfter(db, sessionId, { afterSeq: entry.upToSeq, limit }));
+    const fresh = await read(entry.upToSeq, limit);
     // More new entries than we keep: a summary may hide among the skipped ones, so start over.
     if (fresh.length === limit && fresh[0]!.seq > entry.upToSeq + 1) entry = undefined;
     else absorb(entry, fresh, limit);
@@ -52,10 +72,11 @@ export async function loadHistory(db: Db, cache: ContextCache, sessionId: string
   if (!entry) {
     source = "cold";
     // limit + 1: with `limit` entries after it, the summary itself is one further back.
-    const [found] = read([await latestSummary(db, sessionId, { withinLast: limit + 1 })]);
-    const summary = found ? asLoggedSummary(found)! : null;
+    const newest = await read(0, limit + 1);
+    let summary: LoggedSummary | null = null;
+    for (const row of newest) summary = asLoggedSummary(row) ?? summary;
     const base = summary?.toSeq ?? 0;
-    const rows = read(await newestMessagesAfter(db, sessionId, { afterSeq: base, limit }));
+    const rows = newest.filter((r) => r.seq > base).slice(-limit);
     entry = { upToSeq: base, summary, rows: [], coveredFrom: rows.length < limit ? base + 1 : rows[0]!.seq };
     absorb(entry, rows, limit);
   }

@@ -3,7 +3,7 @@ import type { ChatMessage, LlmClient } from "@turnq/llm";
 import { buildWindow, type ContextWindow } from "./build-window.ts";
 import { compact, type CompactResult } from "./compact.ts";
 import type { ContextCache } from "./context-cache.ts";
-import { loadHistory, type LoadedHistory } from "./load-history.ts";
+import { loadHistory, type LoadedHistory, type PrefetchedHistory } from "./load-history.ts";
 
 export interface TurnContextDeps {
   db: Db;
@@ -35,6 +35,8 @@ export interface TurnContextRequest {
   signal?: AbortSignal | undefined;
   /** False after a compaction failed in this turn: the plain window is used without asking again. */
   allowCompaction?: boolean | undefined;
+  /** History the claim already read (see historyRead). */
+  prefetched?: PrefetchedHistory | undefined;
 }
 
 export interface TurnContext {
@@ -64,7 +66,7 @@ export async function prepareTurnContext(deps: TurnContextDeps, req: TurnContext
       calibration: req.calibration,
       compactionThreshold: deps.compactionThreshold,
     });
-  let loaded = await loadHistory(deps.db, deps.cache, req.sessionId);
+  let loaded = await loadHistory(deps.db, deps.cache, req.sessionId, req.prefetched);
   let window = build(loaded);
   if (!window.needsCompaction || req.allowCompaction === false) return { window, loaded };
 
