@@ -79,11 +79,11 @@ describeSystem("tracing across processes (OTLP/HTTP protobuf)", {}, (sys) => {
     const tree = formatTree(roots);
     expect(tree).toMatch(/^POST \/v1\/sessions\/\{id\}\/turns\n {2}send sessions\n/);
     expect(tree).toContain("  send sessions\n");
-    expect(tree).toMatch(/\n {4}process sessions\n {6}invoke_agent[^\n]*\n/);
-    expect(tree).toMatch(/\n {8}load_context\n {10}SELECT messages/);
+    expect(tree).toMatch(/\n {4}process sessions\n {6}UPDATE turns\n {6}invoke_agent[^\n]*\n/);
+    expect(tree).toMatch(/\n {8}load_context\n/);
     // undici's HTTP client span of the LLM request hangs under the chat span.
     expect(tree).toMatch(/\n {8}chat turnq-sim\n {10}POST\n/);
-    expect(tree).toMatch(/\n {8}append_messages\n/);
+    expect(tree).toMatch(/\n {8}append_messages\n {10}INSERT messages(\n|$)/);
 
     const byName = (n: string) => spans.find((s) => s.name === n)!;
     expect(byName("process sessions").serviceName).toBe("turnq-worker");

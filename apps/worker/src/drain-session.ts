@@ -53,7 +53,9 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
     for (;;) {
       if (deps.isStopping() || ran >= deps.turnsPerSlice) return yieldSession(job, token);
       const read = deps.historyRead(sessionId);
+      const claimStartedAt = Date.now();
       const claim = await claimNextTurn(deps.db, sessionId, deps.maxAttempts, read);
+      const claimed = { startedAt: claimStartedAt, endedAt: Date.now() };
       if (claim.kind === "idle") {
         // Ids of turns that finished meanwhile (or were re-added by the reconciler) must not keep
         // the session busy forever.
@@ -74,7 +76,7 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
       deps.emitStatus(turn, "running");
       const cancel = deps.cancels.open(turn.id);
       const starting: StartingTurn = { turn, session: claim.session, prefetched: { read, rows: claim.history } };
-      const outcome = await traceTurnAttempt(turn, job, deps, () => deps.runTurn(starting, { shutdown: deps.shutdownSignal, cancel })).finally(() =>
+      const outcome = await traceTurnAttempt(turn, job, deps, claimed, () => deps.runTurn(starting, { shutdown: deps.shutdownSignal, cancel })).finally(() =>
         deps.cancels.close(turn.id),
       );
       let next: FinishOutcome;

@@ -2,8 +2,10 @@ import type { TurnRow } from "@turnq/db";
 import { drainJob, type DrainJobData } from "@turnq/queue";
 import {
   ATTR_TURNQ_ERROR_CODE,
+  context,
   contextFromTraceparent,
   contextWithConversation,
+  conversationAttributes,
   GenAiAttr,
   GenAiOperation,
   SpanKind,
@@ -45,6 +47,8 @@ export async function traceTurnAttempt(
   turn: TurnRow,
   job: JobInfo,
   agent: { provider: string },
+  /** When the claim statement was sent and answered (epoch ms): it ran before the trace was known. */
+  claim: { startedAt: number; endedAt: number },
   run: () => Promise<TurnOutcome>,
 ): Promise<TurnOutcome> {
   const now = Date.now();
@@ -64,6 +68,7 @@ export async function traceTurnAttempt(
         kind: SpanKind.CONSUMER,
         parent,
         links,
+        startTime: claim.startedAt,
         attributes: {
           "messaging.system": "bullmq",
           "messaging.operation.type": "process",
@@ -79,6 +84,7 @@ export async function traceTurnAttempt(
         },
       },
       async (consumer) => {
+        recordClaimSpan(claim);
         const outcome = await withSpan(
           GenAiOperation.invokeAgent,
           { attributes: { [GenAiAttr.operationName]: GenAiOperation.invokeAgent, [GenAiAttr.providerName]: agent.provider } },
@@ -95,6 +101,31 @@ export async function traceTurnAttempt(
     lastFinished.set(turn.sessionId, { position: turn.position, at: Date.now() });
     if (lastFinished.size > LAST_FINISHED_MAX) lastFinished.delete(lastFinished.keys().next().value!);
   }
+}
+
+/**
+ * The claim of the turn (one statement that also read its context), as a database span under
+ * `process sessions`: it ran before the turn, and so its trace, was known.
+ */
+function recordClaimSpan(claim: { startedAt: number; endedAt: number }): void {
+  const parent = context.active();
+  if (!trace.getSpan(parent)?.isRecording()) return;
+  const span = trace.getTracer("@turnq/db").startSpan(
+    "UPDATE turns",
+    {
+      kind: SpanKind.CLIENT,
+      startTime: claim.startedAt,
+      attributes: {
+        "db.system.name": "postgresql",
+        "db.operation.name": "UPDATE",
+        "db.collection.name": "turns",
+        "turnq.db.statement": "claim_turn",
+        ...conversationAttributes(parent),
+      },
+    },
+    parent,
+  );
+  span.end(claim.endedAt);
 }
 
 /**

@@ -34,6 +34,8 @@ export type WithSpanOptions = {
   root?: boolean;
   /** Parent context, e.g. from `contextFromTraceparent`; defaults to the active context. */
   parent?: Context;
+  /** When the work began, if before this call (epoch ms), e.g. a step done before the trace was known. */
+  startTime?: number;
 };
 
 // False while `startTelemetry` has set up spans that never record (nothing exports them, or the SDK
@@ -66,6 +68,7 @@ export function withSpan<T>(name: string, opts: WithSpanOptions, fn: (span: Span
   const spanOptions: SpanOptions = {};
   if (opts.kind !== undefined) spanOptions.kind = opts.kind;
   if (opts.root) spanOptions.root = true;
+  if (opts.startTime !== undefined) spanOptions.startTime = opts.startTime;
   if (spansRecorded) {
     if (opts.links) spanOptions.links = opts.links;
     const attributes = { ...conversationAttributes(parent), ...opts.attributes };
