@@ -11,7 +11,20 @@ export function intEnv(name: string, fallback: number, min = 1): number {
 }
 
 /** The parts, in the order they run; each is also its key in the JSON line. */
-export const PARTS = ["scenarios", "tools", "ttfd", "context", "connections", "tracing"] as const;
+export const PARTS = [
+  // Issue #8 first: `reference` is the yardstick the next parts' ratios divide by, so it runs before them.
+  "reference",
+  "hotpath",
+  "burst",
+  "overhead",
+  "slots",
+  "scenarios",
+  "tools",
+  "ttfd",
+  "context",
+  "connections",
+  "tracing",
+] as const;
 export type Part = (typeof PARTS)[number];
 
 /** BENCH_ONLY=context,connections → those parts; unset or empty → all. Unknown names are an error. */
@@ -44,4 +57,36 @@ export function baseScenario() {
     // e.g. "--cpu-prof --cpu-prof-dir=/tmp/turnq-prof" to profile the workers under load
     workerNodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
   };
+}
+
+/**
+ * The 0 ms closed loop of issue #8, shared by `reference` and `hotpath` so their ratio compares like
+ * with like: 200 clients, one worker process with 200 slots, the scenarios' windows.
+ */
+export function hotLoopSettings() {
+  return {
+    clients: intEnv("BENCH_HOTPATH_CLIENTS", 200),
+    concurrency: intEnv("BENCH_HOTPATH_CONCURRENCY", 200),
+    warmupSeconds: intEnv("BENCH_WARMUP_SECONDS", 3, 0),
+    measureSeconds: intEnv("BENCH_SECONDS", 15),
+  };
+}
+
+/** The burst's shape, the same on turnq (`burst`) and on the reference (inside `reference`). */
+export function burstSettings() {
+  return {
+    sessions: intEnv("BENCH_BURST_SESSIONS", 50),
+    turnsPerSession: intEnv("BENCH_BURST_TURNS", 20),
+  };
+}
+
+/** What `reference` measured, for the ratios of the parts after it (absent when it was not selected). */
+export interface ReferenceFigures {
+  turnsPerSec: number;
+  burstTurnsPerSec: number | null;
+}
+
+/** Handed to every part by run.ts: what earlier parts of the same run measured. */
+export interface BenchContext {
+  reference?: ReferenceFigures;
 }

@@ -31,6 +31,8 @@ export interface BenchSystem {
   db: BenchDatabase;
   sim: Simulator;
   workers: AppProcess[];
+  /** The API's own process when `childApi` was given (for its CPU time and RSS); else undefined. */
+  apiProcess: AppProcess | undefined;
   /** SIGTERM and wait for the workers, then close API, simulator, database and Redis keys. */
   stop(): Promise<void>;
 }
@@ -81,7 +83,7 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
     const workerArgs = [...(opts.childApi ? TELEMETRY_ARGS : []), ...(opts.workerNodeArgs ?? [])];
     for (let i = 1; i <= opts.workers; i++) workers.push(startProcess(`worker-${i}`, "apps/worker/src/main.ts", workerEnv, workerArgs));
     await Promise.all(workers.map((w) => w.waitForLine(/turnq worker started/)));
-    return { api, db, sim, workers, stop };
+    return { api, db, sim, workers, apiProcess: children[0], stop };
   } catch (err) {
     await stop().catch(() => {});
     await Promise.all(children.map((c) => c.stop("SIGKILL")));

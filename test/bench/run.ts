@@ -1,18 +1,25 @@
 import { availableParallelism, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import { baseScenario, log, selectedParts, type Part, type PartOutcome } from "./bench-env.ts";
+import { baseScenario, log, selectedParts, type BenchContext, type Part, type PartOutcome } from "./bench-env.ts";
+import { runBurstBench } from "./burst.ts";
 import { runContextBench } from "./context-build.ts";
+import { runHotpathBench } from "./hotpath.ts";
 import { runConnectionsBench } from "./llm-connection-reuse.ts";
+import { runOverheadBench } from "./overhead.ts";
 import { runToolsBench } from "./parallel-tools.ts";
+import { runReferenceBench } from "./reference.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
+import { runSlotsBench } from "./slots.ts";
 import { runTtfdBench } from "./time-to-first-delta.ts";
 import { runTracingBench } from "./tracing-overhead.ts";
 
 /**
- * `npm run bench`: closed-loop load through the HTTP API against the simulator at 0 ms and 200 ms
- * LLM latency, then the focused parts (tools, ttfd, context, connections, tracing; BENCH_ONLY picks
- * some). Progress goes to stderr; stdout gets exactly one JSON line, one key per part. Exits 1 when
- * a part crashed, a turn failed or the per-session order was violated.
+ * `npm run bench`: issue #8's parts first (reference, the plain-BullMQ yardstick, then hotpath,
+ * burst, overhead, slots, whose throughput ratios divide by it), then closed-loop load through the
+ * HTTP API at 0 ms and 200 ms LLM latency and the focused parts (tools, ttfd, context, connections,
+ * tracing; BENCH_ONLY picks some). Progress goes to stderr; stdout gets exactly one JSON line, one
+ * key per part. Exits 1 when a part crashed, a turn failed or the per-session order was violated;
+ * a target of issue #8 not met is reported in the JSON, not by the exit code.
  */
 
 /** The original two scenarios; their failures (turns, order) decide the exit code like any part's. */
@@ -31,7 +38,20 @@ async function runScenarios(): Promise<PartOutcome<Omit<ScenarioResult, "failure
   return { result: results.map(({ failures: _, ...r }) => r), failures };
 }
 
-const runners: Record<Part, () => Promise<PartOutcome<unknown>>> = {
+/** Ratios need the reference's figures: parts after it in the same run read them from `ctx`. */
+const ctx: BenchContext = {};
+async function runReference(): Promise<PartOutcome<unknown>> {
+  const { figures, ...outcome } = await runReferenceBench();
+  ctx.reference = figures;
+  return outcome;
+}
+
+const runners: Record<Part, (ctx: BenchContext) => Promise<PartOutcome<unknown>>> = {
+  reference: runReference,
+  hotpath: runHotpathBench,
+  burst: runBurstBench,
+  overhead: runOverheadBench,
+  slots: runSlotsBench,
   scenarios: runScenarios,
   tools: runToolsBench,
   ttfd: runTtfdBench,
@@ -55,7 +75,7 @@ for (const part of selectedParts()) {
   if (part !== "scenarios") warnIfBusy(part);
   const started = performance.now();
   try {
-    const { result, failures: f } = await runners[part]();
+    const { result, failures: f } = await runners[part](ctx);
     out[part] = result;
     failures.push(...f.map((x) => (x.startsWith(`${part}:`) ? x : `${part}: ${x}`)));
   } catch (err) {

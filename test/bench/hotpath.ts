@@ -1,0 +1,127 @@
+import { randomBytes } from "node:crypto";
+import { hotLoopSettings, log, type BenchContext, type PartOutcome } from "./bench-env.ts";
+import { startBenchSystem } from "./bench-system.ts";
+import { runClosedLoop } from "./closed-loop.ts";
+import { LlmTimes } from "./llm-times.ts";
+import { databaseViolations, observedViolations } from "./order-check.ts";
+import { retryWhenPostgresFull } from "./pg-retry.ts";
+import { cpuWindow, postgresCpuWindow } from "./proc-cpu.ts";
+import { readRssMiB, sampleRss, type RssSampler } from "./rss.ts";
+import { round1, summary } from "./stats.ts";
+import { atLeast, atMost, exactly, ratio, targetsMet, type Goal } from "./targets.ts";
+
+export interface HotpathResult {
+  clients: number;
+  workers: number;
+  workerConcurrency: number;
+  llmLatencyMs: number;
+  turns: number;
+  turnsPerSec: number;
+  referenceTurnsPerSec: number | null;
+  /** turnsPerSec / the reference's, same run, same machine. */
+  vsReference: Goal;
+  e2eMs: { p50: number; p99: number };
+  /** CPU time (user + system) of each process over the window / turns completed in it. */
+  cpuMsPerTurn: { api: Goal; worker: Goal };
+  /** The same for the bench's own process: load generator (HTTP clients) and LLM simulator. */
+  benchProcessCpuMsPerTurn: number;
+  /** The same for the Postgres backends serving this run's database (a lower bound: see proc-cpu.ts). */
+  postgresCpuMsPerTurn: number | null;
+  /** Right after the loop. */
+  rssMiB: { api: Goal; worker: Goal };
+  /** Largest sample over the window. */
+  rssMaxMiB: { api: number; worker: number };
+  orderViolations: Goal;
+  targetsMet: string;
+}
+
+/**
+ * Issue #8's hot path: turnq as deployed, one API process (child, tracing on but not exported) and
+ * one worker process (200 slots), LLM at 0 ms so turnq's own cost is all there is, 200 clients in
+ * the closed loop (POST the turn, long-poll it until terminal). Turns/s against the reference's,
+ * e2e, CPU per turn of API and worker separately (/proc CPU time at window start and end), RSS,
+ * and the per-session order check.
+ */
+export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<HotpathResult>> {
+  const cfg = hotLoopSettings();
+  log(`hotpath: starting 1 API + 1 worker × concurrency ${cfg.concurrency} (tracing on, not exported), ${cfg.clients} clients`);
+  const sys = await startBenchSystem({ llmLatencyMs: 0, workers: 1, concurrency: cfg.concurrency, childApi: { env: {} } });
+  try {
+    const apiPid = sys.apiProcess!.child.pid!;
+    const workerPid = sys.workers[0]!.child.pid!;
+    const llm = new LlmTimes(sys.sim);
+    llm.start();
+    let cpu: ReturnType<typeof cpuWindow> | undefined;
+    let pgCpu: ReturnType<typeof postgresCpuWindow> | undefined;
+    let rss: [RssSampler, RssSampler] | undefined;
+    let rssTimer: NodeJS.Timeout | undefined;
+    const loop = await runClosedLoop({
+      baseUrl: sys.api.url,
+      clients: cfg.clients,
+      tag: randomBytes(3).toString("hex"),
+      onStart(now) {
+        const from = now + cfg.warmupSeconds * 1000;
+        const to = from + cfg.measureSeconds * 1000;
+        cpu = cpuWindow([apiPid, workerPid, process.pid], from, to);
+        pgCpu = postgresCpuWindow(sys.db.sql, from, to);
+        rssTimer = setTimeout(() => (rss = [sampleRss([apiPid]), sampleRss([workerPid])]), from - now);
+        log(`hotpath: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
+        return to;
+      },
+    });
+    clearTimeout(rssTimer);
+    const rssMax = rss ? [rss[0].stop().max, rss[1].stop().max] : [0, 0];
+    const rssFinal = [readRssMiB(apiPid) ?? Number.NaN, readRssMiB(workerPid) ?? Number.NaN];
+    llm.stop();
+    const window = cpu?.result();
+    const pg = pgCpu?.result();
+
+    const measured = window ? loop.samples.filter((s) => s.doneAt >= window.start.at && s.doneAt <= window.end.at) : [];
+    const turns = measured.length;
+    const seconds = window ? (window.end.at - window.start.at) / 1000 : Number.NaN;
+    const turnsPerSec = round1(turns / seconds);
+    const perTurn = (i: number) =>
+      window ? Math.round(((window.end.cpuMs[i]! - window.start.cpuMs[i]!) / turns) * 100) / 100 : Number.NaN;
+    const violations = {
+      ...(await retryWhenPostgresFull("hotpath: order check", () => databaseViolations(sys.db.sql))),
+      ...observedViolations(loop.samples, llm),
+    };
+    const orderViolations = Object.values(violations).reduce((a, b) => a + b, 0);
+
+    const notCompleted = loop.samples.filter((s) => s.status !== "completed");
+    const failures: string[] = [];
+    if (loop.errors.length + notCompleted.length > 0) {
+      failures.push(
+        `${loop.errors.length + notCompleted.length} turns or requests failed: ` +
+          [...loop.errors.slice(0, 3), ...notCompleted.slice(0, 3).map((s) => `turn ${s.turnId} ended ${s.status}`)].join("; "),
+      );
+    }
+    if (orderViolations > 0) failures.push(`order violations: ${JSON.stringify(violations)}`);
+    if (turns === 0) failures.push("no turn completed in the measure window");
+    log(
+      `hotpath: ${loop.samples.length} turns in all, ${turns} measured, ${turnsPerSec}/s; ` +
+        `${loop.errors.length + notCompleted.length} failed; violations ${JSON.stringify(violations)}`,
+    );
+    const result: Omit<HotpathResult, "targetsMet"> = {
+      clients: cfg.clients,
+      workers: 1,
+      workerConcurrency: cfg.concurrency,
+      llmLatencyMs: 0,
+      turns,
+      turnsPerSec,
+      referenceTurnsPerSec: ctx.reference?.turnsPerSec ?? null,
+      vsReference: atLeast(ratio(turnsPerSec, ctx.reference?.turnsPerSec), 0.7),
+      e2eMs: summary(measured.map((s) => s.doneAt - s.sentAt)),
+      cpuMsPerTurn: { api: atMost(perTurn(0), 1.5), worker: atMost(perTurn(1), 2.5) },
+      benchProcessCpuMsPerTurn: perTurn(2),
+      postgresCpuMsPerTurn: pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null,
+      rssMiB: { api: atMost(round1(rssFinal[0]!), 150), worker: atMost(round1(rssFinal[1]!), 200) },
+      rssMaxMiB: { api: round1(rssMax[0]!), worker: round1(rssMax[1]!) },
+      orderViolations: exactly(orderViolations, 0),
+    };
+    return { result: { ...result, targetsMet: targetsMet(result) }, failures };
+  } finally {
+    await sys.stop();
+    log("hotpath: system stopped");
+  }
+}

@@ -1,0 +1,45 @@
+import { hotLoopSettings, intEnv, type PartOutcome } from "./bench-env.ts";
+import { runScenario } from "./scenario.ts";
+import { atMost, exactly, targetsMet, type Goal } from "./targets.ts";
+
+export interface OverheadResult {
+  llmLatencyMs: number;
+  workers: number;
+  workerConcurrency: number;
+  loaded: { clients: number; turns: number; turnsPerSec: number; overheadMs: { p50: Goal; p99: Goal } };
+  alone: { clients: 1; turns: number; overheadMs: { p50: Goal; p99: number } };
+  orderViolations: Goal;
+  targetsMet: string;
+}
+
+/**
+ * What turnq adds to a turn beyond the LLM call, on the issue's deployment (1 API + 1 worker as
+ * child processes, tracing on but not exported): end-to-end minus the simulator's own time for
+ * that turn's call (scenario.ts, LlmTimes), at 200 ms LLM latency. Once with 100 sessions in flight
+ * in the closed loop, once with one client alone (no queueing for CPU: the floor).
+ */
+export async function runOverheadBench(): Promise<PartOutcome<OverheadResult>> {
+  const { concurrency, warmupSeconds, measureSeconds } = hotLoopSettings();
+  const llmLatencyMs = intEnv("BENCH_OVERHEAD_LLM_MS", 200, 0);
+  const clients = intEnv("BENCH_OVERHEAD_CLIENTS", 100);
+  const system = { childApi: { env: {} } }; // API as a child process like the worker; tracing on, not exported
+  const common = { llmLatencyMs, workers: 1, concurrency, warmupSeconds, measureSeconds, workerNodeArgs: [], system };
+  const loaded = await runScenario({ ...common, clients, name: `overhead ${clients} clients` });
+  const alone = await runScenario({ ...common, clients: 1, name: "overhead 1 client" });
+  const result: Omit<OverheadResult, "targetsMet"> = {
+    llmLatencyMs,
+    workers: 1,
+    workerConcurrency: concurrency,
+    loaded: {
+      clients,
+      turns: loaded.turns,
+      turnsPerSec: loaded.turnsPerSec,
+      overheadMs: { p50: atMost(loaded.overheadMs.p50, 25), p99: atMost(loaded.overheadMs.p99, 100) },
+    },
+    alone: { clients: 1, turns: alone.turns, overheadMs: { p50: atMost(alone.overheadMs.p50, 5), p99: alone.overheadMs.p99 } },
+    orderViolations: exactly(loaded.orderViolations + alone.orderViolations, 0),
+  };
+  const failures = [...loaded.failures.map((f) => `${clients} clients: ${f}`), ...alone.failures.map((f) => `1 client: ${f}`)];
+  if (loaded.turns === 0 || alone.turns === 0) failures.push("a run completed no turn in its measure window");
+  return { result: { ...result, targetsMet: targetsMet(result) }, failures };
+}

@@ -1,0 +1,97 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import type postgres from "postgres";
+
+/** Clock ticks per second of /proc's utime and stime (USER_HZ; 100 on Linux almost everywhere). */
+const ticksPerSec = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU time (user + system, all threads: JIT, GC and libuv's pool included) a process has used so
+ * far, in ms, from /proc/<pid>/stat. Resolution is one tick (10 ms), so compare it over seconds.
+ * Undefined once the process is gone.
+ */
+export function readCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses: count fields after its last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSec;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuSnapshot {
+  /** performance.now() when it was read. */
+  at: number;
+  /** CPU ms per pid, in the order given. */
+  cpuMs: number[];
+}
+
+export function cpuSnapshot(pids: number[]): CpuSnapshot {
+  return { at: performance.now(), cpuMs: pids.map((p) => readCpuMs(p) ?? Number.NaN) };
+}
+
+/**
+ * Reads the pids' CPU time when the measure window opens and when it closes (timers, so both
+ * readings are taken while the load is running). `result()` hands both back once the window closed.
+ */
+export function cpuWindow(pids: number[], fromMs: number, toMs: number) {
+  let start: CpuSnapshot | undefined;
+  let end: CpuSnapshot | undefined;
+  const now = performance.now();
+  const t1 = setTimeout(() => (start = cpuSnapshot(pids)), Math.max(0, fromMs - now));
+  const t2 = setTimeout(() => (end = cpuSnapshot(pids)), Math.max(0, toMs - now));
+  return {
+    result(): { start: CpuSnapshot; end: CpuSnapshot } | undefined {
+      clearTimeout(t1);
+      clearTimeout(t2);
+      return start && end ? { start, end } : undefined;
+    },
+  };
+}
+
+/**
+ * CPU time of the Postgres backends serving one database (the system under test's pools) over the
+ * window: their pids are read from pg_stat_activity when the window opens, their /proc CPU time
+ * then and when it closes. Backends opened during the window are missed, so it is a lower bound;
+ * the WAL writer and other shared Postgres processes are not included.
+ */
+export function postgresCpuWindow(sql: postgres.Sql, fromMs: number, toMs: number) {
+  let pids: number[] = [];
+  let start: CpuSnapshot | undefined;
+  let end: CpuSnapshot | undefined;
+  const now = performance.now();
+  const t1 = setTimeout(() => {
+    sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.then(
+      (rows) => {
+        pids = rows.map((r) => r.pid);
+        start = cpuSnapshot(pids);
+      },
+      () => {},
+    );
+  }, Math.max(0, fromMs - now));
+  const t2 = setTimeout(() => (end = start && cpuSnapshot(pids)), Math.max(0, toMs - now));
+  return {
+    /** Total CPU ms of those backends over the window, or undefined if it could not be read. */
+    result(): { cpuMs: number; backends: number } | undefined {
+      clearTimeout(t1);
+      clearTimeout(t2);
+      if (!start || !end) return undefined;
+      let cpuMs = 0;
+      start.cpuMs.forEach((v, i) => {
+        const d = end!.cpuMs[i]! - v;
+        if (Number.isFinite(d)) cpuMs += d;
+      });
+      return { cpuMs, backends: pids.length };
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { burstSettings, hotLoopSettings, log, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
+import { cpuWindow, postgresCpuWindow } from "./proc-cpu.ts";
+import { retryWhenPostgresFull } from "./pg-retry.ts";
+import { startReferenceSystem, type ReferenceSystem } from "./reference-system.ts";
+import { readRssMiB, sampleRss, type RssSampler } from "./rss.ts";
+import { round1, summary } from "./stats.ts";
+
+export interface ReferenceResult {
+  clients: number;
+  workerConcurrency: number;
+  llmLatencyMs: number;
+  /** How a client learns that its job is done. */
+  notify: string;
+  turns: number;
+  turnsPerSec: number;
+  e2eMs: { p50: number; p99: number };
+  /** The worker process's CPU time (user + system) over the window / jobs completed in it. */
+  workerCpuMsPerTurn: number;
+  /** The same for the bench's own process: load generator (queue client) and LLM simulator. */
+  benchProcessCpuMsPerTurn: number;
+  /** The same for the Postgres backends serving this run's database (a lower bound: see proc-cpu.ts). */
+  postgresCpuMsPerTurn: number | null;
+  workerRssMiB: { final: number; max: number };
+  burst: BurstFigures;
+}
+
+export interface BurstFigures {
+  sessions: number;
+  turnsPerSession: number;
+  turns: number;
+  /** First submit → last completion. */
+  seconds: number;
+  turnsPerSec: number;
+}
+
+/**
+ * The yardstick of issue #8: a plain BullMQ job per turn (reference-worker.ts: last 40 messages
+ * from Postgres, LLM call, two messages appended in one transaction) on this machine, in this run.
+ * 1. Closed loop: 200 clients, each with its own session and one job outstanding (queue.add, then
+ *    QueueEvents `completed`), the same windows as the other loops; turns/s, e2e, worker CPU per
+ *    turn from /proc and its RSS. 2. Burst: 50 sessions × 20 jobs added back to back (each session's
+ *    adds one after another, sessions in parallel), first add → last completion: `burst`'s yardstick.
+ */
+export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> & { figures: ReferenceFigures }> {
+  const cfg = hotLoopSettings();
+  const shape = burstSettings();
+  log(`reference: starting BullMQ yardstick (1 worker × concurrency ${cfg.concurrency}), ${cfg.clients} clients`);
+  const ref = await startReferenceSystem({ llmLatencyMs: 0, concurrency: cfg.concurrency });
+  try {
+    const pid = ref.worker.child.pid!;
+    const tag = randomBytes(3).toString("hex");
+    const sessions = await retryWhenPostgresFull("reference: sessions", () => ref.createSessions(cfg.clients, tag));
+    const samples: { sentAt: number; doneAt: number }[] = [];
+    const errors: string[] = [];
+    const start = performance.now();
+    const from = start + cfg.warmupSeconds * 1000;
+    const to = from + cfg.measureSeconds * 1000;
+    const cpu = cpuWindow([pid, process.pid], from, to);
+    const pgCpu = postgresCpuWindow(ref.db.sql, from, to);
+    let rss: RssSampler | undefined;
+    const rssTimer = setTimeout(() => (rss = sampleRss([pid])), from - start);
+    log(`reference: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
+    await Promise.all(
+      sessions.map(async (sessionId, c) => {
+        for (let n = 0; performance.now() < to; n++) {
+          const sentAt = performance.now();
+          try {
+            await ref.runJob(`loop-${tag}-${c}-${n}`, sessionId, `ref ${tag} client ${c} turn ${n}`);
+            samples.push({ sentAt, doneAt: performance.now() });
+          } catch (err) {
+            errors.push((err as Error).message);
+            await new Promise((r) => setTimeout(r, 100)); // a broken system must not become a busy loop
+          }
+        }
+      }),
+    );
+    clearTimeout(rssTimer);
+    const rssMax = rss?.stop().max ?? 0;
+    const rssFinal = readRssMiB(pid) ?? 0;
+    const window = cpu.result();
+    const pg = pgCpu.result();
+    const failures: string[] = [];
+    if (errors.length) failures.push(`${errors.length} jobs failed: ${errors.slice(0, 3).join("; ")}`);
+    let turns = 0;
+    let turnsPerSec = 0;
+    let cpuPerTurn = Number.NaN;
+    let benchCpuPerTurn = Number.NaN;
+    let e2e: number[] = [];
+    if (window) {
+      const measured = samples.filter((s) => s.doneAt >= window.start.at && s.doneAt <= window.end.at);
+      turns = measured.length;
+      turnsPerSec = round1(turns / ((window.end.at - window.start.at) / 1000));
+      cpuPerTurn = (window.end.cpuMs[0]! - window.start.cpuMs[0]!) / turns;
+      benchCpuPerTurn = (window.end.cpuMs[1]! - window.start.cpuMs[1]!) / turns;
+      e2e = measured.map((s) => s.doneAt - s.sentAt);
+    }
+    if (turns === 0) failures.push("no job completed in the measure window");
+    log(`reference: ${samples.length} jobs in all, ${turns} measured, ${turnsPerSec}/s; ${errors.length} failed`);
+
+    const burst = await referenceBurst(ref, shape, tag, failures);
+    log(`reference: burst of ${burst.turns} jobs in ${burst.seconds} s, ${burst.turnsPerSec}/s`);
+    return {
+      result: {
+        clients: cfg.clients,
+        workerConcurrency: cfg.concurrency,
+        llmLatencyMs: 0,
+        notify: "QueueEvents completed",
+        turns,
+        turnsPerSec,
+        e2eMs: summary(e2e),
+        workerCpuMsPerTurn: Math.round(cpuPerTurn * 100) / 100,
+        benchProcessCpuMsPerTurn: Math.round(benchCpuPerTurn * 100) / 100,
+        postgresCpuMsPerTurn: pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null,
+        workerRssMiB: { final: round1(rssFinal), max: round1(rssMax) },
+        burst,
+      },
+      failures,
+      figures: { turnsPerSec, burstTurnsPerSec: burst.turns > 0 ? burst.turnsPerSec : null },
+    };
+  } finally {
+    await ref.stop();
+    log("reference: system stopped");
+  }
+}
+
+/** 50 sessions × 20 jobs: each session's adds back to back (awaiting only Redis), sessions in parallel. */
+async function referenceBurst(
+  ref: ReferenceSystem,
+  shape: { sessions: number; turnsPerSession: number },
+  tag: string,
+  failures: string[],
+): Promise<BurstFigures> {
+  const sessions = await retryWhenPostgresFull("reference: sessions", () => ref.createSessions(shape.sessions, `${tag}b`));
+  const first = performance.now();
+  let last = first;
+  let ok = 0;
+  const errors: string[] = [];
+  await Promise.all(
+    sessions.map(async (sessionId, c) => {
+      const done: Promise<void>[] = [];
+      for (let n = 0; n < shape.turnsPerSession; n++) {
+        try {
+          const job = await ref.addJob(`burst-${tag}-${c}-${n}`, sessionId, `ref burst ${tag} session ${c} turn ${n}`);
+          done.push(
+            job.done.then(() => {
+              ok++;
+              last = Math.max(last, performance.now());
+            }),
+          );
+        } catch (err) {
+          errors.push((err as Error).message);
+        }
+      }
+      const settled = await Promise.allSettled(done);
+      for (const s of settled) if (s.status === "rejected") errors.push((s.reason as Error).message);
+    }),
+  );
+  if (errors.length) failures.push(`burst: ${errors.length} jobs failed: ${errors.slice(0, 3).join("; ")}`);
+  const seconds = (last - first) / 1000;
+  return {
+    sessions: shape.sessions,
+    turnsPerSession: shape.turnsPerSession,
+    turns: ok,
+    seconds: Math.round(seconds * 100) / 100,
+    turnsPerSec: ok > 0 ? round1(ok / seconds) : 0,
+  };
+}

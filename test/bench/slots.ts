@@ -1,0 +1,209 @@
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Pool } from "undici";
+import { createSession, submitTurn, transportRetryCount, waitTerminal } from "./api-client.ts";
+import { intEnv, log, type PartOutcome } from "./bench-env.ts";
+import { startBenchSystem } from "./bench-system.ts";
+import type { TurnSample } from "./closed-loop.ts";
+import { LlmTimes } from "./llm-times.ts";
+import { databaseViolations, observedViolations } from "./order-check.ts";
+import { retryWhenPostgresFull } from "./pg-retry.ts";
+import { round1 } from "./stats.ts";
+import { atLeast, exactly, targetsMet, type Goal } from "./targets.ts";
+
+interface SlotsRun {
+  workerConcurrency: number;
+  clients: number;
+  turns: number;
+  turnsPerSec: number;
+  /** WORKER_CONCURRENCY / LLM seconds: what a worker that loses no time between turns reaches. */
+  ceilingTurnsPerSec: number;
+  /**
+   * Mean LLM call as the simulator timed it (request read → response finished). Above the
+   * configured latency when the bench process, which hosts the simulator, runs its timers late:
+   * slots × 1000 / this is the ceiling this run could really reach.
+   */
+  llmCallMsAvg: number;
+  /** Mean of the simulator's in-flight LLM calls, sampled every 100 ms while turns were waiting. */
+  busySlotsAvg: number;
+  /** Share of samples in which some turn waited (clients' open turns > LLM calls in flight). */
+  samplesWithTurnsWaiting: number;
+  turnsWaitingAvg: number;
+  /** Start of the clients → first turn completed (a slow system spends the warm-up on its first wave). */
+  firstCompletionSec: number | null;
+  /** Turns still open when the drain time after the window ran out: no longer waited for, not failures. */
+  abandonedTurns: number;
+}
+
+export interface SlotsResult {
+  llmLatencyMs: number;
+  /** 100 slots, more sessions than slots: turns/s against ≥ 94 % of the ceiling. */
+  narrow: Omit<SlotsRun, "turnsPerSec"> & { turnsPerSec: Goal; busyShare: number };
+  /** 2,000 slots, more sessions than slots: busy slots / slots while turns wait. */
+  wide: SlotsRun & { busyShare: Goal };
+  orderViolations: Goal;
+  targetsMet: string;
+}
+
+/**
+ * Does a worker keep its slots busy when there is work? LLM at 2 s, more sessions than slots, so
+ * turns always wait; a slot is "busy" while it has an LLM call open, which the simulator counts
+ * (Simulator.inFlight(), sampled every 100 ms over the window). A narrow worker (100 slots, 200
+ * sessions) should come within 6 % of its 50 turns/s ceiling; a wide one (2,000 slots, 2,500
+ * sessions) should keep ≥ 95 % of its slots busy. Clients start spread over one LLM duration, or
+ * every slot would start and finish in lockstep and a window's count would depend on its phase.
+ */
+export async function runSlotsBench(): Promise<PartOutcome<SlotsResult>> {
+  const llmLatencyMs = intEnv("BENCH_SLOTS_LLM_MS", 2000);
+  const warmupSeconds = intEnv("BENCH_SLOTS_WARMUP_SECONDS", 5, 0);
+  const measureSeconds = intEnv("BENCH_SLOTS_SECONDS", 12);
+  const drainSeconds = intEnv("BENCH_SLOTS_DRAIN_SECONDS", 10, 0);
+  const common = { llmLatencyMs, warmupSeconds, measureSeconds, drainSeconds };
+  const narrow = await slotsRun({
+    ...common,
+    concurrency: intEnv("BENCH_SLOTS_CONCURRENCY", 100),
+    clients: intEnv("BENCH_SLOTS_CLIENTS", 200),
+  });
+  const wide = await slotsRun({
+    ...common,
+    concurrency: intEnv("BENCH_SLOTS_WIDE_CONCURRENCY", 2000),
+    clients: intEnv("BENCH_SLOTS_WIDE_CLIENTS", 2500),
+  });
+  const { failures: f1, violations: v1, ...n } = narrow;
+  const { failures: f2, violations: v2, ...w } = wide;
+  const result: Omit<SlotsResult, "targetsMet"> = {
+    llmLatencyMs,
+    narrow: { ...n, turnsPerSec: atLeast(n.turnsPerSec, round1(0.94 * n.ceilingTurnsPerSec)), busyShare: share(n) },
+    wide: { ...w, busyShare: atLeast(share(w), 0.95) },
+    orderViolations: exactly(v1 + v2, 0),
+  };
+  return {
+    result: { ...result, targetsMet: targetsMet(result) },
+    failures: [...f1.map((f) => `narrow: ${f}`), ...f2.map((f) => `wide: ${f}`)],
+  };
+}
+
+function share(r: SlotsRun): number {
+  return Math.round((r.busySlotsAvg / r.workerConcurrency) * 1000) / 1000;
+}
+
+async function slotsRun(cfg: {
+  llmLatencyMs: number;
+  concurrency: number;
+  clients: number;
+  warmupSeconds: number;
+  measureSeconds: number;
+  drainSeconds: number;
+}): Promise<SlotsRun & { failures: string[]; violations: number }> {
+  const name = `slots ${cfg.concurrency}`;
+  log(`${name}: starting 1 API + 1 worker × concurrency ${cfg.concurrency}, LLM ${cfg.llmLatencyMs} ms, ${cfg.clients} clients`);
+  const booting = performance.now();
+  const sys = await startBenchSystem({ llmLatencyMs: cfg.llmLatencyMs, workers: 1, concurrency: cfg.concurrency, childApi: { env: {} } });
+  // One connection per client: each holds one during its long-poll.
+  const pool = new Pool(sys.api.url, { connections: cfg.clients + 8, pipelining: 1 });
+  try {
+    const llm = new LlmTimes(sys.sim);
+    llm.start();
+    const tag = randomBytes(3).toString("hex");
+    const retriesBefore = transportRetryCount();
+    const up = performance.now();
+    const sessions = await Promise.all(Array.from({ length: cfg.clients }, () => createSession(pool)));
+    const secs = (a: number, b = performance.now()) => ((b - a) / 1000).toFixed(1);
+    log(`${name}: system up in ${secs(booting, up)} s, ${cfg.clients} sessions created in ${secs(up)} s`);
+    const samples: TurnSample[] = [];
+    const errors: string[] = [];
+    let open = 0;
+    let abandoned = 0;
+    // Past the window, clients stop submitting and wait for their open turn at most drainSeconds:
+    // a system far below its slots' ceiling would otherwise take minutes to finish the last wave.
+    const stopWaiting = new AbortController();
+    const start = performance.now();
+    const from = start + cfg.warmupSeconds * 1000;
+    const to = from + cfg.measureSeconds * 1000;
+    const busy: number[] = [];
+    const waiting: number[] = [];
+    let sampled = 0;
+    const sampler = setInterval(() => {
+      const now = performance.now();
+      if (now < from || now > to) return;
+      sampled++;
+      const inFlight = sys.sim.inFlight();
+      if (open > inFlight) {
+        busy.push(inFlight);
+        waiting.push(open - inFlight);
+      }
+    }, 100);
+    const drainTimer = setTimeout(() => stopWaiting.abort(), to + cfg.drainSeconds * 1000 - start);
+    log(`${name}: ${cfg.clients} clients start over ${cfg.llmLatencyMs} ms; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
+    await Promise.all(
+      sessions.map(async (sessionId, c) => {
+        await sleep(Math.floor((c * cfg.llmLatencyMs) / cfg.clients));
+        for (let n = 0; performance.now() < to; n++) {
+          const input = `bench slots ${tag} client ${c} turn ${n}`;
+          const sentAt = performance.now();
+          open++;
+          try {
+            const signal = stopWaiting.signal;
+            const t = await waitTerminal(pool, await submitTurn(pool, sessionId, input, `slots-${tag}-${c}-${n}`, signal), signal);
+            const doneAt = performance.now();
+            samples.push({ sessionId, turnId: t.id, input, position: t.position, status: t.status, output: t.output, sentAt, doneAt });
+          } catch (err) {
+            if (stopWaiting.signal.aborted) {
+              abandoned++;
+              break;
+            }
+            errors.push((err as Error).message);
+            await sleep(100); // a broken system must not become a busy loop
+          } finally {
+            open--;
+          }
+        }
+      }),
+    );
+    clearInterval(sampler);
+    clearTimeout(drainTimer);
+    llm.stop();
+    const turns = samples.filter((s) => s.doneAt >= from && s.doneAt <= to).length;
+    const violations = {
+      ...(await retryWhenPostgresFull("slots: order check", () => databaseViolations(sys.db.sql))),
+      ...observedViolations(samples, llm),
+    };
+    const orderViolations = Object.values(violations).reduce((a, b) => a + b, 0);
+    const notCompleted = samples.filter((s) => s.status !== "completed");
+    const failures: string[] = [];
+    if (errors.length + notCompleted.length > 0) {
+      failures.push(
+        `${errors.length + notCompleted.length} turns or requests failed: ` +
+          [...errors.slice(0, 3), ...notCompleted.slice(0, 3).map((s) => `turn ${s.turnId} ended ${s.status}`)].join("; "),
+      );
+    }
+    if (orderViolations > 0) failures.push(`order violations: ${JSON.stringify(violations)}`);
+    if (samples.length === 0) failures.push("no turn completed at all");
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+    const run: SlotsRun = {
+      workerConcurrency: cfg.concurrency,
+      clients: cfg.clients,
+      turns,
+      turnsPerSec: round1(turns / cfg.measureSeconds),
+      ceilingTurnsPerSec: round1((cfg.concurrency * 1000) / cfg.llmLatencyMs),
+      llmCallMsAvg: round1(mean([...llm.byInput.values()].map((x) => x.endedAt - x.startedAt))),
+      busySlotsAvg: round1(mean(busy)),
+      samplesWithTurnsWaiting: sampled ? Math.round((busy.length / sampled) * 100) / 100 : 0,
+      turnsWaitingAvg: round1(mean(waiting)),
+      firstCompletionSec: samples.length ? round1((samples.reduce((m, x) => Math.min(m, x.doneAt), Infinity) - start) / 1000) : null,
+      abandonedTurns: abandoned,
+    };
+    log(
+      `${name}: ${samples.length} turns in all, ${turns} measured (${run.turnsPerSec}/s of ${run.ceilingTurnsPerSec}); ` +
+        `busy slots ${run.busySlotsAvg}/${cfg.concurrency}; first completion after ${run.firstCompletionSec} s; ` +
+        `${abandoned} turns not waited for; ${transportRetryCount() - retriesBefore} requests sent again after a broken connection; ` +
+        `violations ${JSON.stringify(violations)}`,
+    );
+    return { ...run, failures, violations: orderViolations };
+  } finally {
+    await pool.close();
+    await sys.stop();
+    log(`${name}: system stopped`);
+  }
+}
