@@ -65,7 +65,8 @@ async function tracedChat(llm: LlmClient, req: ChatRequest, capture: ContentCapt
       },
     },
     async (span) => {
-      const input = capture.captureContent(inputMessages(req.messages));
+      // Content capture is opt-in; without it (or without a recording span) the history is not copied.
+      const input = capture.enabled && span.isRecording() ? capture.captureContent(inputMessages(req.messages)) : undefined;
       if (input) span.setAttribute(GenAiAttr.inputMessages, input);
       try {
         const result = await llm.chat(req);
@@ -86,6 +87,7 @@ async function tracedChat(llm: LlmClient, req: ChatRequest, capture: ContentCapt
 }
 
 function recordResult(span: Span, result: ChatResult, capture: ContentCapture): void {
+  if (!span.isRecording()) return;
   span.setAttributes({
     [GenAiAttr.responseModel]: result.model,
     [GenAiAttr.usageInputTokens]: result.usage.inputTokens,

@@ -10,6 +10,7 @@ import {
   GenAiOperation,
   SpanKind,
   SpanStatusCode,
+  spansMayRecord,
   trace,
   withSpan,
   type Link,
@@ -57,7 +58,7 @@ export async function traceTurnAttempt(
   const waitBehindMs =
     previous && previous.position === turn.position - 1 ? Math.max(0, Math.min(previous.at, now) - turn.createdAt.getTime()) : undefined;
   const parent = contextWithConversation(turn.sessionId, contextFromTraceparent(turn.traceParent));
-  const links = drainLinks(turn, job);
+  const links = spansMayRecord() ? drainLinks(turn, job) : [];
   const metrics = workerMetrics();
   if (turn.attempts <= 1) metrics.recordQueueWait(queueWaitMs / 1_000);
   metrics.turnStarted();

@@ -24,7 +24,8 @@ export async function traced<T>(
   extra: Attributes = {},
 ): Promise<T> {
   const parent = context.active();
-  if (!trace.getSpanContext(parent)) return fn();
+  // Outside a trace, or in one nothing records (no exporter, not sampled): no span, no attributes.
+  if (!trace.getSpan(parent)?.isRecording()) return fn();
   const conversation = parent.getValue(CONVERSATION_KEY);
   const span = trace.getTracer(TRACER).startSpan(
     `${operation} ${collection}`,

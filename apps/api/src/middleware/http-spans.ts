@@ -1,4 +1,4 @@
-import { contextWithConversation, propagation, SpanKind, SpanStatusCode, withSpan, ROOT_CONTEXT } from "@turnq/telemetry";
+import { contextWithConversation, propagation, SpanKind, SpanStatusCode, spansMayRecord, withSpan, ROOT_CONTEXT } from "@turnq/telemetry";
 import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 
@@ -21,21 +21,25 @@ export function httpServerSpans(opts: { ignore?: (path: string) => boolean } = {
     const sessionId = /^\/v1\/sessions\/(ses_[A-Za-z0-9_-]+)/.exec(path)?.[1];
     if (sessionId) parent = contextWithConversation(sessionId, parent);
     const method = c.req.method;
-    const url = new URL(c.req.url);
+    const recording = spansMayRecord();
+    const url = recording ? new URL(c.req.url) : undefined;
     await withSpan(
       method,
       {
         kind: SpanKind.SERVER,
         parent,
-        attributes: {
-          "http.request.method": method,
-          "url.path": path,
-          "url.scheme": url.protocol.replace(":", ""),
-          ...(url.port ? { "server.port": Number(url.port) } : {}),
-        },
+        attributes: url
+          ? {
+              "http.request.method": method,
+              "url.path": path,
+              "url.scheme": url.protocol.replace(":", ""),
+              ...(url.port ? { "server.port": Number(url.port) } : {}),
+            }
+          : {},
       },
       async (span) => {
         await next();
+        if (!span.isRecording()) return;
         const route = routeTemplate(c);
         if (route) {
           span.setAttribute("http.route", route);
