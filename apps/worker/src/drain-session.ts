@@ -1,4 +1,4 @@
-import { DelayedError, WaitingError, type Job, type Processor } from "bullmq";
+import { DelayedError, type Job, type Processor } from "bullmq";
 import { claimNextTurn, finishedTurnIds, releaseTurn, settleFailedTurn, type Db, type HistoryRead, type TurnRow } from "@turnq/db";
 import { drainJob, turnDoneMessage, type DrainJobData, type FinishOutcome, type Mailbox } from "@turnq/queue";
 import type { Logger } from "pino";
@@ -11,6 +11,8 @@ export interface DrainDeps {
   logger: Logger;
   maxAttempts: number;
   turnsPerSlice: number;
+  /** Drain jobs this worker runs at once (WORKER_CONCURRENCY). */
+  concurrency: number;
   /** gen_ai.provider.name of the LLM client, for the invoke_agent span. */
   provider: string;
   /** What the claim should read of the session's log for the context cache (see historyRead). */
@@ -34,7 +36,8 @@ export interface DrainDeps {
  * statement), and one Redis call to settle it (events, long-poll notification, ack, release).
  */
 export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
-  return async (job, token) => {
+  let active = 0;
+  const processor: Processor<DrainJobData> = async (job, token) => {
     const { sessionId } = drainJob.payload.parse(job.data);
     const jobId = job.id!;
     let ran = 0;
@@ -51,7 +54,9 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
         done: turnDoneMessage({ id: turn.id, status: turn.status, turn }),
       });
     for (;;) {
-      if (deps.isStopping() || ran >= deps.turnsPerSlice) return yieldSession(job, token);
+      // Fairness: after a slice, hand the session back to the tail of the queue, but only when every
+      // slot here is taken. With a slot free, this worker is fetching, so nothing waits behind us.
+      if (deps.isStopping() || (ran >= deps.turnsPerSlice && active >= deps.concurrency)) return yieldSession(job, token);
       const read = deps.historyRead(sessionId);
       const claimStartedAt = Date.now();
       const claim = await claimNextTurn(deps.db, sessionId, deps.maxAttempts, read);
@@ -122,12 +127,24 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
       if (next !== "more") return next;
     }
   };
+  return async (job, token) => {
+    active++;
+    try {
+      return await processor(job, token);
+    } finally {
+      active--;
+    }
+  };
 }
 
-/** Puts the same job back at the tail of the wait list, so other sessions run before this one continues. */
+/**
+ * Puts the same job back at the tail of the wait list, so other sessions run before this one
+ * continues. Not `moveToWait`: BullMQ pushes that job to the end the next fetch takes from (it
+ * would run again at once). A job delayed until now is promoted like a new one, behind the others.
+ */
 async function yieldSession(job: Job, token: string | undefined): Promise<never> {
-  await job.moveToWait(token);
-  throw new WaitingError();
+  await job.moveToDelayed(Date.now(), token);
+  throw new DelayedError();
 }
 
 function assertNever(x: never): never {

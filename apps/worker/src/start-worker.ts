@@ -110,6 +110,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     logger,
     maxAttempts: env.TURN_MAX_ATTEMPTS,
     turnsPerSlice: env.TURNS_PER_SLICE,
+    concurrency: env.WORKER_CONCURRENCY,
     provider: llm.provider,
     shutdownSignal: inFlight.signal,
     isStopping: () => stopping,

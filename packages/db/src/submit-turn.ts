@@ -44,7 +44,7 @@ with existing as (
 ), inserted as (
   insert into turns (id, session_id, position, input, idempotency_key, request_hash, trace_id, trace_parent)
   select $3, $1, last_position, $4, $2, $5, $6, $7 from bumped
-  on conflict (session_id, idempotency_key) do nothing
+  on conflict (session_id, idempotency_key) where idempotency_key is not null do nothing
   returning ${turnColumns}
 )
 select true as created, * from inserted

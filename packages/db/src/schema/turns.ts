@@ -42,13 +42,14 @@ export const turns = pgTable(
   },
   (t) => [
     uniqueIndex("turns_session_position_key").on(t.sessionId, t.position),
-    uniqueIndex("turns_session_idempotency_key").on(t.sessionId, t.idempotencyKey),
-    // The worker's "next turn of this session" and the reconciler's scan read only unfinished turns.
+    // Partial: most turns carry no key, and every index is written again when a turn changes status.
+    uniqueIndex("turns_session_idempotency_key")
+      .on(t.sessionId, t.idempotencyKey)
+      .where(sql`idempotency_key is not null`),
+    // The worker's "next turn of this session" and the reconciler's scan read only unfinished turns
+    // (the reconciler reads them all: they are the backlog, not the history).
     index("turns_pending_idx")
       .on(t.sessionId, t.position)
-      .where(sql`status in ('queued', 'running')`),
-    index("turns_pending_created_idx")
-      .on(t.createdAt)
       .where(sql`status in ('queued', 'running')`),
     check("turns_status_check", sql`status in ('queued', 'running', 'completed', 'failed', 'cancelled')`),
   ],
