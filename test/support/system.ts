@@ -75,6 +75,12 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     startWorker,
     async stop() {
       await Promise.all(workers.map((w) => w.stop("SIGKILL")));
+      // Debugging aid: TEST_DUMP_DIR=/tmp/x keeps every worker's output of the run.
+      if (process.env.TEST_DUMP_DIR) {
+        const { mkdirSync, writeFileSync } = await import("node:fs");
+        mkdirSync(process.env.TEST_DUMP_DIR, { recursive: true });
+        for (const w of workers) writeFileSync(`${process.env.TEST_DUMP_DIR}/${prefix}-${w.name}.log`, w.output());
+      }
       await api.close();
       await sim.close();
       await db.drop();

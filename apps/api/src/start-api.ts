@@ -30,18 +30,27 @@ export interface RunningApi {
 export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi> {
   const onRedisError = (err: Error) => logger.warn({ err: err.message }, "redis connection error (retrying)");
   const { db, sql, close: closeDb } = createDb(env.DATABASE_URL, { max: env.DB_POOL_MAX, applicationName: "turnq-api" });
-  const redis = createRedis(env.REDIS_URL, "producer", onRedisError);
+  // turnq's own commands (mailbox, event reads, readiness) batch per event-loop turn; BullMQ gets
+  // a connection of its own, as it expects.
+  const redis = createRedis(env.REDIS_URL, "producer", onRedisError, { autoPipelining: true });
+  const bullRedis = createRedis(env.REDIS_URL, "producer", onRedisError);
   const subscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
   // Producers fail fast once running; at start-up give Redis a moment so the first turns enqueue directly.
-  await Promise.race([once(redis, "ready"), new Promise((r) => setTimeout(r, 5_000).unref())]);
-  const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: redis, prefix: env.TURNQ_PREFIX });
+  await Promise.race([Promise.all([once(redis, "ready"), once(bullRedis, "ready")]), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
   queue.on("error", onRedisError);
   // Queue depth and waiting sessions on GET /metrics (fleet-wide values, read at each scrape).
   const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queue));
 
   const watcher = createTurnWatcher(subscriber, env.TURNQ_PREFIX);
-  // Wait for the subscription before serving, so no notification is missed; Redis may be down, though.
-  await Promise.race([watcher.ready.catch(() => {}), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  // Wait for the subscription before serving, so no notification is missed. Redis may be down: then
+  // serve anyway (waiting requests fall back to re-reading the turn every few seconds).
+  const subscribed = await Promise.race([
+    watcher.ready.then(() => true, () => false),
+    new Promise<false>((r) => setTimeout(() => r(false), 30_000).unref()),
+  ]);
+  if (!subscribed) logger.warn("not yet subscribed to turn notifications; Prefer: wait answers may lag by up to 5 s until Redis answers");
+  subscriber.on("ready", () => logger.info("subscriber connected; turn notifications flow"));
   const app = createApp({
     db,
     logger,
@@ -75,7 +84,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
         });
         metrics.dispose();
         await queue.close();
-        await Promise.allSettled([redis.quit(), subscriber.quit()]);
+        await Promise.allSettled([redis.quit(), bullRedis.quit(), subscriber.quit()]);
         await closeDb();
       })()),
   };

@@ -41,8 +41,11 @@ export interface RunningWorker {
 export async function startWorker(env: WorkerEnv, logger: Logger): Promise<RunningWorker> {
   const onRedisError = (err: Error) => logger.warn({ err: err.message }, "redis connection error (retrying)");
   const { db, close: closeDb } = createDb(env.DATABASE_URL, { max: env.DB_POOL_MAX, applicationName: "turnq-worker" });
-  const redis = createRedis(env.REDIS_URL, "worker", onRedisError);
-  const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: redis, prefix: env.TURNQ_PREFIX });
+  // BullMQ's connection for the queue, and turnq's own (mailbox, live events, heartbeats), which
+  // batches what a busy worker sends in the same turn of the event loop.
+  const bullRedis = createRedis(env.REDIS_URL, "worker", onRedisError);
+  const redis = createRedis(env.REDIS_URL, "worker", onRedisError, { autoPipelining: true });
+  const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
   queue.on("error", onRedisError);
   const mailbox = createMailbox({ redis, queue, prefix: env.TURNQ_PREFIX });
   workerMetrics(queueGaugeSources(queue));
@@ -174,6 +177,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         disposeWorkerMetrics();
         await queue.close();
         await redis.quit().catch(() => {});
+        await bullRedis.quit().catch(() => {});
         await catalog.close();
         await llm.close();
         await closeDb();

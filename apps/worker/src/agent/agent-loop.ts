@@ -9,7 +9,7 @@ import {
   type TurnUsage,
 } from "@turnq/db";
 import type { LlmClient, ToolCall, Usage } from "@turnq/llm";
-import { budgetFor, calibrationFrom, prepareTurnContext, type ContextCache, type PrefetchedHistory, type TurnContext } from "../context/index.ts";
+import { budgetFor, calibrationFrom, prepareTurnContext, rememberAppended, type ContextCache, type PrefetchedHistory, type TurnContext } from "../context/index.ts";
 import type { StartingTurn, TurnOutcome } from "../turn-outcome.ts";
 import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
@@ -236,6 +236,7 @@ class TurnRun {
       appendTurnMessages(this.deps.db, { turnId: this.turn.id, lease: this.turn.lease, messages }),
     );
     this.unlogged = [];
+    rememberAppended(this.deps.contextCache, this.turn.sessionId, rows);
     this.logged(rows);
   }
 
@@ -271,6 +272,7 @@ class TurnRun {
       }),
     );
     this.unlogged = [];
+    rememberAppended(this.deps.contextCache, this.turn.sessionId, rows);
     // The last text delta and the log entries' events go out with the turn's settle (one Redis call).
     if (rows.length > 0) this.lastSeq = rows.at(-1)!.seq;
     const settled = { turn, appended: rows, ...(trailing.text ? { trailingDelta: trailing } : {}) };

@@ -6,6 +6,8 @@ export interface ContextCacheOptions {
   maxSessions: number;
   /** Log entries held per session, newest kept: also the most history a window can contain. */
   maxMessagesPerSession: number;
+  /** Count the JSON bytes of every row read into `stats.bytesFetched` (benchmarks; off by default). */
+  measureBytes?: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ContextCacheStats {
   evictions: number;
   queries: number;
   rowsFetched: number;
-  /** JSON size of the rows fetched: a stable proxy for bytes read from Postgres. */
+  /** JSON size of the rows fetched (with `measureBytes`): a stable proxy for bytes read from Postgres. */
   bytesFetched: number;
 }
 
@@ -46,6 +48,7 @@ export interface ContextCache {
 /** A per-worker LRU of session logs, bounded in sessions and in entries per session. */
 export function createContextCache(options: ContextCacheOptions): ContextCache {
   for (const [name, value] of Object.entries(options)) {
+    if (name === "measureBytes") continue;
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`createContextCache: ${name} must be a positive integer, got ${value}`);
   }
   // A Map iterates in insertion order, so re-inserting on use makes its first key the LRU one.

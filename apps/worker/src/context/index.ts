@@ -1,5 +1,5 @@
 export { createContextCache, type CachedSession, type ContextCache, type ContextCacheOptions, type ContextCacheStats } from "./context-cache.ts";
-export { historyRead, loadHistory, type LoadedHistory, type PrefetchedHistory } from "./load-history.ts";
+export { historyRead, loadHistory, rememberAppended, type LoadedHistory, type PrefetchedHistory } from "./load-history.ts";
 export { buildWindow, DEFAULT_COMPACTION_THRESHOLD, type BuildWindowInput, type ContextWindow } from "./build-window.ts";
 export { budgetFor, contextSizeFor, DEFAULT_CONTEXT_TOKENS } from "./model-budget.ts";
 export { calibrationFrom, clampCalibration, CALIBRATION_MAX, CALIBRATION_MIN } from "./token-count.ts";

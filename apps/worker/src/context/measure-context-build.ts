@@ -57,11 +57,11 @@ export async function measureContextBuild(opts: MeasureContextBuildOptions): Pro
   };
 
   // Untimed: opens pool connections, loads the tokenizer, lets the JIT settle on these paths.
-  for (let i = 0; i < 5; i++) await build(createContextCache({ maxSessions: 1, maxMessagesPerSession }));
+  for (let i = 0; i < 5; i++) await build(createContextCache({ maxSessions: 1, maxMessagesPerSession, measureBytes: true }));
   const cold: Awaited<ReturnType<typeof timed>>[] = [];
-  for (let i = 0; i < runs; i++) cold.push(await timed(createContextCache({ maxSessions: 1, maxMessagesPerSession })));
+  for (let i = 0; i < runs; i++) cold.push(await timed(createContextCache({ maxSessions: 1, maxMessagesPerSession, measureBytes: true })));
 
-  const cache = createContextCache({ maxSessions: 1, maxMessagesPerSession });
+  const cache = createContextCache({ maxSessions: 1, maxMessagesPerSession, measureBytes: true });
   await build(cache);
   const warm: typeof cold = [];
   for (let i = 0; i < runs; i++) {
