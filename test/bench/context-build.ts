@@ -1,4 +1,4 @@
-import { measureContextBuild, type ContextBuildMeasurement } from "../../apps/worker/src/context/measure-context-build.ts";
+import { measureContextBuild, type ContextBuildMeasurement } from "./measure-context-build.ts";
 import { createBenchDatabase } from "./bench-database.ts";
 import { intEnv, log, type PartOutcome } from "./bench-env.ts";
 

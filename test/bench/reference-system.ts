@@ -92,7 +92,9 @@ export async function startReferenceSystem(opts: { llmLatencyMs: number; concurr
     });
     done.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection meanwhile
     try {
-      await queue.add("turn", { sessionId, input }, { jobId, removeOnComplete: true, removeOnFail: true });
+      // One retry: postgres.js has been seen to refuse a transaction (UNSAFE_TRANSACTION) once in
+      // thousands of jobs on a loaded machine; the yardstick should not fail the whole bench for it.
+      await queue.add("turn", { sessionId, input }, { jobId, removeOnComplete: true, removeOnFail: true, attempts: 2 });
     } catch (err) {
       waiters.get(jobId)?.reject(err as Error);
       throw err;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimNextTurn, completeTurn, createSession, submitTurn } from "../src/index.ts";
+import { claimNextTurn, createSession, submitTurn } from "../src/index.ts";
+import { completeTurn } from "../../../test/support/complete-turn.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/test-database.ts";
 
 describe("the message log", () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { completeTurn } from "../../../test/support/complete-turn.ts";
 import {
   appendSummary,
   claimNextTurn,
-  completeTurn,
   createSession,
   latestSummary,
   messagesOfTurn,

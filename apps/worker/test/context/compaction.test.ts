@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { completeTurn, createSession, type NewMessage } from "@turnq/db";
+import { createSession, type NewMessage } from "@turnq/db";
+import { completeTurn } from "../../../../test/support/complete-turn.ts";
 import { createLlmClient } from "@turnq/llm";
 import { buildWindow, compact, createContextCache, loadHistory, prepareTurnContext, SUMMARY_PREFIX } from "../../src/context/index.ts";
 import { useContextFixture } from "./llm-fixture.ts";

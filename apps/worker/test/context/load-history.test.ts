@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendSummary, createSession } from "@turnq/db";
 import { createContextCache, loadHistory } from "../../src/context/index.ts";
-import { seedHistory } from "../../src/context/seed-history.ts";
+import { seedHistory } from "../../../../test/support/seed-history.ts";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-database.ts";
 import { claimTurn, logTurn } from "./turn-fixture.ts";
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { claimNextTurn, completeTurn, submitTurn, type Db, type NewMessage, type TurnRow } from "@turnq/db";
+import { claimNextTurn, submitTurn, type Db, type NewMessage, type TurnRow } from "@turnq/db";
+import { completeTurn } from "../../../../test/support/complete-turn.ts";
 
 /** Submits a turn and claims it, as a worker would before building its context. */
 export async function claimTurn(db: Db, sessionId: string, input: string): Promise<TurnRow> {

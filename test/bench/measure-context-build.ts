@@ -1,9 +1,6 @@
 import type { Db } from "@turnq/db";
-import { buildWindow } from "./build-window.ts";
-import { createContextCache, type ContextCache } from "./context-cache.ts";
-import { loadHistory } from "./load-history.ts";
-import { budgetFor } from "./model-budget.ts";
-import { seedHistory } from "./seed-history.ts";
+import { budgetFor, buildWindow, createContextCache, loadHistory, type ContextCache } from "../../apps/worker/src/context/index.ts";
+import { seedHistory } from "../support/seed-history.ts";
 
 export interface MeasureContextBuildOptions {
   db: Db;

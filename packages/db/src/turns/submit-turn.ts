@@ -1,9 +1,10 @@
-import { and, asc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { newId, TurnqError } from "@turnq/core";
-import type { Db } from "./client.ts";
-import { pending, type Tx } from "./fencing.ts";
-import { prepared, toTurnRow, turnColumns, type RawTurn, type Statement } from "./raw-rows.ts";
-import { sessions, turns, type TurnRow } from "./schema/index.ts";
+import type { Db } from "../client.ts";
+import { pending, type Tx } from "../fencing.ts";
+import { prepared, toTurnRow, turnColumns, type RawTurn, type Statement } from "../raw-rows.ts";
+import { sessions, turns, type TurnRow } from "../schema/index.ts";
+import { requestCancel } from "./cancel-turn.ts";
 
 export interface SubmitTurnInput {
   sessionId: string;
@@ -149,47 +150,4 @@ async function applyBusyPolicy(tx: Tx, sessionId: string, policy: "enqueue" | "r
   }
   for (const t of ahead) await requestCancel(tx, t.id, "Interrupted by a newer turn (onBusy: interrupt).");
   return ahead.filter((t) => t.status === "running").map((t) => t.id);
-}
-
-/**
- * A queued turn is cancelled on the spot; a running one is flagged, and its worker stops it and
- * records what it had (see the agent loop). Already finished turns are left as they are.
- */
-async function requestCancel(tx: Tx, turnId: string, reason: string): Promise<TurnRow | undefined> {
-  const [row] = await tx.select().from(turns).where(eq(turns.id, turnId)).for("update");
-  if (!row) return undefined;
-  if (row.status === "queued") {
-    const [done] = await tx
-      .update(turns)
-      .set({ status: "cancelled", errorCode: "cancelled", errorMessage: reason, cancelRequestedAt: sql`now()`, finishedAt: sql`now()` })
-      .where(eq(turns.id, turnId))
-      .returning();
-    return done;
-  }
-  if (row.status === "running" && !row.cancelRequestedAt) {
-    const [flagged] = await tx.update(turns).set({ cancelRequestedAt: sql`now()`, errorMessage: reason }).where(eq(turns.id, turnId)).returning();
-    return flagged;
-  }
-  return row;
-}
-
-/** POST /v1/turns/{id}/cancel. Idempotent: cancelling twice, or a finished turn, changes nothing more. */
-export async function cancelTurn(db: Db, turnId: string): Promise<TurnRow | undefined> {
-  return db.transaction((tx) => requestCancel(tx, turnId, "Cancelled by request."));
-}
-
-/** How many unfinished turns of the session are ahead of this one (0: it is next or running). */
-export async function queuePosition(db: Db, turn: Pick<TurnRow, "sessionId" | "position">): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(turns)
-    .where(and(eq(turns.sessionId, turn.sessionId), pending, lt(turns.position, turn.position)));
-  return row?.n ?? 0;
-}
-
-const getTurnStatement: Statement = { operation: "SELECT", collection: "turns", text: `select ${turnColumns} from turns where id = $1` };
-
-export async function getTurn(db: Db, id: string): Promise<TurnRow | undefined> {
-  const [row] = await prepared<RawTurn>(db, getTurnStatement, [id]);
-  return row && toTurnRow(row);
 }

@@ -1,10 +1,7 @@
-import { and, eq, inArray, lt, min, sql } from "drizzle-orm";
-import type { ErrorCode } from "@turnq/core";
-import type { Db } from "./client.ts";
-import { assertLease, pending } from "./fencing.ts";
-import { historyRowsSql } from "./messages-repo.ts";
-import { prepared, toMessageRow, toTurnRow, turnColumns, type JsonMessage, type RawTurn, type Statement } from "./raw-rows.ts";
-import { sessions, turns, type MessageRow, type TurnRow } from "./schema/index.ts";
+import type { Db } from "../client.ts";
+import { historyRowsSql } from "../messages-repo.ts";
+import { prepared, toMessageRow, toTurnRow, turnColumns, type JsonMessage, type RawTurn, type Statement } from "../raw-rows.ts";
+import type { MessageRow, TurnRow } from "../schema/index.ts";
 
 /** What a claim also reads in the same statement, so the turn can start without another round trip. */
 export interface ClaimedSession {
@@ -73,72 +70,4 @@ export async function claimNextTurn(db: Db, sessionId: string, maxAttempts: numb
     },
     history: (row.history ?? []).map(toMessageRow),
   };
-}
-
-/**
- * Ends a turn that cannot succeed (`final`), or hands it back to the queue to be tried again later
- * with the error recorded. Either way only under the caller's lease; the log is left untouched.
- */
-export async function settleFailedTurn(
-  db: Db,
-  args: { turnId: string; lease: number; code: ErrorCode; message: string; final: boolean; refundAttempt?: boolean },
-): Promise<TurnRow> {
-  return db.transaction(async (tx) => {
-    await assertLease(tx, args.turnId, args.lease);
-    const [row] = await tx
-      .update(turns)
-      .set({
-        status: args.final ? "failed" : "queued",
-        errorCode: args.code,
-        errorMessage: args.message,
-        finishedAt: args.final ? sql`now()` : null,
-        ...(args.refundAttempt ? { attempts: sql`greatest(${turns.attempts} - 1, 0)` } : {}),
-      })
-      .where(eq(turns.id, args.turnId))
-      .returning();
-    return row!;
-  });
-}
-
-/** Sessions with unfinished turns accepted before `olderThan`, oldest first: the reconciler's input. */
-export async function sessionsWithPendingTurns(
-  db: Db,
-  opts: { olderThan: Date; limit: number },
-): Promise<{ sessionId: string; turnIds: string[] }[]> {
-  const rows = await db
-    .select({
-      sessionId: turns.sessionId,
-      turnIds: sql<string[]>`array_agg(${turns.id} order by ${turns.position})`,
-    })
-    .from(turns)
-    .where(and(pending, lt(turns.createdAt, opts.olderThan)))
-    .groupBy(turns.sessionId)
-    .orderBy(min(turns.createdAt))
-    .limit(opts.limit);
-  return rows;
-}
-
-/**
- * Hands a claimed turn back untouched (the worker is shutting down): queued again, and the attempt
- * it used is returned, since the turn itself did nothing wrong.
- */
-export async function releaseTurn(db: Db, args: { turnId: string; lease: number }): Promise<void> {
-  await db.transaction(async (tx) => {
-    await assertLease(tx, args.turnId, args.lease);
-    await tx
-      .update(turns)
-      .set({ status: "queued", attempts: sql`greatest(${turns.attempts} - 1, 0)` })
-      .where(eq(turns.id, args.turnId));
-  });
-}
-
-/** Of these turn ids, the ones that need no more work: finished, or unknown to the database. */
-export async function finishedTurnIds(db: Db, ids: string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .select({ id: turns.id })
-    .from(turns)
-    .where(and(inArray(turns.id, ids), pending));
-  const open = new Set(rows.map((r) => r.id));
-  return ids.filter((id) => !open.has(id));
 }

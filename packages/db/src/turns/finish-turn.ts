@@ -1,30 +1,8 @@
-import { asc, eq } from "drizzle-orm";
 import { TurnqError, type ErrorCode } from "@turnq/core";
-import type { Db } from "./client.ts";
-import { appendMessages, assertLease, type NewMessage } from "./fencing.ts";
-import { prepared, toMessageRow, toTurnRow, turnColumns, type JsonMessage, type RawTurn, type Statement } from "./raw-rows.ts";
-import { messages, type MessageRow, type TurnRow } from "./schema/index.ts";
-
-/** Appends the turn's messages and marks it completed, in one transaction, only under its lease. */
-export async function completeTurn(
-  db: Db,
-  args: { turnId: string; lease: number; messages: NewMessage[]; output: string },
-): Promise<{ turn: TurnRow; messages: MessageRow[] }> {
-  return finishTurn(db, { ...args, status: "completed", usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 } });
-}
-
-/** The messages a turn has appended so far (a redelivered turn continues from them). */
-export async function turnMessages(db: Db, turnId: string): Promise<MessageRow[]> {
-  return db.select().from(messages).where(eq(messages.turnId, turnId)).orderBy(asc(messages.seq));
-}
-
-/** Appends mid-turn (an assistant tool call, tool results), only under the caller's lease. */
-export async function appendTurnMessages(
-  db: Db,
-  args: { turnId: string; lease: number; messages: NewMessage[] },
-): Promise<MessageRow[]> {
-  return db.transaction(async (tx) => appendMessages(tx, await assertLease(tx, args.turnId, args.lease), args.messages));
-}
+import type { Db } from "../client.ts";
+import type { NewMessage } from "../fencing.ts";
+import { prepared, toMessageRow, toTurnRow, turnColumns, type JsonMessage, type RawTurn, type Statement } from "../raw-rows.ts";
+import type { MessageRow, TurnRow } from "../schema/index.ts";
 
 export interface TurnUsage {
   inputTokens: number;
@@ -99,29 +77,4 @@ export async function finishTurn(
   ]);
   if (!row) throw new TurnqError("lease_lost", `Turn ${args.turnId} is no longer held by this worker (lease ${args.lease}); stopping.`);
   return { turn: toTurnRow(row), messages: row.appended.map(toMessageRow) };
-}
-
-/**
- * Appends a compaction summary as its own log entry, only under the caller's lease (like every other
- * append of a turn). The entry names the inclusive seq range it stands for; nothing in that range is
- * touched, so the full history stays readable and a past prompt can be rebuilt from the log alone.
- */
-export async function appendSummary(
-  db: Db,
-  args: { turnId: string; lease: number; text: string; fromSeq: number; toSeq: number },
-): Promise<MessageRow> {
-  if (!Number.isInteger(args.fromSeq) || !Number.isInteger(args.toSeq) || args.fromSeq < 1 || args.toSeq < args.fromSeq) {
-    throw new TurnqError("internal", `A summary must cover a seq range 1 <= fromSeq <= toSeq; got ${args.fromSeq}..${args.toSeq}.`);
-  }
-  return db.transaction(async (tx) => {
-    const turn = await assertLease(tx, args.turnId, args.lease);
-    const [entry] = await appendMessages(tx, turn, [
-      { role: "system", content: { text: args.text, summary: { fromSeq: args.fromSeq, toSeq: args.toSeq } } },
-    ]);
-    // Checked after the append, under the session lock it took: the range must already be logged.
-    if (args.toSeq >= entry!.seq) {
-      throw new TurnqError("internal", `A summary can only cover messages already in the log (up to ${entry!.seq - 1}); got toSeq ${args.toSeq}.`);
-    }
-    return entry!;
-  });
 }

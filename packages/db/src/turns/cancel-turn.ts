@@ -1,0 +1,31 @@
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../client.ts";
+import type { Tx } from "../fencing.ts";
+import { turns, type TurnRow } from "../schema/index.ts";
+
+/**
+ * A queued turn is cancelled on the spot; a running one is flagged, and its worker stops it and
+ * records what it had (see the agent loop). Already finished turns are left as they are.
+ */
+export async function requestCancel(tx: Tx, turnId: string, reason: string): Promise<TurnRow | undefined> {
+  const [row] = await tx.select().from(turns).where(eq(turns.id, turnId)).for("update");
+  if (!row) return undefined;
+  if (row.status === "queued") {
+    const [done] = await tx
+      .update(turns)
+      .set({ status: "cancelled", errorCode: "cancelled", errorMessage: reason, cancelRequestedAt: sql`now()`, finishedAt: sql`now()` })
+      .where(eq(turns.id, turnId))
+      .returning();
+    return done;
+  }
+  if (row.status === "running" && !row.cancelRequestedAt) {
+    const [flagged] = await tx.update(turns).set({ cancelRequestedAt: sql`now()`, errorMessage: reason }).where(eq(turns.id, turnId)).returning();
+    return flagged;
+  }
+  return row;
+}
+
+/** POST /v1/turns/{id}/cancel. Idempotent: cancelling twice, or a finished turn, changes nothing more. */
+export async function cancelTurn(db: Db, turnId: string): Promise<TurnRow | undefined> {
+  return db.transaction((tx) => requestCancel(tx, turnId, "Cancelled by request."));
+}
