@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 
 /** Every id turnq hands out carries one of these prefixes, so a stray id says what it is. */
 export const idPrefixes = { session: "ses", turn: "turn", message: "msg", agent: "agt" } as const;
@@ -23,6 +23,18 @@ function encode(bytes: Uint8Array): string {
   return out;
 }
 
+// Random bytes are drawn from a pool refilled 4 KiB at a time: one call into OpenSSL per ~400 ids.
+const pool = Buffer.allocUnsafe(4_096);
+let used = pool.length;
+function randomSlice(n: number): Uint8Array {
+  if (used + n > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += n;
+  return pool.subarray(used - n, used);
+}
+
 /** `ses_…`/`turn_…`: 48 bits of milliseconds then 80 random bits, so ids sort by creation time. */
 export function newId(kind: IdKind, now: number = Date.now()): string {
   const bytes = new Uint8Array(16);
@@ -31,7 +43,7 @@ export function newId(kind: IdKind, now: number = Date.now()): string {
     bytes[i] = t % 256;
     t = Math.floor(t / 256);
   }
-  bytes.set(randomBytes(10), 6);
+  bytes.set(randomSlice(10), 6);
   return `${idPrefixes[kind]}_${encode(bytes)}`;
 }
 

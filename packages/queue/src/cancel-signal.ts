@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { cancelChannel } from "./keys.ts";
+import { subscribeWhenReady } from "./redis.ts";
 
 
 /**
@@ -17,9 +18,9 @@ export async function subscribeCancels(subscriber: Redis, prefix: string, onCanc
     if (ch === cancelChannel(prefix)) onCancel(message);
   };
   subscriber.on("message", listener);
-  await subscriber.subscribe(cancelChannel(prefix));
+  const unsubscribe = await subscribeWhenReady(subscriber, cancelChannel(prefix));
   return async () => {
     subscriber.off("message", listener);
-    await subscriber.unsubscribe(cancelChannel(prefix)).catch(() => {});
+    await unsubscribe();
   };
 }

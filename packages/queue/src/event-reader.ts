@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import type { Redis } from "ioredis";
 import { sessionEventsChannel, sessionKeys } from "./keys.ts";
 
@@ -61,6 +62,8 @@ export function createEventReader(redis: Redis, subscriber: Redis, prefix: strin
       if (!set) {
         set = new Set();
         listeners.set(channel, set);
+        // A SUBSCRIBE sent while the connection is still being set up would be lost (see subscribeWhenReady).
+        if (subscriber.status !== "ready") await once(subscriber, "ready");
         await subscriber.subscribe(channel);
       }
       set.add(nudge);

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { Redis } from "ioredis";
 
 export type RedisRole =
@@ -26,4 +27,22 @@ export function createRedis(url: string, role: RedisRole, onError: (err: Error) 
   });
   redis.on("error", onError);
   return redis;
+}
+
+/**
+ * Subscribes `subscriber` to `channel` once the connection is ready, and again after every
+ * reconnect. A SUBSCRIBE queued before the connection is set up races ioredis's own set-up commands
+ * (CLIENT SETNAME, the ready check): they then fail in subscriber mode, the client reconnects, and the
+ * subscription is silently gone (seen here: every long-poll then waited for its 5 s re-check).
+ * Returns a function that stops re-subscribing and unsubscribes.
+ */
+export async function subscribeWhenReady(subscriber: Redis, channel: string): Promise<() => Promise<void>> {
+  const resubscribe = () => void subscriber.subscribe(channel).catch(() => {});
+  subscriber.on("ready", resubscribe);
+  if (subscriber.status !== "ready") await once(subscriber, "ready");
+  await subscriber.subscribe(channel);
+  return async () => {
+    subscriber.off("ready", resubscribe);
+    await subscriber.unsubscribe(channel).catch(() => {});
+  };
 }

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { turnsDoneChannel } from "./keys.ts";
+import { subscribeWhenReady } from "./redis.ts";
 
 /**
  * A turn reached a final status. `turn` is the turn as stored (JSON of its row) when the sender has
@@ -52,7 +53,7 @@ export function createTurnWatcher(subscriber: Redis, prefix: string): TurnWatche
     const done = JSON.parse(message) as TurnDone;
     for (const notify of set) notify(done);
   });
-  const ready = subscriber.subscribe(channel);
+  const ready = subscribeWhenReady(subscriber, channel);
   return {
     ready,
     watch(turnId) {
