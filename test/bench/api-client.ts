@@ -71,7 +71,8 @@ async function call<T>(
   }
 }
 
-async function callOnce<T>(
+/** One JSON request, no retry: what a client without an Idempotency-Key may send. */
+export async function callOnce<T>(
   pool: Pool,
   method: "GET" | "POST",
   path: string,

@@ -6,7 +6,7 @@ import { burstSettings, hotLoopSettings, intEnv, log, type BenchContext, type Pa
 import { startBenchSystem } from "./bench-system.ts";
 import { runClosedLoop, type TurnSample } from "./closed-loop.ts";
 import { LlmTimes } from "./llm-times.ts";
-import { databaseViolations, observedViolations } from "./order-check.ts";
+import { databaseViolations, observedViolations, runFailures } from "./order-check.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { cpuSnapshot } from "./proc-cpu.ts";
 import { round1 } from "./stats.ts";
@@ -92,15 +92,7 @@ export async function runBurstBench(ctx: BenchContext): Promise<PartOutcome<Burs
       ...observedViolations([...warm.samples, ...samples], llm),
     };
     const orderViolations = Object.values(violations).reduce((a, b) => a + b, 0);
-    const notCompleted = [...warm.samples, ...samples].filter((s) => s.status !== "completed");
-    const failures: string[] = [];
-    if (errors.length + notCompleted.length > 0) {
-      failures.push(
-        `${errors.length + notCompleted.length} turns or requests failed: ` +
-          [...errors.slice(0, 3), ...notCompleted.slice(0, 3).map((s) => `turn ${s.turnId} ended ${s.status}`)].join("; "),
-      );
-    }
-    if (orderViolations > 0) failures.push(`order violations: ${JSON.stringify(violations)}`);
+    const failures = runFailures(errors, [...warm.samples, ...samples], violations);
     log(
       `burst: ${warm.samples.length} warm-up turns, then ${turns} burst turns in ${seconds.toFixed(2)} s; ` +
         `${transportRetryCount()} requests sent again after a broken connection; violations ${JSON.stringify(violations)}`,

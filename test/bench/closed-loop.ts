@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
+import { callOnce } from "./api-client.ts";
 
 export interface TurnSample {
   sessionId: string;
@@ -49,7 +50,7 @@ export async function runClosedLoop(opts: {
   const samples: TurnSample[] = [];
   const errors: string[] = [];
   try {
-    const sessions = await Promise.all(Array.from({ length: clients }, () => call(pool, "POST", "/v1/sessions", opts.sessionBody ?? {}, 201)));
+    const sessions = await Promise.all(Array.from({ length: clients }, () => callOnce<Record<string, any>>(pool, "POST", "/v1/sessions", opts.sessionBody ?? {}, 201, {}, undefined)));
     const until = opts.onStart(performance.now());
     await Promise.all(
       sessions.map(async (session, c) => {
@@ -73,31 +74,11 @@ export async function runClosedLoop(opts: {
 
 async function oneTurn(pool: Pool, sessionId: string, input: string): Promise<TurnSample> {
   const sentAt = performance.now();
-  let turn = await call(pool, "POST", `/v1/sessions/${sessionId}/turns`, { input }, 202);
+  let turn = await callOnce<Record<string, any>>(pool, "POST", `/v1/sessions/${sessionId}/turns`, { input }, 202, {}, undefined);
   while (!terminal.has(turn.status as string)) {
     if (performance.now() - sentAt > giveUpMs) throw new Error(`turn ${turn.id} still ${turn.status} after ${giveUpMs} ms`);
-    turn = await call(pool, "GET", `/v1/turns/${turn.id}`, undefined, 200, { prefer: "wait=30" });
+    turn = await callOnce<Record<string, any>>(pool, "GET", `/v1/turns/${turn.id}`, undefined, 200, { prefer: "wait=30" }, undefined);
   }
   const doneAt = performance.now();
   return { sessionId, turnId: turn.id, input, position: turn.position, status: turn.status, output: turn.output, sentAt, doneAt } as TurnSample;
-}
-
-async function call(
-  pool: Pool,
-  method: "GET" | "POST",
-  path: string,
-  body: unknown,
-  expect: number,
-  headers: Record<string, string> = {},
-): Promise<Record<string, any>> {
-  const res = await pool.request({
-    method,
-    path,
-    headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    headersTimeout: 60_000,
-  });
-  const text = await res.body.text();
-  if (res.statusCode !== expect) throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
-  return JSON.parse(text);
 }

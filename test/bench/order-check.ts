@@ -71,3 +71,20 @@ export function observedViolations(samples: TurnSample[], llm: LlmTimes): Violat
   }
   return { client_position_skips: positionSkips, overlapping_llm_calls: overlappingLlmCalls };
 }
+
+/**
+ * What makes a load run fail (the bench then exits non-zero): requests that errored, turns that did
+ * not complete, order violations. Empty when the run is clean.
+ */
+export function runFailures(errors: string[], samples: Pick<TurnSample, "turnId" | "status">[], violations: Violations): string[] {
+  const failures: string[] = [];
+  const notCompleted = samples.filter((s) => s.status !== "completed");
+  if (errors.length + notCompleted.length > 0) {
+    failures.push(
+      `${errors.length + notCompleted.length} turns or requests failed: ` +
+        [...errors.slice(0, 3), ...notCompleted.slice(0, 3).map((s) => `turn ${s.turnId} ended ${s.status}`)].join("; "),
+    );
+  }
+  if (Object.values(violations).some((n) => n > 0)) failures.push(`order violations: ${JSON.stringify(violations)}`);
+  return failures;
+}

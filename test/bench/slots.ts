@@ -7,7 +7,7 @@ import { intEnv, log, type PartOutcome } from "./bench-env.ts";
 import { startBenchSystem } from "./bench-system.ts";
 import type { TurnSample } from "./closed-loop.ts";
 import { LlmTimes } from "./llm-times.ts";
-import { databaseViolations, observedViolations } from "./order-check.ts";
+import { databaseViolations, observedViolations, runFailures } from "./order-check.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { round1 } from "./stats.ts";
 import { atLeast, exactly, targetsMet, type Goal } from "./targets.ts";
@@ -170,15 +170,7 @@ async function slotsRun(cfg: {
       ...observedViolations(samples, llm),
     };
     const orderViolations = Object.values(violations).reduce((a, b) => a + b, 0);
-    const notCompleted = samples.filter((s) => s.status !== "completed");
-    const failures: string[] = [];
-    if (errors.length + notCompleted.length > 0) {
-      failures.push(
-        `${errors.length + notCompleted.length} turns or requests failed: ` +
-          [...errors.slice(0, 3), ...notCompleted.slice(0, 3).map((s) => `turn ${s.turnId} ended ${s.status}`)].join("; "),
-      );
-    }
-    if (orderViolations > 0) failures.push(`order violations: ${JSON.stringify(violations)}`);
+    const failures = runFailures(errors, samples, violations);
     if (samples.length === 0) failures.push("no turn completed at all");
     const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
     const run: SlotsRun = {
