@@ -31,6 +31,20 @@ describe("a turn through the whole system", () => {
     ]);
   });
 
+  it("answers a submit sent with Prefer: wait with the finished turn, in one request", async () => {
+    const base = sys.api.url;
+    const sessionId = await createSession(base);
+    const done = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "all at once" }, { prefer: "wait=10" });
+    expect(done.status).toBe(200);
+    expect(done.headers.get("preference-applied")).toBe("wait=10");
+    expect(done.body).toMatchObject({ sessionId, status: "completed", output: "Echo: all at once (saw 2 messages)", position: 1 });
+    // Past its wait the submit still answers 202 with the turn as it is then.
+    const slow = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "slow [[sim delay=3000]]" }, { prefer: "wait=1" });
+    expect(slow.status).toBe(202);
+    expect(slow.body.status).toMatch(/^(queued|running)$/);
+    expect((await waitTurn(base, slow.body.id)).status).toBe("completed");
+  });
+
   it("answers Prefer: wait as soon as the turn finishes, not at the end of the wait", async () => {
     const base = sys.api.url;
     const sessionId = await createSession(base);

@@ -39,7 +39,7 @@ function notFound(id: string): TurnqError {
  * the notification carries the turn, so answering needs no read. Only the periodic safety re-check
  * (or a notification without the turn) reads Postgres.
  */
-async function waitForTerminal(
+export async function waitForTerminal(
   deps: ApiDeps,
   first: TurnRow,
   watch: ReturnType<ApiDeps["watcher"]["watch"]>,

@@ -7,6 +7,8 @@ import { sessions, turns, type TurnRow } from "../schema/index.ts";
 import { requestCancel } from "./cancel-turn.ts";
 
 export interface SubmitTurnInput {
+  /** The new turn's id, when the caller needs it before the turn exists (to listen for its end). */
+  id?: string | undefined;
   sessionId: string;
   input: string;
   idempotencyKey?: string | undefined;
@@ -64,7 +66,7 @@ export async function submitTurn(db: Db, input: SubmitTurnInput): Promise<Submit
     const [row] = await prepared<RawTurn & { created: boolean }>(db, submitStatement, [
       input.sessionId,
       input.idempotencyKey ?? null,
-      newId("turn"),
+      input.id ?? newId("turn"),
       input.input,
       input.requestHash,
       input.traceId ?? null,
@@ -107,7 +109,7 @@ async function submitInTransaction(db: Db, input: SubmitTurnInput): Promise<Subm
       const [turn] = await tx
         .insert(turns)
         .values({
-          id: newId("turn"),
+          id: input.id ?? newId("turn"),
           sessionId: input.sessionId,
           position: bumped.position,
           input: input.input,
