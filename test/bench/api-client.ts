@@ -77,7 +77,7 @@ export async function callOnce<T>(
   method: "GET" | "POST",
   path: string,
   body: unknown,
-  expect: number,
+  expect: number | number[],
   headers: Record<string, string>,
   signal: AbortSignal | undefined,
 ): Promise<T> {
@@ -90,6 +90,8 @@ export async function callOnce<T>(
     headersTimeout: 60_000,
   });
   const text = await res.body.text();
-  if (res.statusCode !== expect) throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
+  if (!(Array.isArray(expect) ? expect.includes(res.statusCode) : res.statusCode === expect)) {
+    throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
+  }
   return JSON.parse(text) as T;
 }

@@ -39,6 +39,11 @@ export async function runClosedLoop(opts: {
   inputSuffix?: string;
   /** Stop submitting once this many turns have been submitted in all (besides the time limit). */
   maxTurns?: number;
+  /**
+   * Submit with `Prefer: wait` (one request per turn when it finishes within the wait) instead of
+   * a submit then long-polling GETs (two requests per turn).
+   */
+  submitWaits?: boolean;
   /** Called once every client has its session; returns when (performance.now()) to stop submitting. */
   onStart(now: number): number;
 }): Promise<LoopResult> {
@@ -58,7 +63,7 @@ export async function runClosedLoop(opts: {
           submitted++;
           const input = `bench ${tag} client ${c} turn ${n}${suffix}`;
           try {
-            samples.push(await oneTurn(pool, session.id as string, input));
+            samples.push(await oneTurn(pool, session.id as string, input, opts.submitWaits ?? false));
           } catch (err) {
             errors.push((err as Error).message);
             await new Promise((r) => setTimeout(r, 100)); // a broken system must not become a busy loop
@@ -72,9 +77,10 @@ export async function runClosedLoop(opts: {
   return { samples, errors };
 }
 
-async function oneTurn(pool: Pool, sessionId: string, input: string): Promise<TurnSample> {
+async function oneTurn(pool: Pool, sessionId: string, input: string, submitWaits: boolean): Promise<TurnSample> {
   const sentAt = performance.now();
-  let turn = await callOnce<Record<string, any>>(pool, "POST", `/v1/sessions/${sessionId}/turns`, { input }, 202, {}, undefined);
+  const prefer: Record<string, string> = submitWaits ? { prefer: "wait=30" } : {};
+  let turn = await callOnce<Record<string, any>>(pool, "POST", `/v1/sessions/${sessionId}/turns`, { input }, [200, 202], prefer, undefined);
   while (!terminal.has(turn.status as string)) {
     if (performance.now() - sentAt > giveUpMs) throw new Error(`turn ${turn.id} still ${turn.status} after ${giveUpMs} ms`);
     turn = await callOnce<Record<string, any>>(pool, "GET", `/v1/turns/${turn.id}`, undefined, 200, { prefer: "wait=30" }, undefined);

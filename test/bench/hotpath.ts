@@ -12,6 +12,8 @@ import { atLeast, atMost, exactly, ratio, targetsMet, type Goal } from "./target
 
 export interface HotpathResult {
   clients: number;
+  /** How each client waits for its turn: one submit with Prefer: wait, or a submit and long-polls. */
+  client: "submit with Prefer: wait" | "submit, then GET with Prefer: wait";
   workers: number;
   workerConcurrency: number;
   llmLatencyMs: number;
@@ -58,6 +60,7 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
     const loop = await runClosedLoop({
       baseUrl: sys.api.url,
       clients: cfg.clients,
+      submitWaits: cfg.submitWaits,
       tag: randomBytes(3).toString("hex"),
       onStart(now) {
         const from = now + cfg.warmupSeconds * 1000;
@@ -104,6 +107,7 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
     );
     const result: Omit<HotpathResult, "targetsMet"> = {
       clients: cfg.clients,
+      client: cfg.submitWaits ? "submit with Prefer: wait" : "submit, then GET with Prefer: wait",
       workers: 1,
       workerConcurrency: cfg.concurrency,
       llmLatencyMs: 0,
