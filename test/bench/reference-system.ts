@@ -110,7 +110,7 @@ export async function startReferenceSystem(opts: { llmLatencyMs: number; concurr
       const ids = Array.from({ length: n }, (_, i) => `ses_ref_${tag}_${i}`);
       await db.sql`insert into sessions ${db.sql(ids.map((id) => ({ id })))}`;
       await db.sql`insert into turns ${db.sql(
-        ids.map((id) => ({ id: `turn_ref_${id}`, session_id: id, position: 1, status: "completed", input: "", request_hash: "reference" })),
+        ids.map((id) => ({ id: `turn_ref_${id}`, session_id: id, position: 1, status: "completed", input: "", request_hash: "reference", finished_at: new Date().toISOString() })),
       )}`;
       return ids;
     },
