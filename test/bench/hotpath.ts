@@ -47,7 +47,14 @@ export interface HotpathResult {
 export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<HotpathResult>> {
   const cfg = hotLoopSettings();
   log(`hotpath: starting 1 API + 1 worker × concurrency ${cfg.concurrency} (tracing on, not exported), ${cfg.clients} clients`);
-  const sys = await startBenchSystem({ llmLatencyMs: 0, workers: 1, concurrency: cfg.concurrency, childApi: { env: {} } });
+  // The same work per turn as the reference: a window of at most the last 40 log entries.
+  const sys = await startBenchSystem({
+    llmLatencyMs: 0,
+    workers: 1,
+    concurrency: cfg.concurrency,
+    childApi: { env: {} },
+    workerEnv: { CONTEXT_WINDOW_MESSAGES: String(cfg.windowMessages) },
+  });
   try {
     const apiPid = sys.apiProcess!.child.pid!;
     const workerPid = sys.workers[0]!.child.pid!;
