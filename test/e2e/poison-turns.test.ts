@@ -20,8 +20,9 @@ describe("turns that keep failing", () => {
     const failed = await waitTurn(base, poison.body.id, 60);
     expect(failed.status).toBe("failed");
     expect(failed.attempts).toBe(2);
-    expect(failed.error.code).toBe("llm_unavailable");
-    expect(failed.error.message).toMatch(/503/);
+    // It says it will not be tried again, and why the last attempt failed.
+    expect(failed.error.code).toBe("turn_attempts_exhausted");
+    expect(failed.error.message).toMatch(/^Gave up after 2 attempts; last error: .*503/);
     const next = await waitTurn(base, after.body.id, 60);
     expect(next.status).toBe("completed");
     // The failed turn left nothing in the log: the next turn saw only itself.

@@ -1,8 +1,9 @@
 import { DelayedError, type Job, type Processor } from "bullmq";
-import { claimNextTurn, finishedTurnIds, releaseTurn, settleFailedTurn, type Db, type HistoryRead, type TurnRow } from "@turnq/db";
-import { drainJob, turnDoneMessage, type DrainJobData, type FinishOutcome, type Mailbox } from "@turnq/queue";
+import { claimNextTurn, finishedTurnIds, type Db, type HistoryRead, type TurnRow } from "@turnq/db";
+import { drainJob, type DrainJobData, type Mailbox } from "@turnq/queue";
 import type { Logger } from "pino";
-import type { Settled, StartingTurn, TurnOutcome } from "./turn-outcome.ts";
+import type { StartingTurn, TurnOutcome } from "./turn-outcome.ts";
+import { createSettlement, type AfterTurn } from "./turn-settlement.ts";
 import { traceTurnAttempt } from "./turn-spans.ts";
 
 export interface DrainDeps {
@@ -33,34 +34,26 @@ export interface DrainDeps {
  * order (Postgres decides the order; the claim fences out any earlier holder), and ends only through
  * the mailbox's atomic `finish`/`settle`, so a turn that arrives at the last moment is never stranded.
  * Per plain turn: one claim statement (it also reads the context), the turn itself (one final
- * statement), and one Redis call to settle it (events, long-poll notification, ack, release).
+ * statement), and one Redis call to settle it (events, long-poll notification, ack, release). What
+ * follows each outcome is decided in turn-settlement.ts.
  */
 export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
   let active = 0;
   const processor: Processor<DrainJobData> = async (job, token) => {
     const { sessionId } = drainJob.payload.parse(job.data);
     const jobId = job.id!;
+    const settlement = createSettlement(deps, sessionId, jobId);
     let ran = 0;
     let emptyChecks = 0;
-    // Tells Redis a turn is final: its closing events and notification, forget it, maybe release.
-    const settle = ({ turn, appended, trailingDelta }: Settled, release: boolean): Promise<FinishOutcome> =>
-      deps.mailbox.settle(sessionId, jobId, turn.id, {
-        release,
-        events: [
-          ...(trailingDelta ? [{ seq: trailingDelta.seq, event: { type: "message.delta", text: trailingDelta.text } }] : []),
-          ...appended.map((m) => ({ seq: m.seq, event: { type: "message", seq: m.seq, role: m.role, content: m.content } })),
-          { event: { type: "turn.status", status: turn.status } },
-        ],
-        done: turnDoneMessage({ id: turn.id, status: turn.status, turn }),
-      });
     for (;;) {
       // Fairness: after a slice, hand the session back to the tail of the queue, but only when every
       // slot here is taken. With a slot free, this worker is fetching, so nothing waits behind us.
-      if (deps.isStopping() || (ran >= deps.turnsPerSlice && active >= deps.concurrency)) return yieldSession(job, token);
+      if (deps.isStopping() || (ran >= deps.turnsPerSlice && active >= deps.concurrency)) return delaySession(job, token, 0);
       const read = deps.historyRead(sessionId);
       const claimStartedAt = Date.now();
       const claim = await claimNextTurn(deps.db, sessionId, deps.maxAttempts, read);
       const claimed = { startedAt: claimStartedAt, endedAt: Date.now() };
+      let after: AfterTurn;
       if (claim.kind === "idle") {
         // Ids of turns that finished meanwhile (or were re-added by the reconciler) must not keep
         // the session busy forever.
@@ -68,63 +61,24 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
         if (finished.length > 0) await deps.mailbox.ack(sessionId, jobId, finished);
         const outcome = await deps.mailbox.finish(sessionId, jobId);
         if (outcome !== "more") return outcome;
-        if (++emptyChecks >= 3) return yieldSession(job, token);
+        if (++emptyChecks >= 3) return delaySession(job, token, 0);
         continue;
+      } else if (claim.kind === "exhausted") {
+        after = await settlement.exhausted(claim.turn);
+      } else {
+        const turn = claim.turn;
+        ran++;
+        deps.emitStatus(turn, "running");
+        const cancel = deps.cancels.open(turn.id);
+        const starting: StartingTurn = { turn, session: claim.session, prefetched: { read, rows: claim.history } };
+        const outcome = await traceTurnAttempt(turn, job, deps, claimed, () => deps.runTurn(starting, { shutdown: deps.shutdownSignal, cancel })).finally(
+          () => deps.cancels.close(turn.id),
+        );
+        after = await settlement.ran(turn, outcome);
       }
-      if (claim.kind === "exhausted") {
-        deps.logger.warn({ turnId: claim.turn.id, attempts: claim.turn.attempts }, "turn failed: attempts exhausted");
-        if ((await settle({ turn: claim.turn, appended: [] }, false)) === "lost") return "lost";
-        continue;
-      }
-      const turn = claim.turn;
-      ran++;
-      deps.emitStatus(turn, "running");
-      const cancel = deps.cancels.open(turn.id);
-      const starting: StartingTurn = { turn, session: claim.session, prefetched: { read, rows: claim.history } };
-      const outcome = await traceTurnAttempt(turn, job, deps, claimed, () => deps.runTurn(starting, { shutdown: deps.shutdownSignal, cancel })).finally(() =>
-        deps.cancels.close(turn.id),
-      );
-      let next: FinishOutcome;
-      switch (outcome.kind) {
-        case "completed":
-          // Usually nothing else is waiting: release right away instead of asking Postgres first.
-          next = await settle(outcome, true);
-          break;
-        case "stopped":
-          deps.logger.info({ turnId: turn.id, status: outcome.status, code: outcome.code }, "turn stopped early");
-          next = await settle(outcome, true);
-          break;
-        case "failed": {
-          const failed = await settleFailedTurn(deps.db, { turnId: turn.id, lease: turn.lease, code: outcome.code, message: outcome.message, final: true });
-          deps.logger.warn({ turnId: turn.id, code: outcome.code }, "turn failed");
-          next = await settle({ turn: failed, appended: [] }, true);
-          break;
-        }
-        case "retry":
-          await settleFailedTurn(deps.db, {
-            turnId: turn.id,
-            lease: turn.lease,
-            code: outcome.code,
-            message: outcome.message,
-            final: false,
-            refundAttempt: outcome.refundAttempt ?? false,
-          });
-          deps.logger.info({ turnId: turn.id, code: outcome.code, delayMs: outcome.delayMs }, "turn will be retried");
-          deps.emitStatus(turn, "queued");
-          // The session waits without holding a worker slot; order is kept because nothing else of
-          // this session can run while its only drain job is delayed.
-          await job.moveToDelayed(Date.now() + outcome.delayMs, token);
-          throw new DelayedError();
-        case "released":
-          await releaseTurn(deps.db, { turnId: turn.id, lease: turn.lease }).catch(() => {});
-          return yieldSession(job, token);
-        case "lease_lost":
-          deps.logger.warn({ turnId: turn.id }, "lease lost: another worker holds this session now");
-          return "lost";
-        default:
-          return assertNever(outcome);
-      }
-      if (next !== "more") return next;
+      if (after.next === "end") return after.outcome;
+      if (after.next === "delay") return delaySession(job, token, after.delayMs);
+      if (after.next === "yield") return delaySession(job, token, 0);
     }
   };
   return async (job, token) => {
@@ -138,15 +92,11 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
 }
 
 /**
- * Puts the same job back at the tail of the wait list, so other sessions run before this one
- * continues. Not `moveToWait`: BullMQ pushes that job to the end the next fetch takes from (it
- * would run again at once). A job delayed until now is promoted like a new one, behind the others.
+ * Moves the job to BullMQ's delayed set for `delayMs` (0: due at once). It holds no slot meanwhile,
+ * and when due it is promoted like a new job, behind the others: with 0 this is how a session yields
+ * (`moveToWait` would put the job where the next fetch takes from, ahead of everyone).
  */
-async function yieldSession(job: Job, token: string | undefined): Promise<never> {
-  await job.moveToDelayed(Date.now(), token);
+async function delaySession(job: Job, token: string | undefined, delayMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + delayMs, token);
   throw new DelayedError();
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unhandled outcome ${JSON.stringify(x)}`);
 }

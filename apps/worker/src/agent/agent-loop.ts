@@ -1,4 +1,4 @@
-import { isRetryable, isTurnqError, TurnqError, type ErrorCode } from "@turnq/core";
+import { TurnqError, type ErrorCode } from "@turnq/core";
 import {
   appendTurnMessages,
   finishTurn,
@@ -11,6 +11,7 @@ import {
 import type { LlmClient, ToolCall, Usage } from "@turnq/llm";
 import { budgetFor, calibrationFrom, prepareTurnContext, rememberAppended, type ContextCache, type PrefetchedHistory, type TurnContext } from "../context/index.ts";
 import type { StartingTurn, TurnOutcome } from "../turn-outcome.ts";
+import { classifyFailure } from "../turn-settlement.ts";
 import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
 import type { EmitTurnEvent, TurnEvent } from "./turn-events.ts";
@@ -59,7 +60,7 @@ export async function runAgentTurn(deps: AgentLoopDeps, starting: StartingTurn, 
     if (deadline.aborted) {
       return run.stop("failed", "agent_limit_reached", `The turn ran past its deadline of ${agent.limits.turnDeadlineMs} ms.`);
     }
-    return run.failure(err);
+    return classifyFailure(err, turn, deps.maxAttempts);
   }
 }
 
@@ -291,21 +292,5 @@ class TurnRun {
     // Nothing said yet: the log stays as it was (the input remains on the turn record).
     if (tail.length === 0 && this.unlogged.every((m) => m.role === "user")) this.unlogged = [];
     return this.finish(status, tail, null, { code, message });
-  }
-
-  failure(err: unknown): TurnOutcome {
-    const e = isTurnqError(err)
-      ? err
-      : new TurnqError("internal", `Unexpected error while running the turn: ${(err as Error)?.message ?? err}`, { cause: err });
-    if (e.code === "lease_lost") return { kind: "lease_lost" };
-    // An open circuit breaker says nothing about this turn: it waits in the queue, attempt refunded.
-    if (e.details?.breaker === "open") {
-      return { kind: "retry", code: e.code, message: e.message, delayMs: Math.max(1_000, e.retryAfterMs ?? 0), refundAttempt: true };
-    }
-    if (isRetryable(e.code) && this.turn.attempts < this.deps.maxAttempts) {
-      const backoff = Math.min(30_000, 1_000 * 2 ** (this.turn.attempts - 1));
-      return { kind: "retry", code: e.code, message: e.message, delayMs: Math.max(backoff, e.retryAfterMs ?? 0) };
-    }
-    return { kind: "failed", code: e.code, message: e.message };
   }
 }

@@ -1,0 +1,116 @@
+import { isRetryable, isTurnqError, TurnqError } from "@turnq/core";
+import { releaseTurn, settleFailedTurn, type Db, type TurnRow } from "@turnq/db";
+import { cappedBackoff, turnDoneMessage, type FinishOutcome, type Mailbox } from "@turnq/queue";
+import type { Logger } from "pino";
+import type { Settled, TurnOutcome } from "./turn-outcome.ts";
+
+/**
+ * Everything decided after a turn ran, in one place: which errors are retried and after how long,
+ * when a turn has had enough attempts, and the transitions that follow each outcome (Postgres first,
+ * then one Redis call). The agent loop only reports what happened; the drain loop only loops.
+ */
+
+/** What the drain loop does next. */
+export type AfterTurn =
+  | { next: "claim" }
+  | { next: "end"; outcome: FinishOutcome }
+  /** The session waits `delayMs` in BullMQ's delayed set, holding no slot (the drain job is moved). */
+  | { next: "delay"; delayMs: number }
+  /** Hand the session back (shutdown): the drain job goes to the tail of the queue. */
+  | { next: "yield" };
+
+/** The outcome of an error that ended a turn's attempt. */
+export function classifyFailure(err: unknown, turn: Pick<TurnRow, "attempts">, maxAttempts: number): TurnOutcome {
+  const e = isTurnqError(err)
+    ? err
+    : new TurnqError("internal", `Unexpected error while running the turn: ${(err as Error)?.message ?? err}`, { cause: err });
+  if (e.code === "lease_lost") return { kind: "lease_lost" };
+  // An open circuit breaker says nothing about this turn: it waits in the queue, attempt refunded.
+  if (e.details?.breaker === "open") {
+    return { kind: "retry", code: e.code, message: e.message, delayMs: Math.max(1_000, e.retryAfterMs ?? 0), refundAttempt: true };
+  }
+  if (!isRetryable(e.code)) return { kind: "failed", code: e.code, message: e.message };
+  if (turn.attempts < maxAttempts) {
+    return { kind: "retry", code: e.code, message: e.message, delayMs: Math.max(cappedBackoff(turn.attempts), e.retryAfterMs ?? 0) };
+  }
+  // Said as the claim says it for a turn whose attempts crashed: it will not be tried again.
+  return {
+    kind: "failed",
+    code: "turn_attempts_exhausted",
+    message: `Gave up after ${turn.attempts} attempts; last error: ${e.message} Submit the turn again to retry.`,
+  };
+}
+
+export interface SettlementDeps {
+  db: Db;
+  mailbox: Mailbox;
+  logger: Logger;
+  /** A live `turn.status` event for watchers (queued again after a retryable failure). */
+  emitStatus(turn: TurnRow, status: string): void;
+}
+
+/** The transitions of one drain job's turns. */
+export function createSettlement(deps: SettlementDeps, sessionId: string, jobId: string) {
+  /** Tells Redis a turn is final: its closing events and notification, forget it, maybe release. */
+  const settle = ({ turn, appended, trailingDelta }: Settled, release: boolean): Promise<FinishOutcome> =>
+    deps.mailbox.settle(sessionId, jobId, turn.id, {
+      release,
+      events: [
+        ...(trailingDelta ? [{ seq: trailingDelta.seq, event: { type: "message.delta", text: trailingDelta.text } }] : []),
+        ...appended.map((m) => ({ seq: m.seq, event: { type: "message", seq: m.seq, role: m.role, content: m.content } })),
+        { event: { type: "turn.status", status: turn.status } },
+      ],
+      done: turnDoneMessage({ id: turn.id, status: turn.status, turn }),
+    });
+  const then = (outcome: FinishOutcome): AfterTurn => (outcome === "more" ? { next: "claim" } : { next: "end", outcome });
+
+  return {
+    /** A turn the claim found out of attempts (the claim already marked it failed). */
+    async exhausted(turn: TurnRow): Promise<AfterTurn> {
+      deps.logger.warn({ turnId: turn.id, attempts: turn.attempts }, "turn failed: attempts exhausted");
+      const outcome = await settle({ turn, appended: [] }, false);
+      return outcome === "lost" ? { next: "end", outcome } : { next: "claim" };
+    },
+
+    /** After a claimed turn ran. Usually nothing else is waiting: the session is released at once. */
+    async ran(turn: TurnRow, outcome: TurnOutcome): Promise<AfterTurn> {
+      switch (outcome.kind) {
+        case "completed":
+          return then(await settle(outcome, true));
+        case "stopped":
+          deps.logger.info({ turnId: turn.id, status: outcome.status, code: outcome.code }, "turn stopped early");
+          return then(await settle(outcome, true));
+        case "failed": {
+          const failed = await settleFailedTurn(deps.db, { turnId: turn.id, lease: turn.lease, code: outcome.code, message: outcome.message, final: true });
+          deps.logger.warn({ turnId: turn.id, code: outcome.code }, "turn failed");
+          return then(await settle({ turn: failed, appended: [] }, true));
+        }
+        case "retry":
+          await settleFailedTurn(deps.db, {
+            turnId: turn.id,
+            lease: turn.lease,
+            code: outcome.code,
+            message: outcome.message,
+            final: false,
+            refundAttempt: outcome.refundAttempt ?? false,
+          });
+          deps.logger.info({ turnId: turn.id, code: outcome.code, delayMs: outcome.delayMs }, "turn will be retried");
+          deps.emitStatus(turn, "queued");
+          // Order is kept: nothing else of this session can run while its only drain job is delayed.
+          return { next: "delay", delayMs: outcome.delayMs };
+        case "released":
+          await releaseTurn(deps.db, { turnId: turn.id, lease: turn.lease }).catch(() => {});
+          return { next: "yield" };
+        case "lease_lost":
+          deps.logger.warn({ turnId: turn.id }, "lease lost: another worker holds this session now");
+          return { next: "end", outcome: "lost" };
+        default:
+          return assertNever(outcome);
+      }
+    },
+  };
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled outcome ${JSON.stringify(x)}`);
+}
