@@ -45,6 +45,17 @@ describe("a turn through the whole system", () => {
     expect((await waitTurn(base, slow.body.id)).status).toBe("completed");
   });
 
+  it("answers the wait for a turn with a long answer at once too (its notification leaves the text out)", async () => {
+    const base = sys.api.url;
+    const sessionId = await createSession(base);
+    const started = Date.now();
+    const done = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "long one [[sim words=4000]]" }, { prefer: "wait=20" });
+    expect(done.status).toBe(200);
+    expect(done.body.output.length).toBeGreaterThan(16_384);
+    // Not the 5 s safety re-read: the waiter was told, then read the turn.
+    expect(Date.now() - started).toBeLessThan(4_500);
+  });
+
   it("answers Prefer: wait as soon as the turn finishes, not at the end of the wait", async () => {
     const base = sys.api.url;
     const sessionId = await createSession(base);

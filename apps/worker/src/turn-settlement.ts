@@ -60,7 +60,7 @@ export function createSettlement(deps: SettlementDeps, sessionId: string, jobId:
         ...appended.map((m) => ({ seq: m.seq, event: { type: "message", seq: m.seq, role: m.role, content: m.content } })),
         { event: { type: "turn.status", status: turn.status } },
       ],
-      done: turnDoneMessage({ id: turn.id, status: turn.status, turn }),
+      done: turnDoneMessage({ id: turn.id, status: turn.status, ...(carriesTurn(turn) ? { turn } : {}) }),
     });
   const then = (outcome: FinishOutcome): AfterTurn => (outcome === "more" ? { next: "claim" } : { next: "end", outcome });
 
@@ -109,6 +109,15 @@ export function createSettlement(deps: SettlementDeps, sessionId: string, jobId:
       }
     },
   };
+}
+
+/**
+ * The notification goes to every API process: it carries the turn (so a waiter answers without a
+ * read) only while that stays small; a long input or output is read by the waiters that want it.
+ */
+const NOTIFICATION_TEXT_MAX = 16_384;
+function carriesTurn(turn: TurnRow): boolean {
+  return turn.input.length + (turn.output?.length ?? 0) + (turn.errorMessage?.length ?? 0) <= NOTIFICATION_TEXT_MAX;
 }
 
 function assertNever(x: never): never {
