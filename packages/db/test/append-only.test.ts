@@ -92,9 +92,12 @@ describe("poison turns", () => {
     const sessionId = (await createSession(db.db, { metadata: {} })).id;
     const { turn: first } = await submitTurn(db.db, { sessionId, input: "crashes the worker", requestHash: "a" });
     const { turn: second } = await submitTurn(db.db, { sessionId, input: "fine", requestHash: "b" });
+    let lease = 0;
     for (let i = 1; i <= 3; i++) {
       const c = await claimNextTurn(db.db, sessionId, 3);
-      expect(c).toMatchObject({ kind: "claimed", turn: { id: first.id, attempts: i, lease: i } });
+      expect(c).toMatchObject({ kind: "claimed", turn: { id: first.id, attempts: i } });
+      expect(c.kind === "claimed" && c.turn.lease).toBeGreaterThan(lease);
+      lease = c.kind === "claimed" ? c.turn.lease : lease;
     }
     const exhausted = await claimNextTurn(db.db, sessionId, 3);
     expect(exhausted).toMatchObject({
@@ -102,5 +105,18 @@ describe("poison turns", () => {
       turn: { id: first.id, status: "failed", errorCode: "turn_attempts_exhausted", attempts: 3 },
     });
     expect(await claimNextTurn(db.db, sessionId, 3)).toMatchObject({ kind: "claimed", turn: { id: second.id, attempts: 1 } });
+  });
+
+  it("never hands a lost claim's lease out again (a claim commits without waiting for its flush)", async () => {
+    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const { turn } = await submitTurn(db.db, { sessionId, input: "hi", requestHash: "c" });
+    const lost = await claimNextTurn(db.db, sessionId, 5);
+    if (lost.kind !== "claimed") throw new Error(`expected a claim, got ${lost.kind}`);
+    // What a Postgres crash before the claim's WAL flush leaves: the row as it was before the claim.
+    await db.sql`update turns set status = 'queued', lease = 0, attempts = 0 where id = ${turn.id}`;
+    const retaken = await claimNextTurn(db.db, sessionId, 5);
+    if (retaken.kind !== "claimed") throw new Error(`expected a claim, got ${retaken.kind}`);
+    expect(retaken.turn.lease).not.toBe(lost.turn.lease);
+    await expect(completeTurn(db.db, { turnId: turn.id, lease: lost.turn.lease, output: "stale", messages: [] })).rejects.toMatchObject({ code: "lease_lost" });
   });
 });

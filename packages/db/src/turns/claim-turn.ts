@@ -27,6 +27,16 @@ export interface HistoryRead {
  * is marked failed instead, so a poison turn cannot block its session forever. In SET every column
  * reads the row as it was, so `spent` is decided before the bump. The same statement returns what
  * the turn needs to start: the session's agent and budget, and the log entries after `afterSeq`.
+ *
+ * A claim that starts a turn commits without waiting for its WAL flush (synchronous_commit off for
+ * this transaction only): the flush is a third fsync on every turn's path (about 2 ms on this
+ * machine's disk) and nothing depends on the claim surviving a Postgres crash by itself. Every later
+ * write of the turn (tool intents, appends, finish) commits synchronously, and the WAL is flushed in
+ * order, so once any of them is durable the claim is too. A claim lost in a crash only sends the turn
+ * back to its previous state, and its lease must then never be handed out again: the lease is
+ * therefore a timestamp in microseconds (at least the old lease + 1), not a counter, so a later claim
+ * cannot recreate a lost claim's lease and its holder's writes fail the fence. A claim that gives up
+ * on a spent turn is a final status and stays synchronous.
  */
 const claimStatement: Statement = {
   operation: "UPDATE",
@@ -36,7 +46,7 @@ with claimed as (
   update turns set
     status = case when attempts >= $2 then 'failed' else 'running' end,
     attempts = case when attempts >= $2 then attempts else attempts + 1 end,
-    lease = case when attempts >= $2 then lease else lease + 1 end,
+    lease = case when attempts >= $2 then lease else greatest(lease + 1, (extract(epoch from clock_timestamp()) * 1000000)::bigint) end,
     started_at = coalesce(started_at, now()),
     error_code = case when attempts >= $2 then 'turn_attempts_exhausted' else error_code end,
     error_message = case when attempts >= $2
@@ -46,7 +56,8 @@ with claimed as (
   where id = (select id from turns where session_id = $1 and status in ('queued', 'running') order by position limit 1 for update)
   returning ${turnColumns}
 )
-select c.*, s.agent_id as session_agent_id, s.token_budget as session_token_budget, s.tokens_used as session_tokens_used,
+select c.*, case when c.status = 'running' then set_config('synchronous_commit', 'off', true) end as commit_mode,
+  s.agent_id as session_agent_id, s.token_budget as session_token_budget, s.tokens_used as session_tokens_used,
   case when c.status = 'running' then (
     select coalesce(json_agg(h order by h.seq), '[]'::json) from (${historyRowsSql("$1", "$3", "$4")}) h
   ) end as history
