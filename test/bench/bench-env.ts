@@ -55,7 +55,7 @@ export function baseScenario() {
     warmupSeconds: intEnv("BENCH_WARMUP_SECONDS", 3, 0),
     measureSeconds: intEnv("BENCH_SECONDS", 15),
     // e.g. "--cpu-prof --cpu-prof-dir=/tmp/turnq-prof" to profile the workers under load
-    workerNodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+    workerNodeArgs: words(process.env.BENCH_WORKER_NODE_ARGS),
   };
 }
 
@@ -73,6 +73,9 @@ export function hotLoopSettings() {
     windowMessages: intEnv("BENCH_HOTPATH_WINDOW", 40, 2),
     /** 1: each client submits with `Prefer: wait` (one request a turn); 0: submit, then long-poll GETs. */
     submitWaits: intEnv("BENCH_HOTPATH_SUBMIT_WAITS", 1, 0) === 1,
+    /** Extra node flags for the API and worker processes (profiling, heap experiments). */
+    apiNodeArgs: words(process.env.BENCH_API_NODE_ARGS),
+    workerNodeArgs: words(process.env.BENCH_WORKER_NODE_ARGS),
   };
 }
 
@@ -93,4 +96,8 @@ export interface ReferenceFigures {
 /** Handed to every part by run.ts: what earlier parts of the same run measured. */
 export interface BenchContext {
   reference?: ReferenceFigures;
+}
+
+function words(value: string | undefined): string[] {
+  return (value ?? "").split(/\s+/).filter(Boolean);
 }

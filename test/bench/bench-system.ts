@@ -2,10 +2,11 @@ import { randomBytes } from "node:crypto";
 import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@turnq/llm-simulator";
 import pino from "pino";
-import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
+import { startProcess, type AppProcess } from "../support/processes.ts";
 import { redisUrl } from "../support/services.ts";
 import { createBenchDatabase, type BenchDatabase } from "./bench-database.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
+import { SERVER_BUNDLES, serverNodeArgs } from "./server-bundles.ts";
 
 export interface BenchSystemOptions {
   llmLatencyMs: number;
@@ -19,11 +20,11 @@ export interface BenchSystemOptions {
   /** Added to every worker's environment (e.g. LLM_POOL_CONNECTIONS, HTTP_TOOLS_ALLOW_PRIVATE). */
   workerEnv?: Record<string, string>;
   /**
-   * Run the API as a child process started like `npm run start:api` (with the OpenTelemetry
-   * preload), workers likewise, and add `env` to both. Tracing needs the SDK in the API's own
-   * process, which the in-process API (sharing the bench's process) cannot have.
+   * Run the API as a child process started like `npm run start:api` (its production bundle, which
+   * starts the OpenTelemetry SDK first), workers likewise, and add `env` to both. Tracing needs the
+   * SDK in the API's own process, which the in-process API (sharing the bench's process) cannot have.
    */
-  childApi?: { env: Record<string, string> };
+  childApi?: { env: Record<string, string>; nodeArgs?: string[] };
 }
 
 export interface BenchSystem {
@@ -74,14 +75,16 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
     };
     if (opts.childApi) {
       const env = { ...common, PORT: "0", OTEL_SERVICE_NAME: "turnq-api", ...opts.childApi.env };
-      const child = startProcess("api", "apps/api/src/main.ts", env, TELEMETRY_ARGS);
+      const child = startProcess("api", SERVER_BUNDLES.api, env, [...serverNodeArgs("api"), ...(opts.childApi.nodeArgs ?? [])]);
       children.push(child);
       api = await childApiHandle(child);
     } else {
       api = await startApi(apiEnvSchema.parse({ ...common, PORT: "0" }), pino({ level: "warn" }));
     }
-    const workerArgs = [...(opts.childApi ? TELEMETRY_ARGS : []), ...(opts.workerNodeArgs ?? [])];
-    for (let i = 1; i <= opts.workers; i++) workers.push(startProcess(`worker-${i}`, "apps/worker/src/main.ts", workerEnv, workerArgs));
+    const [workerEntry, workerArgs] = opts.childApi
+      ? [SERVER_BUNDLES.worker, [...serverNodeArgs("worker"), ...(opts.workerNodeArgs ?? [])]]
+      : ["apps/worker/src/main.ts", opts.workerNodeArgs ?? []];
+    for (let i = 1; i <= opts.workers; i++) workers.push(startProcess(`worker-${i}`, workerEntry, workerEnv, workerArgs));
     await Promise.all(workers.map((w) => w.waitForLine(/turnq worker started/)));
     return { api, db, sim, workers, apiProcess: children[0], stop };
   } catch (err) {

@@ -52,7 +52,8 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
     llmLatencyMs: 0,
     workers: 1,
     concurrency: cfg.concurrency,
-    childApi: { env: {} },
+    childApi: { env: {}, nodeArgs: cfg.apiNodeArgs },
+    workerNodeArgs: cfg.workerNodeArgs,
     workerEnv: { CONTEXT_WINDOW_MESSAGES: String(cfg.windowMessages) },
   });
   try {

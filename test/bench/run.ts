@@ -8,6 +8,7 @@ import { runConnectionsBench } from "./llm-connection-reuse.ts";
 import { runOverheadBench } from "./overhead.ts";
 import { runToolsBench } from "./parallel-tools.ts";
 import { runReferenceBench } from "./reference.ts";
+import { buildServerBundles } from "./server-bundles.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { runSlotsBench } from "./slots.ts";
 import { runTtfdBench } from "./time-to-first-delta.ts";
@@ -67,6 +68,9 @@ function warnIfBusy(what: string): void {
     log(`warning: load average ${load.toFixed(1)} before ${what}; other processes are competing for CPU`);
   }
 }
+
+log("building the server bundles (npm run build)");
+buildServerBundles();
 
 const out: Record<string, unknown> = {};
 const failures: string[] = [];

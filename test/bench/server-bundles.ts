@@ -1,0 +1,28 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/**
+ * What `npm run start:api` / `start:worker` run: the apps' production bundles (infra/bundle.ts)
+ * with the node flags of those scripts. The parts of issue #8 start the system under test this
+ * way, so their CPU and RSS are a deployment's, not those of a process that compiles its own
+ * TypeScript.
+ */
+export const SERVER_BUNDLES = { api: "apps/api/dist/server.mjs", worker: "apps/worker/dist/server.mjs" } as const;
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+/** The node flags `npm run start:<app>` passes (read from package.json, the one place they live). */
+export function serverNodeArgs(app: keyof typeof SERVER_BUNDLES): string[] {
+  const scripts = (JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as { scripts: Record<string, string> }).scripts;
+  const script = scripts[`start:${app}`] ?? "";
+  const m = new RegExp(`\\bnode (.*?)\\s*${SERVER_BUNDLES[app].replace(/[.]/g, "\\.")}`).exec(script);
+  if (!m) throw new Error(`package.json's start:${app} does not run node ... ${SERVER_BUNDLES[app]}: update test/bench/server-bundles.ts`);
+  return m[1]!.split(/\s+/).filter((a) => a && !a.startsWith("--env-file"));
+}
+
+/** `npm run build`, once per bench run, so the bundles match the sources being measured. */
+export function buildServerBundles(): void {
+  const r = spawnSync("npm", ["run", "build"], { cwd: root, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`npm run build failed (${r.status}); run it yourself to see why:\n${r.stdout}${r.stderr}`);
+}
