@@ -24,6 +24,8 @@ export const PARTS = [
   "context",
   "connections",
   "tracing",
+  // Issue #11: worker processes scaling on I/O-bound work, and slow turns one worker holds.
+  "scaling",
 ] as const;
 export type Part = (typeof PARTS)[number];
 

@@ -10,6 +10,7 @@ import { runToolsBench } from "./parallel-tools.ts";
 import { runReferenceBench } from "./reference.ts";
 import { buildServerBundles } from "./server-bundles.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
+import { runScalingBench } from "./scaling.ts";
 import { runSlotsBench } from "./slots.ts";
 import { runTtfdBench } from "./time-to-first-delta.ts";
 import { runTracingBench } from "./tracing-overhead.ts";
@@ -59,6 +60,7 @@ const runners: Record<Part, (ctx: BenchContext) => Promise<PartOutcome<unknown>>
   context: runContextBench,
   connections: runConnectionsBench,
   tracing: runTracingBench,
+  scaling: runScalingBench,
 };
 
 // The system under test is CPU-bound on small machines: anything else running skews every figure.

@@ -9,15 +9,17 @@ import type { TurnSample } from "./closed-loop.ts";
 import { LlmTimes } from "./llm-times.ts";
 import { databaseViolations, observedViolations, runFailures } from "./order-check.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
+import { sampleRss, type RssSampler } from "./rss.ts";
 import { round1 } from "./stats.ts";
 import { atLeast, exactly, targetsMet, type Goal } from "./targets.ts";
 
-interface SlotsRun {
+export interface SlotsRun {
+  workers: number;
   workerConcurrency: number;
   clients: number;
   turns: number;
   turnsPerSec: number;
-  /** WORKER_CONCURRENCY / LLM seconds: what a worker that loses no time between turns reaches. */
+  /** Workers × WORKER_CONCURRENCY / LLM seconds: what workers that lose no time between turns reach. */
   ceilingTurnsPerSec: number;
   /**
    * Mean LLM call as the simulator timed it (request read → response finished). Above the
@@ -34,6 +36,10 @@ interface SlotsRun {
   firstCompletionSec: number | null;
   /** Turns still open when the drain time after the window ran out: no longer waited for, not failures. */
   abandonedTurns: number;
+  /** The most LLM calls open at once over the window (the simulator's count): turns in flight. */
+  maxInFlight: number;
+  /** The heaviest worker's RSS: largest sample over the window, and right after it. */
+  workerRssMiB: { max: number; final: number };
 }
 
 export interface SlotsResult {
@@ -62,11 +68,13 @@ export async function runSlotsBench(): Promise<PartOutcome<SlotsResult>> {
   const common = { llmLatencyMs, warmupSeconds, measureSeconds, drainSeconds };
   const narrow = await slotsRun({
     ...common,
+    workers: 1,
     concurrency: intEnv("BENCH_SLOTS_CONCURRENCY", 100),
     clients: intEnv("BENCH_SLOTS_CLIENTS", 200),
   });
   const wide = await slotsRun({
     ...common,
+    workers: 1,
     concurrency: intEnv("BENCH_SLOTS_WIDE_CONCURRENCY", 2000),
     clients: intEnv("BENCH_SLOTS_WIDE_CLIENTS", 2500),
   });
@@ -85,10 +93,16 @@ export async function runSlotsBench(): Promise<PartOutcome<SlotsResult>> {
 }
 
 function share(r: SlotsRun): number {
-  return Math.round((r.busySlotsAvg / r.workerConcurrency) * 1000) / 1000;
+  return Math.round((r.busySlotsAvg / (r.workers * r.workerConcurrency)) * 1000) / 1000;
 }
 
-async function slotsRun(cfg: {
+/**
+ * One saturated run: `clients` sessions in a closed loop against `workers` worker processes of
+ * `concurrency` slots each, more sessions than slots so turns always wait. Also used by `scaling`.
+ */
+export async function slotsRun(cfg: {
+  name?: string;
+  workers: number;
   llmLatencyMs: number;
   concurrency: number;
   clients: number;
@@ -96,10 +110,10 @@ async function slotsRun(cfg: {
   measureSeconds: number;
   drainSeconds: number;
 }): Promise<SlotsRun & { failures: string[]; violations: number }> {
-  const name = `slots ${cfg.concurrency}`;
-  log(`${name}: starting 1 API + 1 worker × concurrency ${cfg.concurrency}, LLM ${cfg.llmLatencyMs} ms, ${cfg.clients} clients`);
+  const name = cfg.name ?? `slots ${cfg.concurrency}`;
+  log(`${name}: starting 1 API + ${cfg.workers} worker(s) × concurrency ${cfg.concurrency}, LLM ${cfg.llmLatencyMs} ms, ${cfg.clients} clients`);
   const booting = performance.now();
-  const sys = await startBenchSystem({ llmLatencyMs: cfg.llmLatencyMs, workers: 1, concurrency: cfg.concurrency, childApi: { env: {} } });
+  const sys = await startBenchSystem({ llmLatencyMs: cfg.llmLatencyMs, workers: cfg.workers, concurrency: cfg.concurrency, childApi: { env: {} } });
   // One connection per client: each holds one during its long-poll.
   const pool = new Pool(sys.api.url, { connections: cfg.clients + 8, pipelining: 1 });
   try {
@@ -124,11 +138,15 @@ async function slotsRun(cfg: {
     const busy: number[] = [];
     const waiting: number[] = [];
     let sampled = 0;
+    let maxInFlight = 0;
+    let rss: RssSampler | undefined;
+    const rssTimer = setTimeout(() => (rss = sampleRss(sys.workers.map((w) => w.child.pid!))), from - start);
     const sampler = setInterval(() => {
       const now = performance.now();
       if (now < from || now > to) return;
       sampled++;
       const inFlight = sys.sim.inFlight();
+      maxInFlight = Math.max(maxInFlight, inFlight);
       if (open > inFlight) {
         busy.push(inFlight);
         waiting.push(open - inFlight);
@@ -163,6 +181,8 @@ async function slotsRun(cfg: {
     );
     clearInterval(sampler);
     clearTimeout(drainTimer);
+    clearTimeout(rssTimer);
+    const workerRss = rss?.stop() ?? { max: 0, final: 0 };
     llm.stop();
     const turns = samples.filter((s) => s.doneAt >= from && s.doneAt <= to).length;
     const violations = {
@@ -174,21 +194,24 @@ async function slotsRun(cfg: {
     if (samples.length === 0) failures.push("no turn completed at all");
     const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
     const run: SlotsRun = {
+      workers: cfg.workers,
       workerConcurrency: cfg.concurrency,
       clients: cfg.clients,
       turns,
       turnsPerSec: round1(turns / cfg.measureSeconds),
-      ceilingTurnsPerSec: round1((cfg.concurrency * 1000) / cfg.llmLatencyMs),
+      ceilingTurnsPerSec: round1((cfg.workers * cfg.concurrency * 1000) / cfg.llmLatencyMs),
       llmCallMsAvg: round1(mean([...llm.byInput.values()].map((x) => x.endedAt - x.startedAt))),
       busySlotsAvg: round1(mean(busy)),
       samplesWithTurnsWaiting: sampled ? Math.round((busy.length / sampled) * 100) / 100 : 0,
       turnsWaitingAvg: round1(mean(waiting)),
       firstCompletionSec: samples.length ? round1((samples.reduce((m, x) => Math.min(m, x.doneAt), Infinity) - start) / 1000) : null,
       abandonedTurns: abandoned,
+      maxInFlight,
+      workerRssMiB: { max: round1(workerRss.max), final: round1(workerRss.final) },
     };
     log(
       `${name}: ${samples.length} turns in all, ${turns} measured (${run.turnsPerSec}/s of ${run.ceilingTurnsPerSec}); ` +
-        `busy slots ${run.busySlotsAvg}/${cfg.concurrency}; first completion after ${run.firstCompletionSec} s; ` +
+        `busy slots ${run.busySlotsAvg}/${cfg.workers * cfg.concurrency}, at most ${maxInFlight} in flight; worker RSS max ${run.workerRssMiB.max} MiB; first completion after ${run.firstCompletionSec} s; ` +
         `${abandoned} turns not waited for; ${transportRetryCount() - retriesBefore} requests sent again after a broken connection; ` +
         `violations ${JSON.stringify(violations)}`,
     );
