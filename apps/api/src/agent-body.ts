@@ -18,6 +18,7 @@ const codeToolName = toolName.refine((n) => builtins.has(n), {
 const toolUrl = z
   .url({ protocol: /^https?$/, error: "url must be an absolute http(s) URL" })
   .superRefine((url, ctx) => {
+    if (!URL.canParse(url)) return; // already reported by z.url
     const problem = urlProblem(new URL(url));
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });

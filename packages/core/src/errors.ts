@@ -19,6 +19,7 @@ export const errorCodes = [
   "unsupported_character",
   "headers_too_large",
   "request_timeout",
+  "expectation_failed",
   // Recorded on turns by the worker.
   "llm_rate_limited",
   "llm_unavailable",
@@ -71,6 +72,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 408;
     case "headers_too_large":
       return 431;
+    case "expectation_failed":
+      return 417;
     case "not_found":
       return 404;
     case "method_not_allowed":
@@ -134,6 +137,7 @@ export function isRetryable(code: ErrorCode): boolean {
     case "unsupported_character":
     case "headers_too_large":
     case "request_timeout":
+    case "expectation_failed":
       return false;
   }
 }
