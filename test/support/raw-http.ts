@@ -32,8 +32,22 @@ export function rawRequest(baseUrl: string, bytes: Buffer | string, ms = 15_000)
         const i = line.indexOf(":");
         headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
       }
-      resolve({ status: Number(m[1]), headers, body: text.slice(head + 4) });
+      const raw = text.slice(head + 4);
+      resolve({ status: Number(m[1]), headers, body: headers["transfer-encoding"] === "chunked" ? dechunk(raw) : raw });
     });
     socket.write(bytes);
   });
+}
+
+/** The payload of a chunked body (sizes in hex, each chunk followed by CRLF, a 0 chunk last). */
+function dechunk(raw: string): string {
+  let out = "";
+  let at = 0;
+  for (;;) {
+    const eol = raw.indexOf("\r\n", at);
+    const size = eol < 0 ? 0 : Number.parseInt(raw.slice(at, eol), 16);
+    if (!size) return out;
+    out += raw.slice(eol + 2, eol + 2 + size);
+    at = eol + 2 + size + 2;
+  }
 }
