@@ -20,22 +20,26 @@ export function assertStorableJson(value: unknown, maxDepth: number = limits.jso
   const stack: Frame[] = [{ value, depth: 1, parent: undefined, key: undefined }];
   while (stack.length > 0) {
     const frame = stack.pop()!;
-    const visit = (child: unknown, key: string | number) => {
-      if (typeof child === "string") checkText(child, frame, key);
-      else if (typeof child === "object" && child !== null) {
-        const next: Frame = { value: child, depth: frame.depth + 1, parent: frame, key };
-        if (next.depth > maxDepth) throw tooDeep(next, maxDepth);
-        stack.push(next);
-      }
-    };
-    if (Array.isArray(frame.value)) frame.value.forEach(visit);
-    else {
-      for (const key of Object.keys(frame.value)) {
+    const v = frame.value;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) visit(v[i], i, frame, stack, maxDepth);
+    } else {
+      // JSON.parse makes plain objects: for-in sees exactly their own keys, without a keys array.
+      for (const key in v) {
         const reason = unstorableTextReason(key);
         if (reason) throw unsupported(`the key at ${pathOf(frame, key)}`, reason);
-        visit((frame.value as Record<string, unknown>)[key], key);
+        visit((v as Record<string, unknown>)[key], key, frame, stack, maxDepth);
       }
     }
+  }
+}
+
+function visit(child: unknown, key: string | number, frame: Frame, stack: Frame[], maxDepth: number): void {
+  if (typeof child === "string") checkText(child, frame, key);
+  else if (typeof child === "object" && child !== null) {
+    const next: Frame = { value: child, depth: frame.depth + 1, parent: frame, key };
+    if (next.depth > maxDepth) throw tooDeep(next, maxDepth);
+    stack.push(next);
   }
 }
 
