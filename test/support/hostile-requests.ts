@@ -186,7 +186,8 @@ const plausibleAgent = fc.record(
   { requiredKeys: ["name"] },
 );
 
-const agentBody = fc.oneof(plausibleAgent, hostileAgent);
+/** Agent definitions, plausible and hostile (also used to check the API's and the worker's rules agree). */
+export const agentBody = fc.oneof(plausibleAgent, hostileAgent);
 
 function sessionBody(fx: Fixtures) {
   return fc.record(
