@@ -71,6 +71,8 @@ const cases: Case[] = [
   { name: "NUL in an agent name", method: "POST", path: () => `/v1/agents`, headers: json, body: agent({ name: "a\u0000" }), status: 422, code: "unsupported_character" },
   { name: "lone surrogate in a system prompt", method: "POST", path: () => `/v1/agents`, headers: json, body: agent({ systemPrompt: "hi \ud83d" }), status: 422, code: "unsupported_character" },
 
+  { name: "a __proto__ key, which would be dropped", method: "POST", path: () => `/v1/sessions`, headers: json, body: '{"metadata":{"__proto__":{"a":1}}}', status: 422, code: "validation_failed", errorPath: "metadata.__proto__" },
+
   // Agents are checked completely: what is stored can run.
   { name: "agent naming an unknown tool", method: "POST", path: () => `/v1/agents`, headers: json, body: agent({ tools: ["current_time", "send_email"] }), status: 422, code: "validation_failed", errorPath: "tools.1" },
   { name: "HTTP tool parameters not an object schema", method: "POST", path: () => `/v1/agents`, headers: json, body: agent({}, { parameters: { type: "string" } }), status: 422, code: "validation_failed", errorPath: "httpTools.0.parameters" },

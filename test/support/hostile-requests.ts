@@ -193,7 +193,7 @@ function sessionBody(fx: Fixtures) {
   return fc.record(
     {
       metadata: fc.oneof(
-        fc.dictionary(fc.oneof(fc.string({ unit: "grapheme", maxLength: 10 }), unstorable), fc.oneof(fc.jsonValue({ maxDepth: 3 }), unstorable), { maxKeys: 4 }),
+        fc.dictionary(fc.oneof(fc.string({ unit: "grapheme", maxLength: 10 }), unstorable, fc.constant("__proto__")), fc.oneof(fc.jsonValue({ maxDepth: 3 }), unstorable), { maxKeys: 4 }),
         fc.dictionary(text, json, { maxKeys: 4 }),
         json,
       ),

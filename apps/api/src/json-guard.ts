@@ -9,9 +9,10 @@ interface Frame {
 
 /**
  * Refuses a parsed JSON body no route could validate or store: nesting deeper than `maxDepth` (zod
- * and JSON.stringify recurse, so deeper input would overflow the stack; `{}` is depth 1), or a string,
- * key or value, that Postgres cannot store. The walk keeps its own stack instead of recursing, so it
- * cannot overflow either; it visits each object and array once and checks strings with native scans.
+ * and JSON.stringify recurse, so deeper input would overflow the stack; `{}` is depth 1), a string,
+ * key or value, that Postgres cannot store, or a `__proto__` key, which the schemas would silently
+ * drop. The walk keeps its own stack instead of recursing, so it cannot overflow either; it visits
+ * each object and array once and checks strings with native scans.
  * Paths are built only when something is refused.
  */
 export function assertStorableJson(value: unknown, maxDepth: number = limits.jsonDepth): void {
@@ -28,6 +29,7 @@ export function assertStorableJson(value: unknown, maxDepth: number = limits.jso
       for (const key in v) {
         const reason = unstorableTextReason(key);
         if (reason) throw unsupported(`the key at ${pathOf(frame, key)}`, reason);
+        if (key === "__proto__") throw protoKey(pathOf(frame, key));
         visit((v as Record<string, unknown>)[key], key, frame, stack, maxDepth);
       }
     }
@@ -65,5 +67,11 @@ function tooDeep(frame: Frame, maxDepth: number): TurnqError {
 function unsupported(where: string, reason: string): TurnqError {
   return new TurnqError("unsupported_character", `Text in ${where} ${reason}; remove or replace that character.`, {
     details: { path: where.replace(/^the key at /, "") },
+  });
+}
+
+function protoKey(path: string): TurnqError {
+  return new TurnqError("validation_failed", `The key __proto__ (at ${path}) would be dropped, not stored; rename it.`, {
+    details: { errors: [{ path, message: "__proto__ is not accepted as a key" }] },
   });
 }
