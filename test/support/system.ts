@@ -12,6 +12,8 @@ export interface SystemOptions {
   concurrency?: number;
   simulator?: SimulatorOptions;
   workerEnv?: Record<string, string>;
+  /** Extra API configuration (apiEnvSchema), e.g. HTTP_REQUEST_TIMEOUT_MS. */
+  apiEnv?: Record<string, string>;
   redisUrl?: string;
 }
 
@@ -60,7 +62,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     return w;
   };
   const api = await startApi(
-    apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix, PORT: "0", DB_POOL_MAX: "8" }),
+    apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix, PORT: "0", DB_POOL_MAX: "8", ...opts.apiEnv }),
     pino({ level: "warn" }),
   );
   await Promise.all(Array.from({ length: opts.workers ?? 1 }, () => startWorker()));

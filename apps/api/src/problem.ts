@@ -5,15 +5,19 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 /** RFC 9457 problem details; `code` is the stable machine-readable part clients switch on. */
 export function problem(c: Context, err: TurnqError): Response {
   const status = httpStatusOf(err.code) as ContentfulStatusCode;
-  const body = {
+  return c.body(problemJson(err), status, { "content-type": "application/problem+json" });
+}
+
+/** The problem+json body of an error; also written raw on a socket when Node's parser refused a request. */
+export function problemJson(err: TurnqError): string {
+  return JSON.stringify({
     type: `urn:turnq:error:${err.code}`,
     title: titleOf(err.code),
-    status,
+    status: httpStatusOf(err.code),
     code: err.code,
     detail: err.message,
     ...err.details,
-  };
-  return c.body(JSON.stringify(body), status, { "content-type": "application/problem+json" });
+  });
 }
 
 /** The one place errors become responses: known errors keep their code, anything else is a 500. */

@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { createDb } from "@turnq/db";
 import {
   createEventReader,
@@ -19,6 +18,7 @@ import { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import type { ApiEnv } from "./env.ts";
+import { createHttpServer } from "./http-server.ts";
 
 export interface RunningApi {
   url: string;
@@ -66,7 +66,12 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     },
   });
 
-  const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST });
+  const server = createHttpServer(app.fetch, {
+    hostname: env.HOST,
+    requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    onError: (err) => logger.error({ err: (err as Error).message, stack: (err as Error).stack }, "unhandled error"),
+  });
+  server.listen(env.PORT, env.HOST);
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   const url = `http://${env.HOST}:${port}`;

@@ -14,6 +14,12 @@ export const errorCodes = [
   "method_not_allowed",
   "not_ready",
   "internal",
+  // Refused at the edge: JSON nested too deep, text Postgres cannot store, HTTP-level faults.
+  "json_too_deep",
+  "unsupported_character",
+  "headers_too_large",
+  "request_timeout",
+  "expectation_failed",
   // Recorded on turns by the worker.
   "llm_rate_limited",
   "llm_unavailable",
@@ -57,9 +63,17 @@ export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case "invalid_json":
     case "invalid_request":
+    case "json_too_deep":
       return 400;
     case "validation_failed":
+    case "unsupported_character":
       return 422;
+    case "request_timeout":
+      return 408;
+    case "headers_too_large":
+      return 431;
+    case "expectation_failed":
+      return 417;
     case "not_found":
       return 404;
     case "method_not_allowed":
@@ -119,6 +133,11 @@ export function isRetryable(code: ErrorCode): boolean {
     case "idempotency_key_reused":
     case "method_not_allowed":
     case "not_ready":
+    case "json_too_deep":
+    case "unsupported_character":
+    case "headers_too_large":
+    case "request_timeout":
+    case "expectation_failed":
       return false;
   }
 }

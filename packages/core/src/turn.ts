@@ -32,6 +32,15 @@ export const limits = {
   requestBodyBytes: 512 * 1024,
   /** Largest session metadata object, serialised. */
   metadataBytes: 16 * 1024,
+  /** Largest agent definition (POST/PUT /v1/agents), in bytes. */
+  agentBodyBytes: 512 * 1024,
+  /** Largest `parameters` JSON Schema of one HTTP tool, serialised. */
+  toolParametersBytes: 64 * 1024,
+  /**
+   * Deepest nesting of objects and arrays in any accepted JSON body (`{}` is depth 1). Checked
+   * iteratively before any schema runs, so no recursive validator or serialiser meets deeper input.
+   */
+  jsonDepth: 64,
   idempotencyKeyLength: 255,
   maxWaitSeconds: 60,
   maxPageSize: 500,

@@ -92,14 +92,5 @@ function blocked(hostname: string, address: string): OutboundRequestBlockedError
   );
 }
 
-/**
- * Checks what can be checked from the URL alone, before any connection: scheme and credentials.
- * Returns a sentence describing the problem, or undefined when the URL is acceptable.
- */
-export function urlProblem(url: URL): string | undefined {
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `only http and https URLs are allowed, not ${url.protocol.replace(/:$/, "")}`;
-  }
-  if (url.username !== "" || url.password !== "") return "URLs with embedded credentials are not allowed";
-  return undefined;
-}
+// The URL rule is shared with the API, which refuses such URLs when an agent is created.
+export { urlProblem } from "@turnq/core";

@@ -1,3 +1,5 @@
+import { toolNamePattern } from "@turnq/core";
+
 /**
  * The one internal shape every tool has, whatever its origin (a zod-typed code tool from `defineTool`,
  * or an HTTP tool declared in config with a plain JSON schema). The registry and the executor only
@@ -44,8 +46,8 @@ export interface Tool {
   close?(): Promise<void>;
 }
 
-/** Tool names as the LLM APIs accept them. */
-export const toolNamePattern = /^[a-zA-Z0-9_-]{1,64}$/;
+// One pattern for the API (which refuses bad names when an agent is created) and the tools here.
+export { toolNamePattern };
 
 export function assertToolName(name: string): void {
   if (!toolNamePattern.test(name)) {

@@ -1,10 +1,12 @@
-import { TurnqError } from "@turnq/core";
+import { isTurnqError, TurnqError } from "@turnq/core";
 import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
+import { assertStorableJson } from "../json-guard.ts";
 
 /**
  * Accepts only `application/json` bodies up to `maxBytes`, counting the bytes actually read (a
- * missing or lying Content-Length does not get past it), and stores the parsed value as `body`.
+ * missing or lying Content-Length does not get past it), and stores the parsed value as `body`
+ * once it is known to be shallow enough for the schemas and storable by Postgres (json-guard.ts).
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<{ Variables: { body: unknown } }> {
   return async (c, next) => {
@@ -16,13 +18,17 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<{ Variables: { bod
     if (declared > maxBytes) throw tooLarge(maxBytes);
     // Served by Node, read the request stream itself: cheaper than the web stream wrapped around it.
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    const bytes = incoming ? await readCapped(incoming, maxBytes) : await readCapped(c.req.raw.body, maxBytes);
+    const bytes = await readCapped(incoming ?? c.req.raw.body, maxBytes).catch((err: unknown) => {
+      if (isTurnqError(err)) throw err;
+      throw new TurnqError("invalid_request", "The body could not be read to its end (connection cut or malformed chunked encoding); send it again.");
+    });
     let parsed: unknown;
     try {
       parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
     } catch {
       throw new TurnqError("invalid_json", "The body is not valid UTF-8 JSON; check quoting and escapes.");
     }
+    assertStorableJson(parsed);
     c.set("body", parsed);
     await next();
   };

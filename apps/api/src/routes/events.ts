@@ -4,12 +4,11 @@ import type { StreamedEvent } from "@turnq/queue";
 import { Hono, type Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import type { ApiDeps, AppEnv } from "../deps.ts";
+import { parseEventCursor } from "../event-cursor.ts";
 import { messageJson, turnJson } from "../serialize.ts";
 import { findSession } from "./sessions.ts";
 
-/** `<stream id>~<seq>`: where the event sits in the live stream, and the newest durable log seq then. */
 const finalStatuses = new Set(["completed", "failed", "cancelled"]);
-const eventIdPattern = /^(\d{1,20}-\d{1,20})(?:~(\d{1,20}))?$/;
 
 /**
  * Server-Sent Events for a session or one turn. Resuming with Last-Event-ID continues right after
@@ -33,13 +32,7 @@ export function eventRoutes(deps: ApiDeps) {
 }
 
 function stream(c: Context<AppEnv>, deps: ApiDeps, sessionId: string, turnId: string | undefined) {
-  const raw = c.req.header("last-event-id") ?? c.req.query("after");
-  const m = raw === undefined ? null : eventIdPattern.exec(raw);
-  if (raw !== undefined && !m) {
-    throw new TurnqError("invalid_request", "Last-Event-ID must be an event id this API sent (like 1700000000000-0~12).");
-  }
-  let cursor = m?.[1] ?? "0";
-  let seq = Number(m?.[2] ?? 0);
+  let { cursor, seq } = parseEventCursor(c.req.header("last-event-id") ?? c.req.query("after"));
   c.header("x-accel-buffering", "no");
   return streamSSE(c, async (sse) => {
     const done = new AbortController();
