@@ -31,10 +31,16 @@ function positive(name: string, v: number): number {
   return v;
 }
 
+/** `defaults` with the given fields that are set (an explicit undefined keeps the default). */
+function withDefaults<T extends object>(defaults: T, given: Partial<T> | undefined): T {
+  const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
+  return { ...defaults, ...Object.fromEntries(set) };
+}
+
 export function resolveConfig(o: LlmClientOptions): ClientConfig {
-  const dl = { ...DEFAULTS.deadlines, ...o.deadlines };
-  const rt = { ...DEFAULTS.retry, ...o.retry };
-  const br = { ...DEFAULTS.breaker, ...o.breaker };
+  const dl = withDefaults<{ connectMs: number; firstByteMs: number; idleMs: number; totalMs: number }>(DEFAULTS.deadlines, o.deadlines);
+  const rt = withDefaults<ClientConfig["retry"]>(DEFAULTS.retry, o.retry);
+  const br = withDefaults<ClientConfig["breaker"]>(DEFAULTS.breaker, o.breaker);
   const connections = Math.floor(positive("pool.connections", o.pool?.connections ?? DEFAULTS.connections));
   return {
     connections,

@@ -91,7 +91,7 @@ describe("a provider that misbehaves", () => {
 
   it("resets every connection: llm_unavailable, and the same client works once the provider recovers", async () => {
     let reset = true;
-    server = await startServer((_r, res) => (reset ? res.socket?.destroy() : healthy(res)));
+    server = await startServer((_r, res) => void (reset ? res.socket?.destroy() : healthy(res)));
     const c = make(server.url);
     const { error } = await timed(c.chat(req));
     expect(error).toMatchObject({ code: "llm_unavailable" });
@@ -130,7 +130,7 @@ describe("a provider that misbehaves", () => {
     const never: buildConnector.connector = () => {};
     const connect = connectWithin(never, 150);
     const t0 = performance.now();
-    const err = await new Promise<Error | null>((resolve) => connect({ hostname: "10.0.0.1", protocol: "http:", port: "80" }, (e) => resolve(e)));
+    const err = await new Promise<Error | null>((resolve) => connect({ hostname: "10.0.0.1", protocol: "http:", port: "80" }, (...args) => resolve(args[0])));
     expect(err).toMatchObject({ code: "llm_timeout", details: { deadline: "connect", timeoutMs: 150 } });
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
@@ -146,7 +146,7 @@ describe("a provider that misbehaves", () => {
       }), 300);
     };
     const connect = connectWithin(slow, 50);
-    const err = await new Promise<Error | null>((resolve) => connect({ hostname: url.hostname, protocol: "http:", port: url.port }, (e) => resolve(e)));
+    const err = await new Promise<Error | null>((resolve) => connect({ hostname: url.hostname, protocol: "http:", port: url.port }, (...args) => resolve(args[0])));
     expect(err).toMatchObject({ code: "llm_timeout" });
     const socket = await connected;
     await expect.poll(() => socket.destroyed).toBe(true);
@@ -178,7 +178,7 @@ describe("warm-up", () => {
 
   it("a warm-up whose connections are reset leaves the client usable", async () => {
     let reset = true;
-    server = await startServer((_r, res) => (reset ? res.socket?.destroy() : healthy(res)));
+    server = await startServer((_r, res) => void (reset ? res.socket?.destroy() : healthy(res)));
     const c = make(server.url, { pool: { connections: 4 } });
     await expect(c.warm()).rejects.toMatchObject({ code: "llm_unavailable" });
     reset = false;
