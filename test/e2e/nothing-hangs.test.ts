@@ -140,11 +140,15 @@ describe("cancel stops a turn in every state", () => {
     expect(log.map((m) => m.role)).toEqual(["user", "assistant", "tool"]);
   });
 
-  it("and SIGTERM during an LLM call that never answers ends the worker within its grace, handing the turn back", async () => {
+  it("and SIGTERM during an LLM call and a tool that never answer ends the worker within its grace, handing both turns back", async () => {
     const base = sys.api.url;
-    const turn = await submit(base, "hang");
     const before = llm.requests.filter(chatWith("hang")).length;
+    const toolsBefore = llm.requests.filter((r) => r.path === "/tool").length;
+    const turn = await submit(base, "hang");
+    const agent = await post(base, "/v1/agents", slowToolAgent(llm.origin));
+    const inTool = await submit(base, "tool", (await post(base, "/v1/sessions", { agentId: agent.body.id })).body.id);
     await providerSaw(llm, chatWith("hang"), before + 1);
+    await providerSaw(llm, (r) => r.path === "/tool", toolsBefore + 1);
     const worker = sys.workers[0]!;
     const t0 = Date.now();
     const code = await worker.stop("SIGTERM");
@@ -155,6 +159,7 @@ describe("cancel stops a turn in every state", () => {
     expect(ms).toBeLessThan(3_000 + 20_000);
     expect(worker.output()).toContain("stopped");
     expect((await get(base, `/v1/turns/${turn}`)).body.status).toBe("queued");
+    expect((await get(base, `/v1/turns/${inTool}`)).body.status).toBe("queued");
   });
 });
 

@@ -113,10 +113,23 @@ export type Body = AsyncIterable<unknown> & { destroy(error?: Error): unknown };
 
 async function* within(body: Body, signal: AbortSignal): AsyncGenerator<unknown> {
   const it = body[Symbol.asyncIterator]();
+  // One listener for the whole body (not one per chunk: this runs for every streamed delta).
+  let failRead: ((reason: unknown) => void) | undefined;
+  const onAbort = () => {
+    // Destroying the body frees the socket even while a read is pending (an async iterator's
+    // return() would wait behind that read).
+    body.destroy();
+    failRead?.(signal.reason);
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
   let done = false;
   try {
     for (;;) {
-      const r = await raceAbort(it.next(), signal);
+      if (signal.aborted) throw signal.reason;
+      const r = await new Promise<IteratorResult<unknown>>((resolve, reject) => {
+        failRead = reject;
+        it.next().then(resolve, reject);
+      });
       if (r.done) {
         done = true;
         return;
@@ -124,8 +137,8 @@ async function* within(body: Body, signal: AbortSignal): AsyncGenerator<unknown>
       yield r.value;
     }
   } finally {
-    // Stopped early (deadline, caller, an error in the consumer): destroying the body frees the socket
-    // (an async iterator's return() would wait behind the pending read).
+    signal.removeEventListener("abort", onAbort);
+    // Stopped early (an error in the consumer, say): free the socket.
     if (!done) body.destroy();
   }
 }
