@@ -9,7 +9,7 @@ export interface ConnectionsResult {
   workerConcurrency: number;
   llmLatencyMs: number;
   llmCalls: number;
-  /** Connections the worker opened while starting (it warms its whole pool before taking work). */
+  /** Connections the worker opened warming its pool (in the background, right after it started). */
   warmupConnections: number;
   /** Connections opened during the run, after warm-up. */
   newConnections: number;
@@ -36,10 +36,13 @@ export async function runConnectionsBench(): Promise<PartOutcome<ConnectionsResu
     llmLatencyMs,
     workers: 1,
     concurrency,
-    workerEnv: { LLM_POOL_CONNECTIONS: String(poolSize) },
+    // Warm the whole pool (by default a worker warms at most 4), so the run shows reuse, not growth.
+    workerEnv: { LLM_POOL_CONNECTIONS: String(poolSize), LLM_WARM_CONNECTIONS: String(poolSize) },
   });
   try {
-    // The worker printed "started" only after warming its pool: everything after this is the run's.
+    // Warm-up runs in the background after "started": wait for it, then everything is the run's.
+    const warmBy = Date.now() + 30_000;
+    while (sys.sim.connectionsAccepted() < poolSize && Date.now() < warmBy) await new Promise((r) => setTimeout(r, 50));
     const warmupConnections = sys.sim.connectionsAccepted();
     const llm = new LlmTimes(sys.sim);
     llm.start();

@@ -1,4 +1,4 @@
-import { parseEnv, sharedEnv } from "@turnq/core";
+import { headerValueEnv, httpUrlEnv, parseEnv, sharedEnv } from "@turnq/core";
 import { z } from "zod";
 import { llmPricesSchema } from "./agent/llm-prices.ts";
 
@@ -10,10 +10,11 @@ export const workerEnvSchema = z.object({
   WORKER_CONCURRENCY: int(1, 5_000).default(200),
   DB_POOL_MAX: int(1, 200).default(20),
   LLM_PROVIDER: z.enum(["openai", "anthropic"]).default("openai"),
-  LLM_BASE_URL: z.url({
-    error: "LLM_BASE_URL must be an OpenAI-compatible base URL such as https://api.openai.com/v1 (npm run dev starts a simulator when it is unset)",
-  }),
-  LLM_API_KEY: z.string().optional(),
+  LLM_BASE_URL: httpUrlEnv(
+    "LLM_BASE_URL",
+    "https://api.openai.com/v1 (an OpenAI-compatible base URL; npm run dev starts a simulator when it is unset)",
+  ),
+  LLM_API_KEY: headerValueEnv("LLM_API_KEY", "Paste the provider's key itself (printable ASCII, no quotes or line breaks), or leave it unset.").optional(),
   LLM_MODEL: z.string().min(1).default("turnq-sim"),
   /** Attempts per LLM call inside the client (network errors, 429, 5xx); default 4. 1 = no in-call retry. */
   LLM_MAX_ATTEMPTS: int(1, 20).optional(),
@@ -45,6 +46,18 @@ export const workerEnvSchema = z.object({
   LLM_TOKENS_PER_MINUTE: int(0, 1_000_000_000).default(0),
   /** Keep-alive connections to the LLM; each streaming call holds one. Default: WORKER_CONCURRENCY. */
   LLM_POOL_CONNECTIONS: int(1, 5_000).optional(),
+  /**
+   * Deadlines of each LLM call, each held by a timer of the worker's own (see packages/llm/src/deadlines.ts):
+   * opening a connection, the first byte of the answer, the longest gap between streamed chunks,
+   * and the whole call with its retries. Defaults (the client's): 5 s, 30 s, 30 s, 120 s.
+   */
+  LLM_CONNECT_TIMEOUT_MS: int(100, 600_000).optional(),
+  LLM_FIRST_BYTE_TIMEOUT_MS: int(100, 3_600_000).optional(),
+  LLM_IDLE_TIMEOUT_MS: int(100, 3_600_000).optional(),
+  LLM_CALL_TIMEOUT_MS: int(100, 3_600_000).optional(),
+  /** Connections warmed at start-up, in the background (default: the pool size, at most 4), within 5 s. */
+  LLM_WARM_CONNECTIONS: int(1, 5_000).optional(),
+  LLM_WARM_TIMEOUT_MS: int(100, 600_000).optional(),
   SYSTEM_PROMPT: z.string().default("You are a helpful assistant."),
   /**
    * Most history messages a window considers (and the per-session bound of the worker's context

@@ -6,18 +6,30 @@ import { startWorker } from "./start-worker.ts";
 
 // The worker's composition root: configuration, logger, start, and one shutdown for SIGTERM/SIGINT.
 // The OpenTelemetry SDK is already running: started by `node --import @turnq/telemetry/register`.
-const env = loadWorkerEnv();
+const env = configurationOrExit();
+const SHUTDOWN_CLOSE_MS = 5_000;
 const logger = createLogger({ name: "turnq-worker", level: env.LOG_LEVEL });
 logger.info({ telemetry: telemetryInfo() ?? "not started (run with --import @turnq/telemetry/register)" }, "telemetry");
 
 const worker = startWorker(env, logger);
 const metrics = env.METRICS_PORT === undefined ? undefined : startMetricsServer(env.METRICS_PORT, env.METRICS_HOST, logger);
 // Registered before start-up finishes, so a SIGTERM during start-up still closes what was opened.
+// Turns get SHUTDOWN_GRACE_MS; closing connections and flushing spans after that gets a few more seconds.
 createShutdown(logger, [
   ["worker", async () => (await worker).close()],
   ["metrics", async () => (await metrics)?.close()],
   // Last, so the spans of the final turns are flushed.
   ["telemetry", () => shutdownTelemetry()],
-]);
+], { deadlineMs: env.SHUTDOWN_GRACE_MS + SHUTDOWN_CLOSE_MS });
 await worker;
 await metrics;
+
+/** Configuration that cannot work stops the worker here, with the list of what to fix (no stack trace). */
+function configurationOrExit(): ReturnType<typeof loadWorkerEnv> {
+  try {
+    return loadWorkerEnv();
+  } catch (err) {
+    process.stderr.write(`turnq worker: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}

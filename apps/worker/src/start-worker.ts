@@ -56,6 +56,13 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       baseUrl: env.LLM_BASE_URL,
       ...(env.LLM_API_KEY ? { apiKey: env.LLM_API_KEY } : {}),
       pool: { connections: env.LLM_POOL_CONNECTIONS ?? env.WORKER_CONCURRENCY },
+      deadlines: {
+        connectMs: env.LLM_CONNECT_TIMEOUT_MS,
+        firstByteMs: env.LLM_FIRST_BYTE_TIMEOUT_MS,
+        idleMs: env.LLM_IDLE_TIMEOUT_MS,
+        totalMs: env.LLM_CALL_TIMEOUT_MS,
+      },
+      warm: { connections: env.LLM_WARM_CONNECTIONS, timeoutMs: env.LLM_WARM_TIMEOUT_MS },
       ...(env.LLM_MAX_ATTEMPTS ? { retry: { maxAttempts: env.LLM_MAX_ATTEMPTS } } : {}),
       breaker: {
         ...(env.LLM_BREAKER_FAILURES ? { failureThreshold: env.LLM_BREAKER_FAILURES } : {}),
@@ -78,7 +85,12 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       }),
     },
   );
-  await llm.warm().catch((err: Error) => logger.warn({ err: err.message }, "could not warm LLM connections; continuing"));
+  // In the background: a slow or unreachable provider must not delay start-up or the first turns,
+  // which open their own connections meanwhile. A failed warm-up leaves the client as usable as before.
+  void llm.warm().then(
+    () => logger.info("LLM connections warm"),
+    (err: Error) => logger.warn({ err: err.message }, "could not warm LLM connections; turns will connect on demand"),
+  );
 
   let stopping = false;
   const inFlight = new AbortController();
@@ -91,6 +103,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     codeTools: createCodeTools(),
     defaults: { model: env.LLM_MODEL, systemPrompt: env.SYSTEM_PROMPT },
     allowPrivateHttpTools: env.HTTP_TOOLS_ALLOW_PRIVATE,
+    secrets: [env.LLM_API_KEY],
     onUnknownTool: (agentId, name) => logger.warn({ agentId, tool: name }, "agent names a tool this worker does not have"),
   });
   const cancels = createCancelRegistry();
@@ -165,11 +178,12 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   return {
     close: () =>
       (closing ??= (async () => {
+        // The grace starts now, whatever the steps before the drain wait for.
+        stopping = true;
+        const deadline = setTimeout(() => inFlight.abort(new Error("worker shutting down")), env.SHUTDOWN_GRACE_MS);
         await reconciler.stop();
         await heartbeat.stop();
         breakerGauge.removeCallback(observeBreaker);
-        stopping = true;
-        const deadline = setTimeout(() => inFlight.abort(new Error("worker shutting down")), env.SHUTDOWN_GRACE_MS);
         await worker.close();
         clearTimeout(deadline);
         await unsubscribeCancels();

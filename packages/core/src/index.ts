@@ -5,3 +5,5 @@ export * from "./env-schema.ts";
 export * from "./shutdown.ts";
 export * from "./storable-text.ts";
 export * from "./tool-contract.ts";
+export * from "./secret-scrubber.ts";
+export * from "./http-header-value.ts";

@@ -8,13 +8,22 @@ export type ShutdownStep = readonly [name: string, close: () => Promise<unknown>
 
 /**
  * Runs the steps once, in the order given (reverse order of creation), on SIGTERM or SIGINT. A step
- * that fails is logged and does not stop the others. Returns the function for tests and callers.
+ * that fails is logged and does not stop the others. With `deadlineMs`, a shutdown still running
+ * after that long (a step waiting on something that never answers) is logged and the process exits
+ * with code 1: a stop must never hang. Returns the function for tests and callers.
  */
-export function createShutdown(logger: ShutdownLogger, steps: ShutdownStep[]): () => Promise<void> {
+export function createShutdown(logger: ShutdownLogger, steps: ShutdownStep[], opts: { deadlineMs?: number } = {}): () => Promise<void> {
   let done: Promise<void> | undefined;
   const shutdown = () =>
     (done ??= (async () => {
       logger.info("shutting down");
+      if (opts.deadlineMs !== undefined) {
+        const ms = opts.deadlineMs;
+        setTimeout(() => {
+          logger.error({ deadlineMs: ms }, "shutdown did not finish in time; exiting anyway (raise SHUTDOWN_GRACE_MS if turns need longer)");
+          process.exit(1);
+        }, ms).unref();
+      }
       for (const [name, close] of steps) {
         try {
           await close();

@@ -11,7 +11,7 @@ import { badResponse, streamedProviderError } from "./llm-errors.ts";
  * tool_use), content_block_delta (text_delta / input_json_delta), message_delta (stop_reason, output
  * usage), message_stop. Blocks are keyed by `index`; thinking blocks and pings are ignored.
  */
-export function createAnthropicStreamAssembler(onText: (text: string) => void): StreamAssembler {
+export function createAnthropicStreamAssembler(onText: (text: string) => void, scrub: (text: string) => string): StreamAssembler {
   let text = "";
   const tools = new Map<number, ToolCall & { startInput: string }>();
   const usage = emptyUsage();
@@ -62,7 +62,7 @@ export function createAnthropicStreamAssembler(onText: (text: string) => void): 
         return;
       case "error": {
         const err = isObject(ev["error"]) ? ev["error"] : {};
-        throw streamedProviderError(String(err["type"] ?? "unknown"), String(err["message"] ?? ""));
+        throw streamedProviderError(scrub(String(err["type"] ?? "unknown")), scrub(String(err["message"] ?? "")));
       }
       default:
         return; // ping, content_block_stop, and event types added later

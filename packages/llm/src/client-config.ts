@@ -5,6 +5,8 @@ import { defaultSleep } from "./retry.ts";
 /** Options with every default filled in, validated once at construction. */
 export interface ClientConfig {
   connections: number;
+  /** Connections warm() opens, and how long it may take in all. */
+  warm: { connections: number; timeoutMs: number };
   deadlines: { connectMs: number; firstByteMs: number; idleMs: number; totalMs: number };
   retry: RetryPolicy;
   breaker: { failureThreshold: number; openMs: number };
@@ -16,6 +18,9 @@ export interface ClientConfig {
 
 export const DEFAULTS = {
   connections: 16,
+  // A few warm sockets are what the first turns need; the pool grows on demand after that. Opening
+  // one per slot against an unreachable host used to keep hundreds of connects in flight.
+  warm: { maxConnections: 4, timeoutMs: 5_000 },
   deadlines: { connectMs: 5_000, firstByteMs: 30_000, idleMs: 30_000, totalMs: 120_000 },
   retry: { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 10_000, maxTotalMs: 60_000 },
   breaker: { failureThreshold: 5, openMs: 10_000 },
@@ -26,12 +31,23 @@ function positive(name: string, v: number): number {
   return v;
 }
 
+/** `defaults` with the given fields that are set (an explicit undefined keeps the default). */
+function withDefaults<T extends object>(defaults: T, given: Partial<T> | undefined): T {
+  const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
+  return { ...defaults, ...Object.fromEntries(set) };
+}
+
 export function resolveConfig(o: LlmClientOptions): ClientConfig {
-  const dl = { ...DEFAULTS.deadlines, ...o.deadlines };
-  const rt = { ...DEFAULTS.retry, ...o.retry };
-  const br = { ...DEFAULTS.breaker, ...o.breaker };
+  const dl = withDefaults<{ connectMs: number; firstByteMs: number; idleMs: number; totalMs: number }>(DEFAULTS.deadlines, o.deadlines);
+  const rt = withDefaults<ClientConfig["retry"]>(DEFAULTS.retry, o.retry);
+  const br = withDefaults<ClientConfig["breaker"]>(DEFAULTS.breaker, o.breaker);
+  const connections = Math.floor(positive("pool.connections", o.pool?.connections ?? DEFAULTS.connections));
   return {
-    connections: Math.floor(positive("pool.connections", o.pool?.connections ?? DEFAULTS.connections)),
+    connections,
+    warm: {
+      connections: Math.min(connections, Math.floor(positive("warm.connections", o.warm?.connections ?? DEFAULTS.warm.maxConnections))),
+      timeoutMs: positive("warm.timeoutMs", o.warm?.timeoutMs ?? DEFAULTS.warm.timeoutMs),
+    },
     deadlines: {
       connectMs: positive("deadlines.connectMs", dl.connectMs),
       firstByteMs: positive("deadlines.firstByteMs", dl.firstByteMs),

@@ -1,4 +1,4 @@
-import { TurnqError } from "@turnq/core";
+import { createSecretScrubber, headerValueProblem, TurnqError } from "@turnq/core";
 import type { ChatRequest, ChatResult, LlmClient, LlmClientOptions } from "./types.ts";
 import type { ProviderAdapter } from "./provider-adapter.ts";
 import { resolveConfig } from "./client-config.ts";
@@ -6,17 +6,22 @@ import { createEndpoint, KEEP_ALIVE_MS } from "./dispatcher.ts";
 import { createCircuitBreaker } from "./circuit-breaker.ts";
 import { runAttempt } from "./http-attempt.ts";
 import { decideRetry } from "./retry.ts";
-import { isRetryableAttemptError, scrubSecrets, timeoutError } from "./llm-errors.ts";
+import { isRetryableAttemptError, scrubError, timeoutError } from "./llm-errors.ts";
+import { raceAbort } from "./deadlines.ts";
 import { warmConnections } from "./warm.ts";
 import { openAiAdapter } from "./openai-adapter.ts";
 import { anthropicAdapter } from "./anthropic-adapter.ts";
 
 export function createLlmClient(opts: LlmClientOptions): LlmClient {
   const cfg = resolveConfig(opts);
+  // undici refuses such a header at dispatch, and each refusal leaves a pool slot unusable for good.
+  const keyProblem = opts.apiKey === undefined ? undefined : headerValueProblem(opts.apiKey);
+  if (keyProblem) throw new TypeError(`The LLM API key cannot be sent in an HTTP header: ${keyProblem}. Set LLM_API_KEY to the key itself.`);
   const adapter: ProviderAdapter = opts.provider === "anthropic" ? anthropicAdapter : openAiAdapter;
   const endpoint = createEndpoint(opts.baseUrl, { connections: cfg.connections, connectMs: cfg.deadlines.connectMs });
   const breaker = createCircuitBreaker({ ...cfg.breaker, clock: cfg.clock });
-  const secrets = opts.apiKey ? [opts.apiKey] : [];
+  // Tenant keys, once there are any, are added to this scrubber as the client learns them.
+  const secrets = createSecretScrubber([opts.apiKey]);
   let warmed = false;
   let closed = false;
   let refreshTimer: NodeJS.Timeout | undefined;
@@ -41,6 +46,7 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
         try {
           out = await runAttempt({
             endpoint, adapter, spec, stream, deadlines: cfg.deadlines, totalRemainingMs, signal: req.signal, clock: cfg.clock, onText,
+            scrub: secrets.scrub,
           });
         } catch (err) {
           release?.(undefined);
@@ -64,7 +70,7 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
           cfg.random,
         );
         if (!decision.retry) throw withAttempts(err, attempt);
-        cfg.observer.onAttempt?.({ attempt: attempt + 1, delayMs: decision.delayMs, error: scrubSecrets(err, secrets) });
+        cfg.observer.onAttempt?.({ attempt: attempt + 1, delayMs: decision.delayMs, error: scrubError(err, secrets) as TurnqError });
         await cfg.sleep(decision.delayMs, req.signal);
         partialShown = false;
       }
@@ -84,32 +90,40 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
       );
     }
     const startedAt = cfg.clock();
+    // The whole call under a timer of our own, whatever waits inside it (admission, backoff, undici).
+    const total = new AbortController();
+    const timer = setTimeout(() => total.abort(timeoutError("total", cfg.deadlines.totalMs)), cfg.deadlines.totalMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, total.signal]) : total.signal;
     try {
-      const result = await chatWithRetries(req, startedAt);
+      const result = await raceAbort(chatWithRetries({ ...req, signal }, startedAt), signal);
       breaker.onSuccess();
       return result;
     } catch (err) {
       if (req.signal?.aborted || !(err instanceof TurnqError)) {
         breaker.onNeutral(admitted.trial);
-        throw err;
+        throw scrubError(err, secrets);
       }
       // A 4xx proves the provider is up; only outages (after retries) count toward opening.
       if (isRetryableAttemptError(err) || err.code === "llm_timeout") breaker.onFailure();
       else breaker.onSuccess();
-      throw scrubSecrets(err, secrets);
+      throw scrubError(err, secrets);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
+  const warmOnce = () => warmConnections(endpoint, adapter, opts.apiKey, cfg.warm, cfg.deadlines.connectMs);
+
   async function warm(): Promise<void> {
     try {
-      await warmConnections(endpoint, adapter, opts.apiKey, cfg.deadlines);
+      await warmOnce();
     } catch (err) {
-      throw err instanceof TurnqError ? scrubSecrets(err, secrets) : err;
+      throw scrubError(err, secrets);
     }
     warmed = true;
     // Servers drop idle keep-alive sockets; topping the pool up keeps "warm" true between bursts.
     refreshTimer ??= setInterval(() => {
-      if (endpoint.pool.stats.connected < endpoint.connections) void warmConnections(endpoint, adapter, opts.apiKey, cfg.deadlines).catch(() => {});
+      if (!closed && endpoint.pool.stats.connected < cfg.warm.connections) void warmOnce().catch(() => {});
     }, KEEP_ALIVE_MS / 2).unref();
   }
 
@@ -121,7 +135,9 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
     async close() {
       closed = true;
       clearInterval(refreshTimer);
-      if (!endpoint.pool.closed) await endpoint.pool.close();
+      // Destroy, not close: close() waits for every queued request, and one that undici never
+      // settles (see deadlines.ts) would hold shutdown forever. Turns are over by now.
+      if (!endpoint.pool.destroyed) await endpoint.pool.destroy();
     },
   };
 }

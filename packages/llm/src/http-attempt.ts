@@ -20,6 +20,8 @@ export interface AttemptInput {
   signal?: AbortSignal | undefined;
   clock: () => number;
   onText: (text: string) => void;
+  /** Removes known secrets from provider text; applied before any of it is cut or put in an error. */
+  scrub: (text: string) => string;
 }
 
 export interface AttemptOutput {
@@ -42,24 +44,27 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutput> {
   });
   const startedAt = input.clock();
   try {
-    const res = await endpoint.pool.request({
+    const pending = endpoint.pool.request({
       path: endpoint.basePath + spec.path,
       method: "POST",
       headers: spec.headers,
       body: spec.body,
       signal: dl.signal,
     });
+    // If undici answers after we stopped waiting, nobody reads that body: free its socket.
+    pending.then((late) => dl.signal.aborted && late.body.destroy(), () => {});
+    const res = await dl.settle(pending);
     if (res.statusCode >= 400) {
-      const text = await readText(res.body, dl, MAX_ERROR_BODY);
+      const text = input.scrub(await readText(res.body, dl, MAX_ERROR_BODY));
       throw httpStatusError(res.statusCode, input.adapter.errorMessage(text), parseRetryAfterMs(res.headers, Date.now()));
     }
     const contentType = String(res.headers["content-type"] ?? "");
     if (input.stream && contentType.includes("text/event-stream")) {
       let firstChunkAt: number | undefined;
       const parser = createSseParser();
-      const assembler = input.adapter.createStreamAssembler(input.onText);
+      const assembler = input.adapter.createStreamAssembler(input.onText, input.scrub);
       // Read to the end even after the terminal event: breaking early would destroy a reusable socket.
-      for await (const chunk of res.body) {
+      for await (const chunk of dl.chunks(res.body)) {
         dl.gotChunk();
         firstChunkAt ??= input.clock();
         for (const ev of parser.push(chunk as Buffer)) assembler.onEvent(ev);
@@ -88,7 +93,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutput> {
 async function readText(body: Dispatcher.ResponseData["body"], dl: AttemptDeadlines, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
+  for await (const chunk of dl.chunks(body)) {
     dl.gotChunk();
     const buf = chunk as Buffer;
     size += buf.length;

@@ -1,4 +1,4 @@
-import { TurnqError } from "@turnq/core";
+import { TurnqError, type SecretScrubber } from "@turnq/core";
 
 /**
  * Every error the provider layer throws is built here, so the wording ("what happened, what to do")
@@ -9,6 +9,7 @@ export type DeadlineName = "connect" | "firstByte" | "idle" | "total";
 
 const MAX_PROVIDER_MESSAGE = 200;
 
+/** Cuts provider text for a message. Callers pass text already scrubbed of secrets (never cut first). */
 function short(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > MAX_PROVIDER_MESSAGE ? `${flat.slice(0, MAX_PROVIDER_MESSAGE)}…` : flat;
@@ -99,19 +100,31 @@ export function isRetryableAttemptError(e: TurnqError): boolean {
   return e.code === "llm_rate_limited" || e.code === "llm_unavailable";
 }
 
-/** Rebuilds an error with every occurrence of a secret removed, including from its cause chain's text. */
-export function scrubSecrets(err: TurnqError, secrets: readonly string[]): TurnqError {
-  const live = secrets.filter((s) => s.length >= 4);
-  if (live.length === 0) return err;
-  const clean = (s: string): string => live.reduce((acc, k) => acc.split(k).join("[redacted]"), s);
-  const detailsJson = err.details === undefined ? undefined : JSON.stringify(err.details);
-  const causeText = err.cause instanceof Error ? `${err.cause.message}\n${err.cause.stack ?? ""}` : String(err.cause ?? "");
-  const dirty =
-    live.some((k) => err.message.includes(k) || (detailsJson?.includes(k) ?? false) || causeText.includes(k));
-  if (!dirty) return err;
-  return new TurnqError(err.code, clean(err.message), {
-    ...(detailsJson !== undefined ? { details: JSON.parse(clean(detailsJson)) as Record<string, unknown> } : {}),
-    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
-    // The cause is dropped rather than rewritten: its stack and nested fields cannot be cleaned reliably.
-  });
+/**
+ * The last net before an error leaves the client (to the turn record, logs, spans): message and
+ * details pass through the scrubber, and the cause is dropped, because its stack and nested fields
+ * (undici's, JSON.parse's snippet of the body) cannot be cleaned reliably. Provider text was already
+ * scrubbed where it entered (before `short` cut it), so this only catches what came another way.
+ */
+export function scrubError(err: unknown, scrubber: SecretScrubber): unknown {
+  if (err instanceof TurnqError) {
+    return new TurnqError(err.code, scrubber.scrub(err.message), {
+      ...(err.details !== undefined ? { details: scrubValues(err.details, scrubber) as Record<string, unknown> } : {}),
+      ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+    });
+  }
+  // Not ours (a caller's abort reason, a programming error): kept as it is unless it carries a secret.
+  if (err instanceof Error) {
+    const message = scrubber.scrub(err.message);
+    return message === err.message ? err : new Error(message);
+  }
+  return err;
+}
+
+/** Details are flat records of strings and numbers; strings (keys too) are scrubbed one by one. */
+function scrubValues(value: unknown, scrubber: SecretScrubber, depth = 0): unknown {
+  if (typeof value === "string") return scrubber.scrub(value);
+  if (typeof value !== "object" || value === null || depth > 8) return typeof value === "object" && value !== null ? "[…]" : value;
+  if (Array.isArray(value)) return value.map((v) => scrubValues(v, scrubber, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [scrubber.scrub(k), scrubValues(v, scrubber, depth + 1)]));
 }

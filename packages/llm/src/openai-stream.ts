@@ -11,7 +11,7 @@ import { TurnqError } from "@turnq/core";
  * carries id and name, later pieces append to `arguments`. Usage arrives on a final chunk with an empty
  * `choices` array because the request sets stream_options.include_usage.
  */
-export function createOpenAiStreamAssembler(onText: (text: string) => void): StreamAssembler {
+export function createOpenAiStreamAssembler(onText: (text: string) => void, scrub: (text: string) => string): StreamAssembler {
   let text = "";
   const calls = new Map<number, ToolCall>();
   let finishReason: FinishReason | undefined;
@@ -23,7 +23,7 @@ export function createOpenAiStreamAssembler(onText: (text: string) => void): Str
     if (isObject(chunk["error"])) {
       const err = chunk["error"];
       const kind = String(err["type"] ?? err["code"] ?? "unknown");
-      throw streamedProviderError(kind, String(err["message"] ?? ""));
+      throw streamedProviderError(scrub(kind), scrub(String(err["message"] ?? "")));
     }
     if (typeof chunk["model"] === "string" && chunk["model"]) model = chunk["model"];
     if (isObject(chunk["usage"])) usage = openAiUsage(chunk["usage"]);

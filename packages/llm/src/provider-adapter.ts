@@ -31,7 +31,8 @@ export interface ProviderAdapter {
   buildChatRequest(req: ChatRequest, stream: boolean, apiKey: string | undefined): HttpRequestSpec;
   /** Non-streamed body (already JSON-parsed). Throws llm_bad_response on shape errors. */
   parseResponse(json: unknown): AssembledResponse;
-  createStreamAssembler(onText: (text: string) => void): StreamAssembler;
+  /** `scrub` cleans a provider's error text of secrets before it goes into an error (see llm-errors). */
+  createStreamAssembler(onText: (text: string) => void, scrub: (text: string) => string): StreamAssembler;
   /** A cheap request whose only purpose is to leave an open keep-alive connection behind. */
   warmRequest(apiKey: string | undefined): { method: "GET" | "HEAD"; path: string; headers: Record<string, string> };
   /** Pulls the provider's human message out of an error body, if there is one. */

@@ -68,7 +68,11 @@ export interface LlmClient {
   /** gen_ai.provider.name-ish; OpenAI-compatible servers are "openai". */
   readonly provider: ProviderName;
   chat(req: ChatRequest): Promise<ChatResult>;
-  /** Opens and keeps `pool` connections so the first turn pays no handshake. Resolves when warm (or throws a TurnqError). */
+  /**
+   * Opens a few keep-alive connections (`warm.connections`) so the first turns pay no handshake.
+   * Resolves when warm, or rejects with a TurnqError within `warm.timeoutMs`; either way the client
+   * stays usable. Meant to run in the background: nothing needs to wait for it.
+   */
   warm(): Promise<void>;
   status(): { breaker: BreakerState; connectionsWarm: boolean };
   close(): Promise<void>;
@@ -104,9 +108,12 @@ export interface LlmClientOptions {
   provider: ProviderName;
   /** OpenAI-compatible base incl. /v1 (e.g. http://127.0.0.1:8787/v1) or Anthropic base (https://api.anthropic.com/v1). */
   baseUrl: string;
+  /** Sent as a header: it must be printable ASCII (createLlmClient throws a TypeError otherwise). */
   apiKey?: string;
   /** Default 16 keep-alive connections. */
   pool?: { connections: number };
+  /** warm(): default min(pool, 4) connections, given 5_000 ms in all. */
+  warm?: { connections?: number; timeoutMs?: number };
   /** Defaults 5_000 / 30_000 / 30_000 / 120_000. */
   deadlines?: DeadlineOptions;
   /** Defaults 4 / 250 / 10_000 / 60_000. */

@@ -1,3 +1,4 @@
+import { createSecretScrubber } from "@turnq/core";
 import { request, type Agent } from "undici";
 import { anyAddress, type AddressPolicy } from "./address-policy.ts";
 import { createJsonArgsValidator, isPlainObject } from "./json-args-validator.ts";
@@ -46,7 +47,8 @@ export function createHttpTool(decl: HttpToolDeclaration): Tool & { close(): Pro
   const userHeaders = Object.fromEntries(
     Object.entries(decl.headers ?? {}).filter(([k]) => !["content-type", "idempotency-key"].includes(k.toLowerCase())),
   );
-  const redact = createRedactor(Object.values(decl.headers ?? {}));
+  // Any 8-character piece of a header value counts as the value (see secret-scrubber.ts).
+  const redact = createSecretScrubber(Object.values(decl.headers ?? {})).scrub;
   const policy = decl.isAllowedAddress ?? (decl.allowPrivateAddresses === true ? anyAddress : undefined);
   let agent: Agent | undefined;
 
@@ -91,22 +93,8 @@ export function createHttpTool(decl: HttpToolDeclaration): Tool & { close(): Pro
     async close() {
       const a = agent;
       agent = undefined;
-      await a?.close();
+      // Destroy: close() would wait for a request to an endpoint that never answers.
+      await a?.destroy();
     },
   };
-}
-
-/**
- * Replaces every occurrence of a secret with [redacted]: the whole header value and each longer word of
- * it (so a service echoing just the token of "Bearer <token>" is caught too).
- */
-function createRedactor(values: readonly string[]): (text: string) => string {
-  const secrets = new Set<string>();
-  for (const v of values) {
-    if (v.length >= 4) secrets.add(v);
-    for (const word of v.split(/\s+/)) if (word.length >= 8) secrets.add(word);
-  }
-  // Longest first, so a value is not half-replaced via one of its own words.
-  const ordered = [...secrets].sort((a, b) => b.length - a.length);
-  return (text) => ordered.reduce((acc, s) => acc.split(s).join("[redacted]"), text);
 }

@@ -1,3 +1,4 @@
+import { createSecretScrubber } from "@turnq/core";
 import { getAgent, type AgentConfig, type Db } from "@turnq/db";
 import type { ToolSpec } from "@turnq/llm";
 import { createHttpTool, createToolRegistry, type Tool, type ToolRegistry } from "@turnq/tools";
@@ -13,6 +14,8 @@ export interface ResolvedAgent {
   registry: ToolRegistry;
   specs: ToolSpec[];
   limits: AgentConfig["limits"];
+  /** Scrubs this agent's secrets (the worker's LLM key, its HTTP tools' header values) from error text. */
+  scrub(text: string): string;
   /** Closes what this version created (its HTTP tools' connection pools); shared code tools stay open. */
   close(): Promise<void>;
 }
@@ -35,6 +38,8 @@ export function createAgentCatalog(deps: {
   /** Operators running tools on their own network opt in explicitly (HTTP_TOOLS_ALLOW_PRIVATE). */
   allowPrivateHttpTools?: boolean;
   onUnknownTool?: (agentId: string, name: string) => void;
+  /** Secrets every agent's error text is scrubbed of (the LLM API key; later, the tenant's keys). */
+  secrets?: ReadonlyArray<string | undefined>;
 }): AgentCatalog {
   const cache = new Map<string, ResolvedAgent>();
   const max = deps.maxEntries ?? 500;
@@ -59,6 +64,8 @@ export function createAgentCatalog(deps: {
     tools.push(...own);
     const registry = createToolRegistry(tools);
     const model = config.model || deps.defaults.model;
+    const secrets = createSecretScrubber(deps.secrets);
+    for (const decl of config.httpTools) secrets.add(...Object.values(decl.headers ?? {}));
     return {
       id,
       version,
@@ -69,6 +76,7 @@ export function createAgentCatalog(deps: {
       registry,
       specs: registry.specs().map((s) => ({ name: s.name, description: s.description, parameters: s.parameters })),
       limits: config.limits,
+      scrub: secrets.scrub,
       close: async () => void (await Promise.all(own.map((t) => t.close()))),
     };
   }

@@ -60,7 +60,9 @@ export async function runAgentTurn(deps: AgentLoopDeps, starting: StartingTurn, 
     if (deadline.aborted) {
       return run.stop("failed", "agent_limit_reached", `The turn ran past its deadline of ${agent.limits.turnDeadlineMs} ms.`);
     }
-    return classifyFailure(err, turn, deps.maxAttempts);
+    // The error's text goes to the turn record, its span and the API: no fragment of a secret may ride along.
+    const outcome = classifyFailure(err, turn, deps.maxAttempts);
+    return "message" in outcome ? { ...outcome, message: agent.scrub(outcome.message) } : outcome;
   }
 }
 
