@@ -1,4 +1,4 @@
-import { createShutdown } from "@turnq/core";
+import { createShutdown, loadConfigOrExit } from "@turnq/core";
 import { createLogger, shutdownTelemetry, telemetryInfo } from "@turnq/telemetry";
 import { loadWorkerEnv } from "./env.ts";
 import { startMetricsServer } from "./metrics-server.ts";
@@ -6,14 +6,22 @@ import { startWorker } from "./start-worker.ts";
 
 // The worker's composition root: configuration, logger, start, and one shutdown for SIGTERM/SIGINT.
 // The OpenTelemetry SDK is already running: started by `node --import @turnq/telemetry/register`.
-const env = loadWorkerEnv();
+const env = loadConfigOrExit(() => loadWorkerEnv());
 const logger = createLogger({ name: "turnq-worker", level: env.LOG_LEVEL });
 logger.info({ telemetry: telemetryInfo() ?? "not started (run with --import @turnq/telemetry/register)" }, "telemetry");
 
-const worker = startWorker(env, logger);
-const metrics = env.METRICS_PORT === undefined ? undefined : startMetricsServer(env.METRICS_PORT, env.METRICS_HOST, logger);
+let ready = false;
+const worker = startWorker(env, logger).then((running) => {
+  ready = true;
+  return running;
+});
+const metrics =
+  env.METRICS_PORT === undefined
+    ? undefined
+    : startMetricsServer({ port: env.METRICS_PORT, host: env.METRICS_HOST, logger, ready: () => ready });
 // Registered before start-up finishes, so a SIGTERM during start-up still closes what was opened.
 createShutdown(logger, [
+  ["readiness", async () => void (ready = false)],
   ["worker", async () => (await worker).close()],
   ["metrics", async () => (await metrics)?.close()],
   // Last, so the spans of the final turns are flushed.
