@@ -60,6 +60,8 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
       running = tick().finally(schedule);
     }, deps.intervalMs);
   };
+  // The counter's series exists from the first scrape, so a first repair shows as an increase.
+  deps.onRepaired?.(0);
   schedule();
   return {
     runOnce,
