@@ -41,7 +41,8 @@ export function find(objects: K8sObject[], kind: string, name: string): K8sObjec
 }
 
 export function readYaml(path: string): any {
-  return parse(readFileSync(`${root}${path}`, "utf8"));
+  // Merge keys (`<<: *anchor`) resolved, as compose resolves them.
+  return parse(readFileSync(`${root}${path}`, "utf8"), { merge: true });
 }
 
 /** The node command an npm script runs (`node [flags] entry`), without its .env loading. */
