@@ -55,5 +55,5 @@ COPY --from=build /app/apps/worker/dist ./apps/worker/dist
 USER 1000:1000
 EXPOSE 3000 9464
 # The API answers /healthz on PORT, a worker on METRICS_PORT; the check asks the port that listens.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "infra/container-healthcheck.ts"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["node", "infra/container-healthcheck.ts"]
 CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "apps/api/dist/server.mjs"]

@@ -7,7 +7,7 @@ const ports = [process.env.PORT ?? "3000", process.env.METRICS_PORT ?? "9464"];
 
 async function healthy(port: string): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(4_000) });
     return res.ok;
   } catch {
     return false;

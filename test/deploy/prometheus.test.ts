@@ -8,7 +8,7 @@ import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/proces
 import { deleteKeys } from "../support/redis-keys.ts";
 import { redisUrl } from "../support/services.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
-import { freePort } from "./support/bundles.ts";
+import { freePort, STARTUP_MS } from "./support/bundles.ts";
 import { readYaml, root } from "./support/manifests.ts";
 import { requireBinary, startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
 
@@ -56,7 +56,7 @@ describe("Prometheus scraping a running API and worker", () => {
     const apiPort = await freePort();
     const api = startProcess("api", "apps/api/src/main.ts", { ...common, OTEL_SERVICE_NAME: "turnq-api", PORT: String(apiPort) }, TELEMETRY_ARGS);
     started.push(api);
-    await api.waitForLine(/turnq api listening/);
+    await api.waitForLine(/turnq api listening/, STARTUP_MS);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
 
     // Accepted while no worker runs, then lost by Redis: only the reconciler can bring it back.
@@ -82,7 +82,7 @@ describe("Prometheus scraping a running API and worker", () => {
       TELEMETRY_ARGS,
     );
     started.push(worker);
-    await worker.waitForLine(/turnq worker started/);
+    await worker.waitForLine(/turnq worker started/, STARTUP_MS);
     expect((await waitTurn(apiUrl, lost.body.id)).status).toBe("completed");
     const agent = await post(apiUrl, "/v1/agents", { name: "clock", tools: ["current_time"] });
     expect(agent.status).toBe(201);
@@ -98,7 +98,7 @@ describe("Prometheus scraping a running API and worker", () => {
     }
     const log = await (await fetch(`${apiUrl}/v1/sessions/${clockSession.body.id}/messages`)).json() as { data: { role: string }[] };
     expect(log.data.map((m) => m.role), "the clock turn called its tool").toContain("tool");
-  }, 180_000);
+  }, 4 * STARTUP_MS);
 
   afterAll(async () => {
     await prom?.stop();
@@ -139,10 +139,10 @@ describe("Prometheus scraping a running API and worker", () => {
       .toEqual(alertExprs.map((r) => [r.alert, "ok"]));
     const alerts = async () => {
       const res = (await (await fetch(`${prom!.url}/api/v1/alerts`)).json()) as any;
-      return res.data.alerts.map((a: any) => [a.labels.alertname, a.state]);
+      return res.data.alerts.filter((a: any) => a.state === "firing").map((a: any) => a.labels.alertname);
     };
-    // (TurnqWorkersMissing may be pending until the worker's first scrape; it must clear.)
-    await expect.poll(alerts, { timeout: 30_000 }).toEqual([["TurnqReconcilerRepairs", "firing"]]);
+    // Others may be pending (the lost turn did wait long for its repair); none has held for its `for:`.
+    await expect.poll(alerts, { timeout: 30_000 }).toEqual(["TurnqReconcilerRepairs"]);
   });
 
   it("answers every dashboard query with data", async () => {

@@ -11,6 +11,9 @@ export function buildBundles(): void {
   if (r.status !== 0) throw new Error(`npm run build failed (${r.status}):\n${r.stdout}${r.stderr}`);
 }
 
+/** How long a started process may take to say it is ready: the machine is shared and busy. */
+export const STARTUP_MS = 90_000;
+
 /** A TCP port free on loopback right now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
