@@ -84,7 +84,9 @@ if (!env.LLM_BASE_URL) {
   env.LLM_BASE_URL = sim.url;
   console.log(`LLM simulator on ${sim.url} (set LLM_BASE_URL to use a real provider)`);
 }
-for (let i = 1; i <= workerCount; i++) start(`worker-${i}`, "apps/worker/src/main.ts", { OTEL_SERVICE_NAME: "turnq-worker" });
+// Each worker serves /metrics on its own port (METRICS_PORT, default 9464, then 9465, …).
+const metricsPort = (i: number) => String(Number(env.METRICS_PORT ?? "9464") + i - 1);
+for (let i = 1; i <= workerCount; i++) start(`worker-${i}`, "apps/worker/src/main.ts", { OTEL_SERVICE_NAME: "turnq-worker", METRICS_PORT: metricsPort(i) });
 start("api", "apps/api/src/main.ts", { OTEL_SERVICE_NAME: "turnq-api" });
 
 const base = `http://127.0.0.1:${env.PORT}`;
@@ -96,6 +98,6 @@ turnq is starting: API ${base}, ${workerCount} workers. Send a turn:
   curl -s ${base}/v1/turns/$TURN -H 'Prefer: wait=10'
   curl -s ${base}/v1/sessions/$SESSION/messages
 
-Metrics: ${base}/metrics. Traces: ${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "recorded, not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 and run Jaeger; see README, Tracing)"}.
+Metrics: ${base}/metrics, workers ${Array.from({ length: workerCount }, (_, i) => `http://127.0.0.1:${metricsPort(i + 1)}/metrics`).join(", ")}. Traces: ${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "recorded, not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 and run Jaeger; see README, Tracing)"}.
 Ctrl-C stops everything.
 `);

@@ -1,11 +1,11 @@
-import { createShutdown } from "@turnq/core";
+import { createShutdown, loadConfigOrExit } from "@turnq/core";
 import { createLogger, shutdownTelemetry, telemetryInfo } from "@turnq/telemetry";
 import { loadApiEnv } from "./env.ts";
 import { startApi } from "./start-api.ts";
 
 // The API's composition root: configuration, logger, start, and one shutdown for SIGTERM/SIGINT.
 // The OpenTelemetry SDK is already running: started by `node --import @turnq/telemetry/register`.
-const env = loadApiEnv();
+const env = loadConfigOrExit(() => loadApiEnv());
 const logger = createLogger({ name: "turnq-api", level: env.LOG_LEVEL });
 logger.info({ telemetry: telemetryInfo() ?? "not started (run with --import @turnq/telemetry/register)" }, "telemetry");
 const api = startApi(env, logger);

@@ -12,6 +12,8 @@ export interface ReconcilerDeps {
   intervalMs: number;
   minAgeMs: number;
   batch?: number;
+  /** Called with the number of sessions of a pass that had unfinished turns but no drain job (repaired). */
+  onRepaired?: (sessions: number) => void;
 }
 
 /**
@@ -31,7 +33,12 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
       olderThan: new Date(Date.now() - deps.minAgeMs),
       limit: deps.batch ?? 500,
     });
-    for (const row of rows) await deps.mailbox.enqueue(row.sessionId, row.turnIds, { force: true });
+    let repaired = 0;
+    for (const row of rows) {
+      const { created } = await deps.mailbox.enqueue(row.sessionId, row.turnIds, { force: true });
+      if (created) repaired++;
+    }
+    if (repaired > 0) deps.onRepaired?.(repaired);
     return rows.length;
   }
 
@@ -53,6 +60,8 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
       running = tick().finally(schedule);
     }, deps.intervalMs);
   };
+  // The counter's series exists from the first scrape, so a first repair shows as an increase.
+  deps.onRepaired?.(0);
   schedule();
   return {
     runOnce,

@@ -170,6 +170,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     prefix: env.TURNQ_PREFIX,
     intervalMs: env.RECONCILE_INTERVAL_MS,
     minAgeMs: env.RECONCILE_MIN_AGE_MS,
+    onRepaired: (sessions) => workerMetrics().recordReconcilerRepairs(sessions),
   });
   await worker.waitUntilReady();
   logger.info({ concurrency: env.WORKER_CONCURRENCY, prefix: env.TURNQ_PREFIX, model: env.LLM_MODEL }, "turnq worker started");

@@ -39,10 +39,37 @@ export function headerValueEnv(name: string, fix: string) {
   });
 }
 
-/** Parses `source` with `schema`, or exits with one line per problem saying what to fix. */
+/** Configuration that cannot be used; the message has one line per variable saying what to set. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses `source` with `schema`, or throws a ConfigError with one line per problem saying what to fix. */
 export function parseEnv<T extends z.ZodType>(schema: T, source: Record<string, string | undefined>): z.infer<T> {
   const result = schema.safeParse(source);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
-  throw new Error(`Invalid configuration; fix these environment variables (see .env.example):\n${lines.join("\n")}`);
+  const lines = result.error.issues.map((issue) => `  ${issueLine(issue, source)}`);
+  throw new ConfigError(`Invalid configuration; set these environment variables (in the environment or .env, see .env.example):\n${lines.join("\n")}`);
+}
+
+function issueLine(issue: z.core.$ZodIssue, source: Record<string, string | undefined>): string {
+  const name = issue.path.join(".") || "(env)";
+  // The schema's own message already names the variable and an example value; say it once.
+  if (issue.message.startsWith(name)) return issue.message;
+  if (issue.path.length === 1 && source[name] === undefined) return `${name} is not set: ${issue.message}`;
+  return `${name}: ${issue.message}`;
+}
+
+/**
+ * For composition roots: runs `load`, and when the configuration is unusable prints the ConfigError's
+ * lines (no stack trace: nothing is wrong with the code) and exits with status 1.
+ */
+export function loadConfigOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
 }

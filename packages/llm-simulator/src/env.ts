@@ -4,7 +4,8 @@ import type { SimulatorOptions } from "./types.ts";
 const millis = (name: string) =>
   z.string().regex(/^\d+$/, `${name} must be a whole number of milliseconds`).transform(Number);
 
-const envSchema = z.object({
+/** The simulator's configuration (SIM_*), exported so tooling can list the variables it reads. */
+export const simulatorEnvSchema = z.object({
   SIM_HOST: z.string().min(1, "SIM_HOST must not be empty").default("127.0.0.1"),
   SIM_PORT: z
     .string()
@@ -21,7 +22,7 @@ export type EnvResult = { ok: true; options: SimulatorOptions } | { ok: false; m
 
 /** Maps SIM_* variables to options; the error names every variable that needs fixing. */
 export function optionsFromEnv(env: Record<string, string | undefined>): EnvResult {
-  const result = envSchema.safeParse(env);
+  const result = simulatorEnvSchema.safeParse(env);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
     return { ok: false, message: `Invalid simulator configuration; fix these environment variables:\n${lines.join("\n")}` };

@@ -3,6 +3,8 @@
  * queue keys under the same prefix). Per-session keys share a `{sessionId}` hash tag, so the Lua
  * scripts that touch several of them stay valid on Redis Cluster.
  */
+import { drainJob } from "./job-catalog.ts";
+
 export function sessionKeys(prefix: string, sessionId: string) {
   const base = `${prefix}:s:{${sessionId}}`;
   return {
@@ -41,6 +43,15 @@ export function workersKey(prefix: string): string {
 /** Lock that lets one worker at a time run the reconciler. */
 export function reconcilerLockKey(prefix: string): string {
   return `${prefix}:reconciler`;
+}
+
+/**
+ * One of BullMQ's lists of the drain queue, named here so deployments watch the key the queue really
+ * uses: `wait` holds the drain jobs no worker has taken yet (one per waiting session), `active` the
+ * ones being run. KEDA's Redis scaler sizes the worker fleet from their lengths (deploy/k8s).
+ */
+export function queueListKey(prefix: string, list: "wait" | "active"): string {
+  return `${prefix}:${drainJob.queueName}:${list}`;
 }
 
 /** Fleet-wide admission (in-flight count and token bucket) for one LLM provider endpoint. */

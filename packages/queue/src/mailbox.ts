@@ -17,7 +17,11 @@ export interface Mailbox {
    * `traceparent` (W3C) is stored on a newly created drain job, so the worker can link its spans to
    * the request that started the session's drain.
    */
-  enqueue(sessionId: string, turnIds: string[], opts?: { force?: boolean; traceparent?: string | undefined }): Promise<string>;
+  enqueue(
+    sessionId: string,
+    turnIds: string[],
+    opts?: { force?: boolean; traceparent?: string | undefined },
+  ): Promise<{ jobId: string; /** The session had no drain job: this call started one. */ created: boolean }>;
   finish(sessionId: string, jobId: string): Promise<FinishOutcome>;
   ack(sessionId: string, jobId: string, turnIds: string[]): Promise<boolean>;
   pendingIds(sessionId: string): Promise<string[]>;
@@ -53,7 +57,7 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
         const data: DrainJobData = opts.traceparent ? { sessionId, traceparent: opts.traceparent } : { sessionId };
         await queue.add(drainJob.name, data, { ...drainJob.options, jobId });
       }
-      return jobId;
+      return { jobId, created: created === 1 };
     },
     async finish(sessionId, jobId) {
       const k = keys(sessionId);

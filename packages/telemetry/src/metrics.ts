@@ -56,6 +56,10 @@ export function createTurnMetrics(meter: Meter, sources: TurnMetricsSources = {}
   });
   const inFlight = meter.createUpDownCounter("turnq.turns.in_flight", { description: "Turns currently being processed", unit: "{turn}" });
   const errors = meter.createCounter("turnq.errors", { description: "Errors by turnq error code", unit: "{error}" });
+  const reconcilerRepairs = meter.createCounter("turnq.reconciler.repairs", {
+    description: "Sessions the reconciler found with unfinished turns but no drain job, and started one for",
+    unit: "{session}",
+  });
 
   const queueDepth = meter.createObservableGauge("turnq.queue.depth", { description: "Jobs in the turn queue", unit: "{job}" });
   const sessionsWaiting = meter.createObservableGauge("turnq.sessions.waiting", { description: "Sessions with a turn waiting", unit: "{session}" });
@@ -90,6 +94,7 @@ export function createTurnMetrics(meter: Meter, sources: TurnMetricsSources = {}
     recordToolDuration: (s: number, toolName: string, errorType?: string) =>
       toolDuration.record(s, { [GenAiAttr.toolName]: toolName, ...(errorType ? { [ATTR_ERROR_TYPE]: errorType } : {}) }),
     recordError: (code: string, attributes: Attributes = {}) => errors.add(1, { ...attributes, [ATTR_TURNQ_ERROR_CODE]: code }),
+    recordReconcilerRepairs: (sessions: number) => reconcilerRepairs.add(sessions),
     /** Detaches the gauge callbacks (tests, or an app rebuilding its sources). */
     dispose: () => unobserve.splice(0).forEach((off) => off()),
   };
