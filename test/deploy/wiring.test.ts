@@ -94,7 +94,7 @@ describe("the Kubernetes manifests, wired to running turnq processes", { timeout
     const expected = {
       "turnq-migrate": ["DATABASE_URL is required"],
       "turnq-api": ["DATABASE_URL is required"],
-      "turnq-worker": ["DATABASE_URL is required", "LLM_BASE_URL must be"],
+      "turnq-worker": ["DATABASE_URL is required", "LLM_BASE_URL is required"],
     };
     for (const [name, lines] of Object.entries(expected)) {
       const o = objects.find((x) => x.metadata.name === name && x.spec?.template)!;
