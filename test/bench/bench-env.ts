@@ -24,6 +24,7 @@ export const PARTS = [
   "context",
   "connections",
   "tracing",
+  "recovery",
 ] as const;
 export type Part = (typeof PARTS)[number];
 
