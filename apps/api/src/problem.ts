@@ -1,4 +1,5 @@
 import { httpStatusOf, isTurnqError, TurnqError, type ErrorCode } from "@turnq/core";
+import { isDbUnavailable } from "@turnq/db";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
@@ -13,13 +14,26 @@ export function problem(c: Context, err: TurnqError): Response {
     detail: err.message,
     ...err.details,
   };
-  return c.body(JSON.stringify(body), status, { "content-type": "application/problem+json" });
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
+  if (err.retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(err.retryAfterMs / 1000));
+  return c.body(JSON.stringify(body), status, headers);
 }
 
 /** The one place errors become responses: known errors keep their code, anything else is a 500. */
 export function onError(logger: { error(o: object, m: string): void }) {
   return (err: Error, c: Context): Response => {
     if (isTurnqError(err)) return problem(c, err);
+    // Postgres down or restarting: a 503 with a code the client can act on, not a 500. Sending the
+    // same request again is safe: a turn with the same Idempotency-Key is never stored twice.
+    if (isDbUnavailable(err)) {
+      logger.error({ err: err.message }, "database unavailable");
+      return problem(
+        c,
+        new TurnqError("database_unavailable", "The database is unreachable right now; retry in a few seconds (send a turn again with the same Idempotency-Key: it is never stored twice).", {
+          retryAfterMs: 1_000,
+        }),
+      );
+    }
     logger.error({ err: err.message, stack: err.stack }, "unhandled error");
     return problem(c, new TurnqError("internal", "Something went wrong on our side; retry the request, and report it if it persists."));
   };

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { hostname } from "node:os";
 import { Queue, Worker } from "bullmq";
 import { createDb } from "@turnq/db";
@@ -11,7 +12,9 @@ import {
   createProviderAdmission,
   createRedis,
   drainJob,
+  startDeadWorkerSweep,
   startWorkerHeartbeat,
+  presenceClientName,
   queueGaugeSources,
   subscribeCancels,
   type DrainJobData,
@@ -111,7 +114,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     db,
     mailbox,
     logger,
-    maxAttempts: env.TURN_MAX_ATTEMPTS,
+    limits: { maxAttempts: env.TURN_MAX_ATTEMPTS, maxCrashes: env.TURN_MAX_CRASHES },
     turnsPerSlice: env.TURNS_PER_SLICE,
     concurrency: env.WORKER_CONCURRENCY,
     provider: llm.provider,
@@ -129,11 +132,30 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     concurrency: env.WORKER_CONCURRENCY,
     lockDuration: env.LOCK_DURATION_MS,
     stalledInterval: env.STALLED_INTERVAL_MS,
-    maxStalledCount: 5,
+    // A drain job lives as long as its session is busy, across many turns and crashes; how often a
+    // turn may be abandoned is bounded per turn in Postgres (TURN_MAX_CRASHES), not per job here.
+    maxStalledCount: 1_000_000,
     settings: { backoffStrategy: cappedBackoff },
+    // Started below, once this worker's presence connection exists: no lock of ours without it.
+    autorun: false,
   });
   worker.on("error", (err) => logger.error({ err: err.message }, "worker error"));
   worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "drain job failed; it will be retried"));
+  // Idle but open for the life of the process: other workers read it in CLIENT LIST as "alive".
+  const presence = createRedis(env.REDIS_URL, "subscriber", onRedisError, { name: presenceClientName(worker.id) });
+  if (presence.status !== "ready") await once(presence, "ready");
+  const sweep =
+    env.DEAD_WORKER_SWEEP_MS > 0
+      ? startDeadWorkerSweep({
+          redis,
+          queue,
+          selfId: worker.id,
+          intervalMs: env.DEAD_WORKER_SWEEP_MS,
+          graceMs: env.DEAD_WORKER_SWEEP_MS,
+          onReleased: (jobIds, dead) => logger.warn({ sessions: jobIds.length, deadWorkers: dead }, "released the sessions of dead workers"),
+          onError: (err) => logger.warn({ err: err.message }, "dead-worker sweep failed; will try again"),
+        })
+      : undefined;
 
   const instanceId = randomUUID();
   const heartbeat = startWorkerHeartbeat(redis, env.TURNQ_PREFIX, () => ({
@@ -158,6 +180,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     intervalMs: env.RECONCILE_INTERVAL_MS,
     minAgeMs: env.RECONCILE_MIN_AGE_MS,
   });
+  worker.run().catch((err: Error) => logger.error({ err: err.message }, "worker stopped with an error"));
   await worker.waitUntilReady();
   logger.info({ concurrency: env.WORKER_CONCURRENCY, prefix: env.TURNQ_PREFIX, model: env.LLM_MODEL }, "turnq worker started");
 
@@ -166,6 +189,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     close: () =>
       (closing ??= (async () => {
         await reconciler.stop();
+        await sweep?.stop();
         await heartbeat.stop();
         breakerGauge.removeCallback(observeBreaker);
         stopping = true;
@@ -174,6 +198,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         clearTimeout(deadline);
         await unsubscribeCancels();
         await cancelSubscriber.quit().catch(() => {});
+        await presence.quit().catch(() => {});
         disposeWorkerMetrics();
         await queue.close();
         await redis.quit().catch(() => {});

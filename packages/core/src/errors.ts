@@ -13,6 +13,7 @@ export const errorCodes = [
   "session_busy",
   "method_not_allowed",
   "not_ready",
+  "database_unavailable",
   "internal",
   // Recorded on turns by the worker.
   "llm_rate_limited",
@@ -73,6 +74,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case "unsupported_media_type":
       return 415;
     case "not_ready":
+    case "database_unavailable":
     case "llm_unavailable":
       return 503;
     case "llm_rate_limited":
@@ -100,6 +102,7 @@ export function isRetryable(code: ErrorCode): boolean {
     case "llm_rate_limited":
     case "llm_unavailable":
     case "llm_timeout":
+    case "database_unavailable":
     case "internal":
       return true;
     case "llm_bad_response":

@@ -14,14 +14,19 @@ export type RedisRole =
  * for workers, fail-fast producers, and an `error` listener on every connection (an ioredis client
  * without one crashes the process on the first network blip).
  */
-export function createRedis(url: string, role: RedisRole, onError: (err: Error) => void, opts: { autoPipelining?: boolean } = {}): Redis {
+export function createRedis(
+  url: string,
+  role: RedisRole,
+  onError: (err: Error) => void,
+  opts: { autoPipelining?: boolean; /** CLIENT SETNAME, re-applied on every reconnect; default turnq-<role>. */ name?: string } = {},
+): Redis {
   const redis = new Redis(url, {
     // Commands issued in the same event-loop turn leave in one write (one syscall instead of one
     // each). Only for turnq's own connections: BullMQ's are left as BullMQ expects them.
     enableAutoPipelining: opts.autoPipelining ?? false,
     maxRetriesPerRequest: role === "producer" ? 1 : null,
     enableOfflineQueue: role !== "producer",
-    connectionName: `turnq-${role}`,
+    connectionName: opts.name ?? `turnq-${role}`,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
     lazyConnect: false,
   });
