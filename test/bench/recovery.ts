@@ -20,6 +20,8 @@ export interface RecoveryResult {
   targetsMet: string;
 }
 
+/** Between a replacement's start and the next kill. */
+const SPREAD_MS = 5_000;
 /** How long a kill's sessions get to resume before they count as not resumed (and the next kill). */
 const RESUME_DEADLINE_MS = 60_000;
 
@@ -74,8 +76,11 @@ export async function runRecoveryBench(): Promise<PartOutcome<RecoveryResult>> {
 
 /** Waits for a loaded moment, kills one worker, measures its sessions' resumption, replaces it. */
 async function killOne(sys: BenchSystem, clients: number, k: number): Promise<{ cut: number; resumeMs: number[] }> {
+  // A replacement gets sessions as their drain jobs end and start again: give the load time to spread.
+  if (k > 0) await new Promise((r) => setTimeout(r, SPREAD_MS));
   await waitFor(() => sys.sim.inFlight() >= clients * 0.8, 60_000, "LLM calls in flight before the kill");
-  const victim = sys.workers[k % sys.workers.length]!;
+  // The oldest worker: it has run longest beside the other, so it holds its share of the sessions.
+  const victim = sys.workers[0]!;
   const killedAt = Date.now();
   await victim.stop("SIGKILL");
   sys.workers.splice(sys.workers.indexOf(victim), 1); // the system's stop must not wait for it

@@ -26,7 +26,8 @@ export function onError(logger: { error(o: object, m: string): void }) {
     // Postgres down or restarting: a 503 with a code the client can act on, not a 500. Sending the
     // same request again is safe: a turn with the same Idempotency-Key is never stored twice.
     if (isDbUnavailable(err)) {
-      logger.error({ err: err.message }, "database unavailable");
+      // The driver's own message: drizzle's wrapper quotes the statement and its parameters (user input).
+      logger.error({ err: err.cause instanceof Error ? err.cause.message : err.message }, "database unavailable");
       return problem(
         c,
         new TurnqError("database_unavailable", "The database is unreachable right now; retry in a few seconds (send a turn again with the same Idempotency-Key: it is never stored twice).", {

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
 import { hostname } from "node:os";
 import { Queue, Worker } from "bullmq";
 import { createDb } from "@turnq/db";
@@ -17,6 +16,7 @@ import {
   presenceClientName,
   queueGaugeSources,
   subscribeCancels,
+  whenReady,
   type DrainJobData,
 } from "@turnq/queue";
 import { createAgentCatalog } from "./agent/agent-catalog.ts";
@@ -143,7 +143,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "drain job failed; it will be retried"));
   // Idle but open for the life of the process: other workers read it in CLIENT LIST as "alive".
   const presence = createRedis(env.REDIS_URL, "subscriber", onRedisError, { name: presenceClientName(worker.id) });
-  if (presence.status !== "ready") await once(presence, "ready");
+  await whenReady(presence);
   const sweep =
     env.DEAD_WORKER_SWEEP_MS > 0
       ? startDeadWorkerSweep({

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { Redis } from "ioredis";
 
 export type RedisRole =
@@ -44,10 +43,20 @@ export function createRedis(
 export async function subscribeWhenReady(subscriber: Redis, channel: string): Promise<() => Promise<void>> {
   const resubscribe = () => void subscriber.subscribe(channel).catch(() => {});
   subscriber.on("ready", resubscribe);
-  if (subscriber.status !== "ready") await once(subscriber, "ready");
+  await whenReady(subscriber);
   await subscriber.subscribe(channel);
   return async () => {
     subscriber.off("ready", resubscribe);
     await subscriber.unsubscribe(channel).catch(() => {});
   };
+}
+
+/**
+ * Resolves once the connection is ready. Errors on the way (Redis not up yet) are left to the
+ * connection's retry strategy; `events.once(redis, "ready")` would reject on the first of them, and
+ * a process starting while Redis restarts would die of it.
+ */
+export function whenReady(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => redis.once("ready", () => resolve()));
 }
