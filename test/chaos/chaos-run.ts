@@ -70,18 +70,24 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const common = { DATABASE_URL: pg.url, REDIS_URL: redis.url, TURNQ_PREFIX: "chaos", DB_POOL_MAX: "10", LOG_LEVEL: "warn" };
     const api = startProcess("api", "apps/api/src/main.ts", { ...common, PORT: "0", LOG_LEVEL: "info" });
     cleanups.push(() => api.stop("SIGKILL"));
-    const baseUrl = (JSON.parse(await api.waitForLine(/turnq api listening/, 60_000)) as { url: string }).url;
+    const listening = api.waitForLine(/turnq api listening/, 60_000);
+    listening.catch(() => {}); // awaited below, after the workers; a failure must not go unhandled meanwhile
 
     const workers: AppProcess[] = [];
+    const killed = new Set<AppProcess>();
     let started = 0;
     cleanups.push(() => Promise.all(workers.map((w) => w.stop("SIGKILL"))));
-    const workerEnv = { ...common, LOG_LEVEL: "info", LLM_BASE_URL: sim.url, WORKER_CONCURRENCY: "100", SHUTDOWN_GRACE_MS: "3000" };
+    const workerEnv = { ...common, LOG_LEVEL: process.env.CHAOS_WORKER_LOG_LEVEL ?? "info", LLM_BASE_URL: sim.url, WORKER_CONCURRENCY: "100", SHUTDOWN_GRACE_MS: "3000" };
     const startWorker = async () => {
       const w = startProcess(`worker-${++started}`, "apps/worker/src/main.ts", workerEnv);
       workers.push(w);
-      await w.waitForLine(/turnq worker started/, 90_000);
+      // A worker killed while it starts (the schedule may pick it) did nothing wrong.
+      await w.waitForLine(/turnq worker started/, 90_000).catch((err: Error) => {
+        if (!killed.has(w)) throw err;
+      });
     };
     await Promise.all(Array.from({ length: opts.workers }, startWorker));
+    const baseUrl = (JSON.parse(await listening) as { url: string }).url;
     // During the run a worker that cannot start (say while Redis or Postgres is down) is a finding.
     const restartWorker = () => startWorker().catch((err: Error) => void violations.push(`a worker did not start: ${err.message.slice(0, 1500)}`));
 
@@ -105,6 +111,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           const victim = workers[Math.floor(pick * workers.length)]!;
           opts.log(`kill -9 ${victim.name}`);
           workers.splice(workers.indexOf(victim), 1);
+          killed.add(victim);
           await victim.stop("SIGKILL");
         },
         startWorker: restartWorker,

@@ -3,7 +3,7 @@ import { runChaos } from "./chaos-run.ts";
 
 /**
  * The chaos suite's short schedule, in CI: the same code as `npm run chaos` with a fixed seed and a
- * small shape (100 sessions, 35 s of faults: 3 worker kills, Redis killed without persistence and
+ * small shape (100 sessions, 30 s of faults: 3 worker kills, Redis killed without persistence and
  * again with AOF, Postgres stopped once). Under 2 minutes on a busy 2-core machine.
  */
 describe("the short chaos schedule", () => {
@@ -14,7 +14,7 @@ describe("the short chaos schedule", () => {
       turnsPerSession: 8,
       workers: 3,
       llmLatencyMs: 200,
-      shape: { durationMs: 35_000, workerKills: 3, redisRestarts: ["none", "aof"], postgresRestarts: 1 },
+      shape: { durationMs: 30_000, workerKills: 3, redisRestarts: ["none", "aof"], postgresRestarts: 1 },
       drainDeadlineMs: 90_000,
       log: () => {},
     });
