@@ -33,6 +33,9 @@ export interface BenchSystem {
   workers: AppProcess[];
   /** The API's own process when `childApi` was given (for its CPU time and RSS); else undefined. */
   apiProcess: AppProcess | undefined;
+  /** The system's Redis and key prefix (to look at its queue). */
+  redisUrl: string;
+  prefix: string;
   /** Starts one more worker like the others (e.g. to replace a killed one); `stop` stops it too. */
   startWorker(name: string): Promise<AppProcess>;
   /** SIGTERM and wait for the workers, then close API, simulator, database and Redis keys. */
@@ -93,7 +96,7 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
       return w;
     };
     await Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(`worker-${i + 1}`)));
-    return { api, db, sim, workers, apiProcess: children[0], stop, startWorker };
+    return { api, db, sim, workers, apiProcess: children[0], stop, startWorker, redisUrl: redis, prefix };
   } catch (err) {
     await stop().catch(() => {});
     await Promise.all(children.map((c) => c.stop("SIGKILL")));

@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { RecordedRequest } from "@turnq/llm-simulator";
+import { drainJob } from "@turnq/queue";
+import { Redis } from "ioredis";
+import type { AppProcess } from "../support/processes.ts";
 import { intEnv, log, type PartOutcome } from "./bench-env.ts";
 import { startBenchSystem, type BenchSystem } from "./bench-system.ts";
 import { runClosedLoop } from "./closed-loop.ts";
@@ -31,6 +34,7 @@ const RESUME_DEADLINE_MS = 60_000;
  * times (a fresh worker replaces the victim before the next kill). The sessions measured are those
  * whose LLM request the kill cut off (the simulator sees the socket close); each one's figure is the
  * time from the kill to its session's next LLM request, which is the turn running again elsewhere.
+ * The victim is the worker holding the most sessions at that moment.
  */
 export async function runRecoveryBench(): Promise<PartOutcome<RecoveryResult>> {
   const clients = intEnv("BENCH_RECOVERY_CLIENTS", 100);
@@ -79,8 +83,7 @@ async function killOne(sys: BenchSystem, clients: number, k: number): Promise<{ 
   // A replacement gets sessions as their drain jobs end and start again: give the load time to spread.
   if (k > 0) await new Promise((r) => setTimeout(r, SPREAD_MS));
   await waitFor(() => sys.sim.inFlight() >= clients * 0.8, 60_000, "LLM calls in flight before the kill");
-  // The oldest worker: it has run longest beside the other, so it holds its share of the sessions.
-  const victim = sys.workers[0]!;
+  const victim = await busiestWorker(sys);
   const killedAt = Date.now();
   await victim.stop("SIGKILL");
   sys.workers.splice(sys.workers.indexOf(victim), 1); // the system's stop must not wait for it
@@ -99,6 +102,29 @@ async function killOne(sys: BenchSystem, clients: number, k: number): Promise<{ 
   await waitFor(() => next().size >= cut.size, RESUME_DEADLINE_MS, "the victim's sessions to resume").catch(() => {});
   await replacement;
   return { cut: cut.size, resumeMs: [...next().values()] };
+}
+
+/**
+ * The worker holding the most drain jobs (BullMQ's own keys: each active job's lock holds its
+ * worker's id, which the worker prints when it starts): BullMQ does not spread sessions evenly, and
+ * the victim should have sessions to lose.
+ */
+async function busiestWorker(sys: BenchSystem): Promise<AppProcess> {
+  const redis = new Redis(sys.redisUrl);
+  try {
+    const base = `${sys.prefix}:${drainJob.queueName}`;
+    const active = await redis.lrange(`${base}:active`, 0, -1);
+    const tokens = active.length > 0 ? await redis.mget(active.map((id) => `${base}:${id}:lock`)) : [];
+    const held = new Map<string, number>();
+    for (const token of tokens) {
+      const owner = token?.replace(/:\d+$/, "");
+      if (owner) held.set(owner, (held.get(owner) ?? 0) + 1);
+    }
+    const count = (w: AppProcess) => held.get(/"workerId":"([^"]+)"/.exec(w.output())?.[1] ?? "") ?? 0;
+    return sys.workers.reduce((best, w) => (count(w) > count(best) ? w : best));
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** The closed loop's inputs name their client: "bench <tag> client <c> turn <n>". */

@@ -71,13 +71,13 @@ export const workerEnvSchema = z.object({
    */
   LOCK_DURATION_MS: int(1_000, 600_000).default(30_000),
   /** BullMQ's stalled check, which moves jobs without a lock back to wait. */
-  STALLED_INTERVAL_MS: int(200, 600_000).default(1_000),
+  STALLED_INTERVAL_MS: int(200, 600_000).default(500),
   /**
    * How often this worker looks for lock holders whose process is gone (their presence connection
    * closed) and releases their drain jobs; a holder must be missing for one interval. 0 = off
    * (recovery then waits for LOCK_DURATION_MS).
    */
-  DEAD_WORKER_SWEEP_MS: int(0, 600_000).default(1_000),
+  DEAD_WORKER_SWEEP_MS: int(0, 600_000).default(500),
   RECONCILE_INTERVAL_MS: int(200, 600_000).default(5_000),
   /** Turns younger than this are left to the API that accepted them. */
   RECONCILE_MIN_AGE_MS: int(0, 600_000).default(2_000),

@@ -182,7 +182,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   });
   worker.run().catch((err: Error) => logger.error({ err: err.message }, "worker stopped with an error"));
   await worker.waitUntilReady();
-  logger.info({ concurrency: env.WORKER_CONCURRENCY, prefix: env.TURNQ_PREFIX, model: env.LLM_MODEL }, "turnq worker started");
+  // workerId: the id in this worker's lock tokens and presence connection (turnq-presence:<id>).
+  logger.info({ concurrency: env.WORKER_CONCURRENCY, prefix: env.TURNQ_PREFIX, model: env.LLM_MODEL, workerId: worker.id }, "turnq worker started");
 
   let closing: Promise<void> | undefined;
   return {
