@@ -24,6 +24,8 @@ export const PARTS = [
   "context",
   "connections",
   "tracing",
+  // Issue #9: how soon a killed worker's sessions run again.
+  "recovery",
   // Issue #11: worker processes scaling on I/O-bound work, and slow turns one worker holds.
   "scaling",
 ] as const;

@@ -34,6 +34,11 @@ export interface BenchSystem {
   workers: AppProcess[];
   /** The API's own process when `childApi` was given (for its CPU time and RSS); else undefined. */
   apiProcess: AppProcess | undefined;
+  /** The system's Redis and key prefix (to look at its queue). */
+  redisUrl: string;
+  prefix: string;
+  /** Starts one more worker like the others (e.g. to replace a killed one); `stop` stops it too. */
+  startWorker(name: string): Promise<AppProcess>;
   /** SIGTERM and wait for the workers, then close API, simulator, database and Redis keys. */
   stop(): Promise<void>;
 }
@@ -51,6 +56,9 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
   const workers: AppProcess[] = [];
   const children: AppProcess[] = [];
   let api: RunningApi | undefined;
+  let startWorker = async (name: string): Promise<AppProcess> => {
+    throw new Error(`${name}: the system is not started yet`);
+  };
   const stop = async () => {
     // Workers first: a graceful stop hands nothing back because the load has drained by now.
     const codes = await Promise.all(workers.map((w) => w.stop("SIGTERM")));
@@ -84,9 +92,14 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
     const [workerEntry, workerArgs] = opts.childApi
       ? [SERVER_BUNDLES.worker, [...serverNodeArgs("worker"), ...(opts.workerNodeArgs ?? [])]]
       : ["apps/worker/src/main.ts", opts.workerNodeArgs ?? []];
-    for (let i = 1; i <= opts.workers; i++) workers.push(startProcess(`worker-${i}`, workerEntry, workerEnv, workerArgs));
-    await Promise.all(workers.map((w) => w.waitForLine(/turnq worker started/)));
-    return { api, db, sim, workers, apiProcess: children[0], stop };
+    startWorker = async (name) => {
+      const w = startProcess(name, workerEntry, workerEnv, workerArgs);
+      workers.push(w);
+      await w.waitForLine(/turnq worker started/, 60_000);
+      return w;
+    };
+    await Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(`worker-${i + 1}`)));
+    return { api, db, sim, workers, apiProcess: children[0], stop, startWorker, redisUrl: redis, prefix };
   } catch (err) {
     await stop().catch(() => {});
     await Promise.all(children.map((c) => c.stop("SIGKILL")));

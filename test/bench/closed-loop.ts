@@ -46,6 +46,8 @@ export async function runClosedLoop(opts: {
   submitWaits?: boolean;
   /** Called once every client has its session; returns when (performance.now()) to stop submitting. */
   onStart(now: number): number;
+  /** Checked before each submit: true stops the loop early (a part that ends on an event, not a time). */
+  shouldStop?: () => boolean;
 }): Promise<LoopResult> {
   const { baseUrl, clients, tag } = opts;
   const suffix = opts.inputSuffix ? ` ${opts.inputSuffix}` : "";
@@ -59,7 +61,7 @@ export async function runClosedLoop(opts: {
     const until = opts.onStart(performance.now());
     await Promise.all(
       sessions.map(async (session, c) => {
-        for (let n = 0; performance.now() < until && submitted < (opts.maxTurns ?? Infinity); n++) {
+        for (let n = 0; performance.now() < until && submitted < (opts.maxTurns ?? Infinity) && !opts.shouldStop?.(); n++) {
           submitted++;
           const input = `bench ${tag} client ${c} turn ${n}${suffix}`;
           try {

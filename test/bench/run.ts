@@ -7,6 +7,7 @@ import { runHotpathBench } from "./hotpath.ts";
 import { runConnectionsBench } from "./llm-connection-reuse.ts";
 import { runOverheadBench } from "./overhead.ts";
 import { runToolsBench } from "./parallel-tools.ts";
+import { runRecoveryBench } from "./recovery.ts";
 import { runReferenceBench } from "./reference.ts";
 import { buildServerBundles } from "./server-bundles.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
@@ -60,6 +61,7 @@ const runners: Record<Part, (ctx: BenchContext) => Promise<PartOutcome<unknown>>
   context: runContextBench,
   connections: runConnectionsBench,
   tracing: runTracingBench,
+  recovery: runRecoveryBench,
   scaling: runScalingBench,
 };
 

@@ -51,6 +51,7 @@ describe("the cost of a plain turn", () => {
         RECONCILE_INTERVAL_MS: "600000",
         STALLED_INTERVAL_MS: "600000",
         LOCK_DURATION_MS: "600000",
+        DEAD_WORKER_SWEEP_MS: "0",
       },
       TELEMETRY_ARGS,
     );

@@ -1,4 +1,4 @@
-import type { TestDatabase } from "./test-database.ts";
+import type { DbHandle } from "@turnq/db";
 
 export interface LoggedMessage {
   sessionId: string;
@@ -9,7 +9,7 @@ export interface LoggedMessage {
 }
 
 /** The whole log of the given sessions straight from Postgres, in seq order per session. */
-export async function logsBySession(db: TestDatabase): Promise<Map<string, LoggedMessage[]>> {
+export async function logsBySession(db: Pick<DbHandle, "sql">): Promise<Map<string, LoggedMessage[]>> {
   const rows = await db.sql<{ session_id: string; seq: string; turn_id: string; role: string; text: string | null }[]>`
     select session_id, seq, turn_id, role, content->>'text' as text from messages order by session_id, seq`;
   const out = new Map<string, LoggedMessage[]>();

@@ -19,15 +19,20 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     url: `redis://127.0.0.1:${port}`,
     port,
     async restart() {
-      await kill(child);
+      await killRedis(child);
       child = await launch(port);
     },
-    stop: () => kill(child),
+    stop: () => killRedis(child),
   };
 }
 
-async function launch(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+function launch(port: number): Promise<ChildProcess> {
+  return launchRedis(port, ["--save", "", "--appendonly", "no"]);
+}
+
+/** Starts redis-server on `port` (loopback) with further arguments, and resolves once it answers PING. */
+export async function launchRedis(port: number, args: string[]): Promise<ChildProcess> {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", ...args], {
     stdio: "ignore",
   });
   const deadline = Date.now() + 10_000;
@@ -47,14 +52,14 @@ async function launch(port: number): Promise<ChildProcess> {
   }
 }
 
-async function kill(child: ChildProcess): Promise<void> {
+export async function killRedis(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
   child.kill("SIGKILL");
   await exited;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.listen(0, "127.0.0.1", () => {

@@ -22,6 +22,8 @@ export function turnJson(t: TurnRow, jaegerUiUrl?: string) {
     output: t.output,
     error: t.errorCode ? { code: t.errorCode, message: t.errorMessage } : null,
     attempts: t.attempts,
+    // Runs cut short because the worker holding the turn died (see README, Retries and poison turns).
+    crashes: t.crashes,
     agentVersion: t.agentVersion,
     usage: {
       inputTokens: t.inputTokens,

@@ -11,6 +11,7 @@ import {
   publishTurnDone,
   queueGaugeSources,
   readWorkerStatuses,
+  whenReady,
   type DrainJobData,
 } from "@turnq/queue";
 import { createTurnMetrics, turnqMeter } from "@turnq/telemetry";
@@ -36,7 +37,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   const bullRedis = createRedis(env.REDIS_URL, "producer", onRedisError);
   const subscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
   // Producers fail fast once running; at start-up give Redis a moment so the first turns enqueue directly.
-  await Promise.race([Promise.all([once(redis, "ready"), once(bullRedis, "ready")]), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  await Promise.race([Promise.all([whenReady(redis), whenReady(bullRedis)]), new Promise((r) => setTimeout(r, 5_000).unref())]);
   const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
   queue.on("error", onRedisError);
   // Queue depth and waiting sessions on GET /metrics (fleet-wide values, read at each scrape).

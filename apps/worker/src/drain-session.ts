@@ -1,5 +1,5 @@
 import { DelayedError, type Job, type Processor } from "bullmq";
-import { claimNextTurn, finishedTurnIds, type Db, type HistoryRead, type TurnRow } from "@turnq/db";
+import { claimNextTurn, finishedTurnIds, isDbUnavailable, type ClaimLimits, type Db, type HistoryRead, type TurnRow } from "@turnq/db";
 import { drainJob, type DrainJobData, type Mailbox } from "@turnq/queue";
 import type { Logger } from "pino";
 import type { StartingTurn, TurnOutcome } from "./turn-outcome.ts";
@@ -10,7 +10,7 @@ export interface DrainDeps {
   db: Db;
   mailbox: Mailbox;
   logger: Logger;
-  maxAttempts: number;
+  limits: ClaimLimits;
   turnsPerSlice: number;
   /** Drain jobs this worker runs at once (WORKER_CONCURRENCY). */
   concurrency: number;
@@ -51,7 +51,7 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
       if (deps.isStopping() || (ran >= deps.turnsPerSlice && active >= deps.concurrency)) return delaySession(job, token, 0);
       const read = deps.historyRead(sessionId);
       const claimStartedAt = Date.now();
-      const claim = await claimNextTurn(deps.db, sessionId, deps.maxAttempts, read);
+      const claim = await claimNextTurn(deps.db, sessionId, deps.limits, read);
       const claimed = { startedAt: claimStartedAt, endedAt: Date.now() };
       let after: AfterTurn;
       if (claim.kind === "idle") {
@@ -85,11 +85,20 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
     active++;
     try {
       return await processor(job, token);
+    } catch (err) {
+      // Postgres down or restarting: the session waits a moment in the delayed set, holding no slot,
+      // and the drain job keeps its BullMQ attempts (their backoff grows to 30 s, far longer than a
+      // restart). A turn this left running is taken over by the next claim (a crash, not an attempt).
+      if (!isDbUnavailable(err)) throw err;
+      deps.logger.warn({ sessionId: job.data.sessionId, err: (err as Error).message }, "database unavailable; the session will try again shortly");
+      return await delaySession(job, token, DB_UNAVAILABLE_RETRY_MS);
     } finally {
       active--;
     }
   };
 }
+
+const DB_UNAVAILABLE_RETRY_MS = 1_000;
 
 /**
  * Moves the job to BullMQ's delayed set for `delayMs` (0: due at once). It holds no slot meanwhile,

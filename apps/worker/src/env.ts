@@ -68,11 +68,29 @@ export const workerEnvSchema = z.object({
   CONTEXT_CACHE_SESSIONS: int(1, 1_000_000).default(2_000),
   /** Share of the prompt budget at which older history is summarised into a log entry. */
   COMPACTION_THRESHOLD: z.coerce.number().min(0.1).max(1).default(0.75),
+  /** Attempts of a turn that end in a recorded (retryable) error before it fails with turn_attempts_exhausted. */
   TURN_MAX_ATTEMPTS: int(1, 100).default(3),
+  /**
+   * Runs of a turn that workers died in (it was found abandoned mid-run) before it fails as a poison
+   * turn. Counted apart from attempts, so a turn merely in flight when workers die keeps its attempts.
+   */
+  TURN_MAX_CRASHES: int(1, 1_000).default(10),
   /** Turns a drain job runs before it yields the session back to the tail of the queue. */
   TURNS_PER_SLICE: int(1, 1_000).default(4),
-  LOCK_DURATION_MS: int(1_000, 600_000).default(10_000),
-  STALLED_INTERVAL_MS: int(500, 600_000).default(5_000),
+  /**
+   * A drain job's BullMQ lock, renewed every half of it. It only decides for a worker that is alive
+   * but unresponsive (event loop blocked, or a host cut off from Redis): long, so a busy worker
+   * keeps its sessions. A dead process is found by the dead-worker sweep instead.
+   */
+  LOCK_DURATION_MS: int(1_000, 600_000).default(30_000),
+  /** BullMQ's stalled check, which moves jobs without a lock back to wait. */
+  STALLED_INTERVAL_MS: int(200, 600_000).default(500),
+  /**
+   * How often this worker looks for lock holders whose process is gone (their presence connection
+   * closed) and releases their drain jobs; a holder must be missing for one interval. 0 = off
+   * (recovery then waits for LOCK_DURATION_MS).
+   */
+  DEAD_WORKER_SWEEP_MS: int(0, 600_000).default(500),
   RECONCILE_INTERVAL_MS: int(200, 600_000).default(5_000),
   /** Turns younger than this are left to the API that accepted them. */
   RECONCILE_MIN_AGE_MS: int(0, 600_000).default(2_000),

@@ -11,9 +11,12 @@ import {
   createProviderAdmission,
   createRedis,
   drainJob,
+  startDeadWorkerSweep,
   startWorkerHeartbeat,
+  presenceClientName,
   queueGaugeSources,
   subscribeCancels,
+  whenReady,
   type DrainJobData,
 } from "@turnq/queue";
 import { createAgentCatalog } from "./agent/agent-catalog.ts";
@@ -124,7 +127,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     db,
     mailbox,
     logger,
-    maxAttempts: env.TURN_MAX_ATTEMPTS,
+    limits: { maxAttempts: env.TURN_MAX_ATTEMPTS, maxCrashes: env.TURN_MAX_CRASHES },
     turnsPerSlice: env.TURNS_PER_SLICE,
     concurrency: env.WORKER_CONCURRENCY,
     provider: llm.provider,
@@ -142,11 +145,30 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     concurrency: env.WORKER_CONCURRENCY,
     lockDuration: env.LOCK_DURATION_MS,
     stalledInterval: env.STALLED_INTERVAL_MS,
-    maxStalledCount: 5,
+    // A drain job lives as long as its session is busy, across many turns and crashes; how often a
+    // turn may be abandoned is bounded per turn in Postgres (TURN_MAX_CRASHES), not per job here.
+    maxStalledCount: 1_000_000,
     settings: { backoffStrategy: cappedBackoff },
+    // Started below, once this worker's presence connection exists: no lock of ours without it.
+    autorun: false,
   });
   worker.on("error", (err) => logger.error({ err: err.message }, "worker error"));
   worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "drain job failed; it will be retried"));
+  // Idle but open for the life of the process: other workers read it in CLIENT LIST as "alive".
+  const presence = createRedis(env.REDIS_URL, "subscriber", onRedisError, { name: presenceClientName(worker.id) });
+  await whenReady(presence);
+  const sweep =
+    env.DEAD_WORKER_SWEEP_MS > 0
+      ? startDeadWorkerSweep({
+          redis,
+          queue,
+          selfId: worker.id,
+          intervalMs: env.DEAD_WORKER_SWEEP_MS,
+          graceMs: env.DEAD_WORKER_SWEEP_MS,
+          onReleased: (jobIds, dead) => logger.warn({ sessions: jobIds.length, deadWorkers: dead }, "released the sessions of dead workers"),
+          onError: (err) => logger.warn({ err: err.message }, "dead-worker sweep failed; will try again"),
+        })
+      : undefined;
 
   const instanceId = randomUUID();
   const heartbeat = startWorkerHeartbeat(redis, env.TURNQ_PREFIX, () => ({
@@ -172,8 +194,10 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     minAgeMs: env.RECONCILE_MIN_AGE_MS,
     onRepaired: (sessions) => workerMetrics().recordReconcilerRepairs(sessions),
   });
+  worker.run().catch((err: Error) => logger.error({ err: err.message }, "worker stopped with an error"));
   await worker.waitUntilReady();
-  logger.info({ concurrency: env.WORKER_CONCURRENCY, prefix: env.TURNQ_PREFIX, model: env.LLM_MODEL }, "turnq worker started");
+  // workerId: the id in this worker's lock tokens and presence connection (turnq-presence:<id>).
+  logger.info({ concurrency: env.WORKER_CONCURRENCY, prefix: env.TURNQ_PREFIX, model: env.LLM_MODEL, workerId: worker.id }, "turnq worker started");
 
   let closing: Promise<void> | undefined;
   return {
@@ -183,12 +207,14 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         stopping = true;
         const deadline = setTimeout(() => inFlight.abort(new Error("worker shutting down")), env.SHUTDOWN_GRACE_MS);
         await reconciler.stop();
+        await sweep?.stop();
         await heartbeat.stop();
         breakerGauge.removeCallback(observeBreaker);
         await worker.close();
         clearTimeout(deadline);
         await unsubscribeCancels();
         await cancelSubscriber.quit().catch(() => {});
+        await presence.quit().catch(() => {});
         disposeWorkerMetrics();
         await queue.close();
         await redis.quit().catch(() => {});

@@ -1,5 +1,5 @@
 import { isRetryable, isTurnqError, TurnqError } from "@turnq/core";
-import { releaseTurn, settleFailedTurn, type Db, type TurnRow } from "@turnq/db";
+import { isDbUnavailable, releaseTurn, settleFailedTurn, type Db, type TurnRow } from "@turnq/db";
 import { cappedBackoff, turnDoneMessage, type FinishOutcome, type Mailbox } from "@turnq/queue";
 import type { Logger } from "pino";
 import type { Settled, TurnOutcome } from "./turn-outcome.ts";
@@ -25,6 +25,10 @@ export function classifyFailure(err: unknown, turn: Pick<TurnRow, "attempts">, m
     ? err
     : new TurnqError("internal", `Unexpected error while running the turn: ${(err as Error)?.message ?? err}`, { cause: err });
   if (e.code === "lease_lost") return { kind: "lease_lost" };
+  // Nor does an unreachable database (if it is back by the time this is recorded): attempt refunded.
+  if (isDbUnavailable(err)) {
+    return { kind: "retry", code: "database_unavailable", message: "The database was unreachable while the turn ran; it will be retried.", delayMs: 1_000, refundAttempt: true };
+  }
   // An open circuit breaker says nothing about this turn: it waits in the queue, attempt refunded.
   if (e.details?.breaker === "open") {
     return { kind: "retry", code: e.code, message: e.message, delayMs: Math.max(1_000, e.retryAfterMs ?? 0), refundAttempt: true };

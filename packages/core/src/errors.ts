@@ -13,6 +13,7 @@ export const errorCodes = [
   "session_busy",
   "method_not_allowed",
   "not_ready",
+  "database_unavailable",
   "internal",
   // Refused at the edge: JSON nested too deep, text Postgres cannot store, HTTP-level faults.
   "json_too_deep",
@@ -87,6 +88,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case "unsupported_media_type":
       return 415;
     case "not_ready":
+    case "database_unavailable":
     case "llm_unavailable":
       return 503;
     case "llm_rate_limited":
@@ -114,6 +116,7 @@ export function isRetryable(code: ErrorCode): boolean {
     case "llm_rate_limited":
     case "llm_unavailable":
     case "llm_timeout":
+    case "database_unavailable":
     case "internal":
       return true;
     case "llm_bad_response":

@@ -1,4 +1,5 @@
 export * from "./client.ts";
+export * from "./db-unavailable.ts";
 export * from "./migrate.ts";
 export * from "./sessions-repo.ts";
 export { type NewMessage } from "./fencing.ts";

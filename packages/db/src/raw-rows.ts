@@ -30,7 +30,7 @@ export function prepared<T extends object>(db: Db, statement: Statement, params:
 }
 
 /** Every column of turns, in the table's order. */
-export const turnColumns = `id, session_id, position, status, input, output, error_code, error_message, attempts,
+export const turnColumns = `id, session_id, position, status, input, output, error_code, error_message, attempts, crashes,
   agent_version, input_tokens, cached_input_tokens, output_tokens, cost_micros, cancel_requested_at, lease,
   idempotency_key, request_hash, trace_id, trace_parent, created_at, started_at, finished_at`;
 
@@ -45,6 +45,7 @@ export interface RawTurn {
   error_code: string | null;
   error_message: string | null;
   attempts: number;
+  crashes: number;
   agent_version: number | null;
   input_tokens: number;
   cached_input_tokens: number;
@@ -81,6 +82,7 @@ export function toTurnRow(r: RawTurn): TurnRow {
     errorCode: r.error_code,
     errorMessage: r.error_message,
     attempts: r.attempts,
+    crashes: r.crashes,
     agentVersion: r.agent_version,
     inputTokens: r.input_tokens,
     cachedInputTokens: r.cached_input_tokens,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimNextTurn, createSession, submitTurn } from "../src/index.ts";
+import { claimNextTurn, createSession, settleFailedTurn, submitTurn } from "../src/index.ts";
 import { completeTurn } from "../../../test/support/complete-turn.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/test-database.ts";
 
@@ -10,7 +10,7 @@ describe("the message log", () => {
     db = await createTestDatabase();
     sessionId = (await createSession(db.db, { metadata: {} })).id;
     const { turn } = await submitTurn(db.db, { sessionId, input: "hi", requestHash: "h" });
-    const claim = await claimNextTurn(db.db, sessionId, 3);
+    const claim = await claimNextTurn(db.db, sessionId, { maxAttempts: 3, maxCrashes: 3 });
     if (claim.kind !== "claimed") throw new Error("expected a claim");
     await completeTurn(db.db, {
       turnId: turn.id,
@@ -66,8 +66,8 @@ describe("fencing", () => {
   it("refuses the append of a worker whose lease was taken over, and accepts the new holder's", async () => {
     const sessionId = (await createSession(db.db, { metadata: {} })).id;
     const { turn } = await submitTurn(db.db, { sessionId, input: "q", requestHash: "h" });
-    const first = await claimNextTurn(db.db, sessionId, 5);
-    const second = await claimNextTurn(db.db, sessionId, 5);
+    const first = await claimNextTurn(db.db, sessionId, { maxAttempts: 5, maxCrashes: 5 });
+    const second = await claimNextTurn(db.db, sessionId, { maxAttempts: 5, maxCrashes: 5 });
     if (first.kind !== "claimed" || second.kind !== "claimed") throw new Error("expected claims");
     const messages = [{ role: "user" as const, content: { text: "q" } }];
     await expect(completeTurn(db.db, { turnId: turn.id, lease: first.turn.lease, output: "stale", messages })).rejects.toMatchObject({
@@ -88,33 +88,57 @@ describe("poison turns", () => {
     await db?.drop();
   });
 
-  it("fails a turn claimed maxAttempts times (crashes included) and lets the next one be claimed", async () => {
+  it("counts runs abandoned by dying workers as crashes, not attempts, and fails the turn after maxCrashes of them", async () => {
     const sessionId = (await createSession(db.db, { metadata: {} })).id;
     const { turn: first } = await submitTurn(db.db, { sessionId, input: "crashes the worker", requestHash: "a" });
     const { turn: second } = await submitTurn(db.db, { sessionId, input: "fine", requestHash: "b" });
-    let lease = 0;
+    const limits = { maxAttempts: 1, maxCrashes: 3 };
+    const firstClaim = await claimNextTurn(db.db, sessionId, limits);
+    expect(firstClaim).toMatchObject({ kind: "claimed", turn: { id: first.id, attempts: 1, crashes: 0 } });
+    let lease = firstClaim.kind === "claimed" ? firstClaim.turn.lease : 0;
+    // Each claim finds the turn still running: its holder died. One attempt, whatever the crashes;
+    // each takeover fences the previous holder out with a new, larger lease.
     for (let i = 1; i <= 3; i++) {
-      const c = await claimNextTurn(db.db, sessionId, 3);
-      expect(c).toMatchObject({ kind: "claimed", turn: { id: first.id, attempts: i } });
+      const c = await claimNextTurn(db.db, sessionId, limits);
+      expect(c).toMatchObject({ kind: "claimed", turn: { id: first.id, attempts: 1, crashes: i } });
       expect(c.kind === "claimed" && c.turn.lease).toBeGreaterThan(lease);
       lease = c.kind === "claimed" ? c.turn.lease : lease;
     }
-    const exhausted = await claimNextTurn(db.db, sessionId, 3);
+    const exhausted = await claimNextTurn(db.db, sessionId, limits);
     expect(exhausted).toMatchObject({
       kind: "exhausted",
-      turn: { id: first.id, status: "failed", errorCode: "turn_attempts_exhausted", attempts: 3 },
+      turn: { id: first.id, status: "failed", errorCode: "turn_attempts_exhausted", attempts: 1, crashes: 4 },
     });
-    expect(await claimNextTurn(db.db, sessionId, 3)).toMatchObject({ kind: "claimed", turn: { id: second.id, attempts: 1 } });
+    if (exhausted.kind !== "exhausted") throw new Error("expected exhaustion");
+    expect(exhausted.turn.errorMessage).toMatch(/^Gave up after workers died 4 times while running this turn/);
+    expect(await claimNextTurn(db.db, sessionId, limits)).toMatchObject({ kind: "claimed", turn: { id: second.id, attempts: 1, crashes: 0 } });
+  });
+
+  it("fails a turn whose attempts all ended in a retryable error, naming the last one", async () => {
+    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const { turn } = await submitTurn(db.db, { sessionId, input: "the provider keeps failing", requestHash: "a" });
+    const limits = { maxAttempts: 3, maxCrashes: 10 };
+    for (let i = 1; i <= 3; i++) {
+      const c = await claimNextTurn(db.db, sessionId, limits);
+      if (c.kind !== "claimed") throw new Error(`claim ${i}: expected the turn`);
+      expect(c.turn).toMatchObject({ attempts: i, crashes: 0 });
+      await settleFailedTurn(db.db, { turnId: turn.id, lease: c.turn.lease, code: "llm_unavailable", message: `503 number ${i}`, final: false });
+    }
+    const exhausted = await claimNextTurn(db.db, sessionId, limits);
+    expect(exhausted).toMatchObject({ kind: "exhausted", turn: { status: "failed", errorCode: "turn_attempts_exhausted", attempts: 3 } });
+    if (exhausted.kind !== "exhausted") throw new Error("expected exhaustion");
+    expect(exhausted.turn.errorMessage).toBe("Gave up after 3 attempts; last error: 503 number 3. Submit the turn again to retry.");
   });
 
   it("never hands a lost claim's lease out again (a claim commits without waiting for its flush)", async () => {
     const sessionId = (await createSession(db.db, { metadata: {} })).id;
     const { turn } = await submitTurn(db.db, { sessionId, input: "hi", requestHash: "c" });
-    const lost = await claimNextTurn(db.db, sessionId, 5);
+    const limits = { maxAttempts: 5, maxCrashes: 10 };
+    const lost = await claimNextTurn(db.db, sessionId, limits);
     if (lost.kind !== "claimed") throw new Error(`expected a claim, got ${lost.kind}`);
     // What a Postgres crash before the claim's WAL flush leaves: the row as it was before the claim.
     await db.sql`update turns set status = 'queued', lease = 0, attempts = 0 where id = ${turn.id}`;
-    const retaken = await claimNextTurn(db.db, sessionId, 5);
+    const retaken = await claimNextTurn(db.db, sessionId, limits);
     if (retaken.kind !== "claimed") throw new Error(`expected a claim, got ${retaken.kind}`);
     expect(retaken.turn.lease).not.toBe(lost.turn.lease);
     await expect(completeTurn(db.db, { turnId: turn.id, lease: lost.turn.lease, output: "stale", messages: [] })).rejects.toMatchObject({ code: "lease_lost" });

@@ -16,7 +16,7 @@ let n = 0;
 
 async function claim(sessionId: string) {
   const { turn } = await submitTurn(db.db, { sessionId, input: `q${++n}`, requestHash: `h${n}` });
-  const c = await claimNextTurn(db.db, sessionId, 5);
+  const c = await claimNextTurn(db.db, sessionId, { maxAttempts: 5, maxCrashes: 5 });
   if (c.kind !== "claimed" || c.turn.id !== turn.id) throw new Error("expected to claim the new turn");
   return c.turn;
 }
@@ -87,7 +87,7 @@ describe("appendSummary and latestSummary", () => {
     const sessionId = (await createSession(db.db, { metadata: {} })).id;
     await logPairs(sessionId, 2); // 1..4
     const t = await claim(sessionId);
-    const again = await claimNextTurn(db.db, sessionId, 5); // takes the lease over
+    const again = await claimNextTurn(db.db, sessionId, { maxAttempts: 5, maxCrashes: 5 }); // takes the lease over
     if (again.kind !== "claimed") throw new Error("expected a claim");
     await expect(appendSummary(db.db, { turnId: t.id, lease: t.lease, text: "s", fromSeq: 1, toSeq: 2 })).rejects.toMatchObject({ code: "lease_lost" });
     await expect(appendSummary(db.db, { turnId: t.id, lease: again.turn.lease, text: "s", fromSeq: 1, toSeq: 5 })).rejects.toThrow(/already in the log/);

@@ -9,3 +9,4 @@ export * from "./session-events.ts";
 export * from "./event-reader.ts";
 export * from "./provider-admission.ts";
 export * from "./worker-registry.ts";
+export * from "./dead-worker-sweep.ts";

@@ -59,3 +59,12 @@ export function providerKeys(prefix: string, provider: string) {
   const base = `${prefix}:llm:{${provider}}`;
   return { inFlight: `${base}:inflight`, bucket: `${base}:tokens` };
 }
+
+/**
+ * CLIENT SETNAME of a worker's presence connection: it exists exactly as long as the worker process
+ * (the kernel closes it when the process dies, however it dies; a blocked event loop keeps it).
+ * `workerId` is the BullMQ worker's id, the first part of every lock token it holds.
+ */
+export function presenceClientName(workerId: string): string {
+  return `turnq-presence:${workerId}`;
+}

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { Redis } from "ioredis";
 
 export type RedisRole =
@@ -14,14 +13,19 @@ export type RedisRole =
  * for workers, fail-fast producers, and an `error` listener on every connection (an ioredis client
  * without one crashes the process on the first network blip).
  */
-export function createRedis(url: string, role: RedisRole, onError: (err: Error) => void, opts: { autoPipelining?: boolean } = {}): Redis {
+export function createRedis(
+  url: string,
+  role: RedisRole,
+  onError: (err: Error) => void,
+  opts: { autoPipelining?: boolean; /** CLIENT SETNAME, re-applied on every reconnect; default turnq-<role>. */ name?: string } = {},
+): Redis {
   const redis = new Redis(url, {
     // Commands issued in the same event-loop turn leave in one write (one syscall instead of one
     // each). Only for turnq's own connections: BullMQ's are left as BullMQ expects them.
     enableAutoPipelining: opts.autoPipelining ?? false,
     maxRetriesPerRequest: role === "producer" ? 1 : null,
     enableOfflineQueue: role !== "producer",
-    connectionName: `turnq-${role}`,
+    connectionName: opts.name ?? `turnq-${role}`,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
     lazyConnect: false,
   });
@@ -39,10 +43,20 @@ export function createRedis(url: string, role: RedisRole, onError: (err: Error) 
 export async function subscribeWhenReady(subscriber: Redis, channel: string): Promise<() => Promise<void>> {
   const resubscribe = () => void subscriber.subscribe(channel).catch(() => {});
   subscriber.on("ready", resubscribe);
-  if (subscriber.status !== "ready") await once(subscriber, "ready");
+  await whenReady(subscriber);
   await subscriber.subscribe(channel);
   return async () => {
     subscriber.off("ready", resubscribe);
     await subscriber.unsubscribe(channel).catch(() => {});
   };
+}
+
+/**
+ * Resolves once the connection is ready. Errors on the way (Redis not up yet) are left to the
+ * connection's retry strategy; `events.once(redis, "ready")` would reject on the first of them, and
+ * a process starting while Redis restarts would die of it.
+ */
+export function whenReady(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => redis.once("ready", () => resolve()));
 }

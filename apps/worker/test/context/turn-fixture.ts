@@ -5,7 +5,7 @@ import { completeTurn } from "../../../../test/support/complete-turn.ts";
 /** Submits a turn and claims it, as a worker would before building its context. */
 export async function claimTurn(db: Db, sessionId: string, input: string): Promise<TurnRow> {
   const { turn } = await submitTurn(db, { sessionId, input, requestHash: randomUUID() });
-  const claim = await claimNextTurn(db, sessionId, 5);
+  const claim = await claimNextTurn(db, sessionId, { maxAttempts: 5, maxCrashes: 5 });
   if (claim.kind !== "claimed" || claim.turn.id !== turn.id) throw new Error(`expected to claim ${turn.id}`);
   return claim.turn;
 }

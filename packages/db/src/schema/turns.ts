@@ -17,8 +17,14 @@ export const turns = pgTable(
     output: text(),
     errorCode: text(),
     errorMessage: text(),
-    /** How many times a worker has claimed this turn. */
+    /**
+     * Claims of this turn that ran to a recorded outcome, plus the one running now. A claim that
+     * finds the turn still `running` (its holder died or lost its lock) does not add one: that
+     * attempt is counted in `crashes` instead.
+     */
     attempts: integer().notNull().default(0),
+    /** Claims that found the turn abandoned mid-run by an earlier holder; bounded separately (poison turns). */
+    crashes: integer().notNull().default(0),
     /** Agent version the turn ran with (set when it first runs). */
     agentVersion: integer(),
     inputTokens: integer().notNull().default(0),

@@ -21,11 +21,21 @@ export interface HistoryRead {
   limit: number;
 }
 
+/** When a turn has had enough: attempts that ended in a recorded error, and runs its workers died in. */
+export interface ClaimLimits {
+  maxAttempts: number;
+  /** Claims that may find the turn abandoned mid-run (a poison turn crashes every worker that runs it). */
+  maxCrashes: number;
+}
+
 /**
- * Takes the session's oldest unfinished turn: bumps its lease (fencing out any earlier holder) and
- * its attempt count; a turn already claimed `maxAttempts` times (it crashed or failed that often)
- * is marked failed instead, so a poison turn cannot block its session forever. In SET every column
- * reads the row as it was, so `spent` is decided before the bump. The same statement returns what
+ * Takes the session's oldest unfinished turn and bumps its lease, fencing out any earlier holder.
+ * A `queued` turn starts a new attempt (`attempts` + 1). A turn still `running` was abandoned: its
+ * holder died (or lost its lock) before it recorded any outcome, so this claim takes over that
+ * attempt (`attempts` unchanged) and counts a crash instead: a turn that was merely in flight when
+ * workers died never uses up its attempts. A turn out of attempts ($2) or of crashes ($5) is marked
+ * failed instead, so a poison turn cannot block its session forever. In SET every column reads the
+ * row as it was, so each condition is decided before the bump. The same statement returns what
  * the turn needs to start: the session's agent and budget, and the log entries after `afterSeq`.
  *
  * A claim that starts a turn commits without waiting for its WAL flush (synchronous_commit off for
@@ -38,21 +48,26 @@ export interface HistoryRead {
  * cannot recreate a lost claim's lease and its holder's writes fail the fence. A claim that gives up
  * on a spent turn is a final status and stays synchronous.
  */
+const spent = `((status = 'queued' and attempts >= $2) or (status = 'running' and crashes >= $5))`;
 const claimStatement: Statement = {
   operation: "UPDATE",
   collection: "turns",
   text: `
 with claimed as (
   update turns set
-    status = case when attempts >= $2 then 'failed' else 'running' end,
-    attempts = case when attempts >= $2 then attempts else attempts + 1 end,
-    lease = case when attempts >= $2 then lease else greatest(lease + 1, (extract(epoch from clock_timestamp()) * 1000000)::bigint) end,
+    status = case when ${spent} then 'failed' else 'running' end,
+    attempts = case when ${spent} or status = 'running' then attempts else attempts + 1 end,
+    crashes = case when status = 'running' then crashes + 1 else crashes end,
+    lease = case when ${spent} then lease else greatest(lease + 1, (extract(epoch from clock_timestamp()) * 1000000)::bigint) end,
     started_at = coalesce(started_at, now()),
-    error_code = case when attempts >= $2 then 'turn_attempts_exhausted' else error_code end,
-    error_message = case when attempts >= $2
-      then 'Gave up after ' || attempts || ' attempts' || coalesce('; last error: ' || error_message, '') || '. Submit the turn again to retry.'
+    error_code = case when ${spent} then 'turn_attempts_exhausted' else error_code end,
+    error_message = case
+      when status = 'running' and crashes >= $5
+        then 'Gave up after workers died ' || (crashes + 1) || ' times while running this turn (it may be what crashes them). Submit the turn again to retry.'
+      when ${spent}
+        then 'Gave up after ' || attempts || ' attempts' || coalesce('; last error: ' || error_message, '') || '. Submit the turn again to retry.'
       else error_message end,
-    finished_at = case when attempts >= $2 then now() else finished_at end
+    finished_at = case when ${spent} then now() else finished_at end
   where id = (select id from turns where session_id = $1 and status in ('queued', 'running') order by position limit 1 for update)
   returning ${turnColumns}
 )
@@ -64,10 +79,10 @@ select c.*, case when c.status = 'running' then set_config('synchronous_commit',
 from claimed c join sessions s on s.id = c.session_id`,
 };
 
-export async function claimNextTurn(db: Db, sessionId: string, maxAttempts: number, read: HistoryRead = { afterSeq: 0, limit: 0 }): Promise<ClaimResult> {
+export async function claimNextTurn(db: Db, sessionId: string, limits: ClaimLimits, read: HistoryRead = { afterSeq: 0, limit: 0 }): Promise<ClaimResult> {
   const [row] = await prepared<
     RawTurn & { session_agent_id: string | null; session_token_budget: string | null; session_tokens_used: string; history: JsonMessage[] | null }
-  >(db, claimStatement, [sessionId, maxAttempts, read.afterSeq, read.limit]);
+  >(db, claimStatement, [sessionId, limits.maxAttempts, read.afterSeq, read.limit, limits.maxCrashes]);
   if (!row) return { kind: "idle" };
   const turn = toTurnRow(row);
   if (turn.status === "failed") return { kind: "exhausted", turn };
