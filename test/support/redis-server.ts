@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
+import { freePort } from "./free-port.ts";
 
 /** A redis-server of the test's own on a free port, without persistence, that the test can restart. */
 export interface OwnRedis {
@@ -30,8 +30,12 @@ async function launch(port: number): Promise<ChildProcess> {
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
     stdio: "ignore",
   });
-  const deadline = Date.now() + 10_000;
+  // A busy machine can take a while to start it; a server that never answers is not left running.
+  const deadline = Date.now() + 30_000;
   for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`redis-server exited at start on port ${port} (${child.exitCode ?? child.signalCode})`);
+    }
     const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on("error", () => {});
     try {
@@ -39,7 +43,10 @@ async function launch(port: number): Promise<ChildProcess> {
       await probe.ping();
       return child;
     } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
+      if (Date.now() > deadline) {
+        await kill(child);
+        throw new Error(`redis-server did not answer on port ${port} within 30 s`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     } finally {
       probe.disconnect();
@@ -52,15 +59,4 @@ async function kill(child: ChildProcess): Promise<void> {
   const exited = once(child, "exit");
   child.kill("SIGKILL");
   await exited;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
 }
