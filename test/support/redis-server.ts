@@ -9,6 +9,10 @@ export interface OwnRedis {
   port: number;
   /** Stops the server (losing everything) and starts a new one on the same port. */
   restart(): Promise<void>;
+  /** SIGKILLs the server: everything it held is lost. */
+  kill(): Promise<void>;
+  /** Starts a new, empty server on the same port (after kill). */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -20,6 +24,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     port,
     async restart() {
       await kill(child);
+      child = await launch(port);
+    },
+    kill: () => kill(child),
+    async start() {
       child = await launch(port);
     },
     stop: () => kill(child),
