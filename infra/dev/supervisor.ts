@@ -54,7 +54,8 @@ export function createSupervisor(opts: Options): Supervisor {
       env: spec.env,
       stdio: ["pipe", "pipe", "pipe"],
     });
-    const exited = once(child, "exit");
+    // (A child that could not be spawned emits 'error', not 'exit': nothing to wait for then.)
+    const exited = once(child, "exit").catch(() => {});
     children.push({ name: spec.name, child, exited });
     opts.write(`dev: started ${spec.name} (pid ${child.pid})`, "stdout");
     child.stdin!.on("error", () => {});
