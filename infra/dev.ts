@@ -2,13 +2,18 @@
  * `npm run dev`: the whole system on this machine. Checks Postgres and Redis, applies migrations,
  * starts the LLM simulator when no provider is configured, then the API and WORKERS worker
  * processes, and prints how to send a turn. Ctrl-C stops everything.
+ *
+ * Every exit path stops every child it started: a child that cannot start (the others are stopped
+ * and the runner says why, naming a taken port and the variable that moves it), a child that dies
+ * later, SIGINT, SIGTERM, SIGHUP, an error in the runner itself; and if the runner is killed
+ * outright, its children notice their stdin closing and stop themselves (dev/exit-with-parent.ts).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { runMigrations } from "@turnq/db";
 import { startSimulator, type Simulator } from "@turnq/llm-simulator";
 import { Redis } from "ioredis";
+import { isPortTaken, portTakenMessage } from "./dev/port-taken.ts";
+import { createSupervisor, DevFailure } from "./dev/supervisor.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const env: Record<string, string> = {
@@ -18,6 +23,45 @@ const env: Record<string, string> = {
   ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
 };
 const workerCount = Number(env.WORKERS ?? "2");
+// The children's own shutdown grace (workers finish or hand back their turns), plus room to exit.
+const stopGraceMs = Number(env.SHUTDOWN_GRACE_MS ?? "15000") + 5_000;
+
+const supervisor = createSupervisor({
+  root,
+  startTimeoutMs: 120_000,
+  stopGraceMs,
+  onUnexpectedExit: (failure) => void exit(1, failure.message),
+  write: (line, stream) => process[stream].write(`${line}\n`),
+});
+let sim: Simulator | undefined;
+let exiting: Promise<never> | undefined;
+
+/** The one way out: stops every child (and the simulator), then says why, then exits. */
+function exit(code: number, message?: string): Promise<never> {
+  return (exiting ??= (async () => {
+    try {
+      await supervisor.stopAll();
+      await sim?.close();
+    } finally {
+      if (message) console.error(`\n✗ ${message}\n`);
+      process.exit(code);
+    }
+  })());
+}
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (exiting) {
+      console.error("dev: killing every child now");
+      return supervisor.killAll();
+    }
+    console.log(`\ndev: stopping (up to ${stopGraceMs / 1000} s; ${signal} again kills at once)`);
+    void exit(0);
+  });
+}
+const crashed = (err: unknown) => void exit(1, `The dev runner failed: ${err instanceof Error ? err.stack : String(err)}`);
+process.on("uncaughtException", crashed);
+process.on("unhandledRejection", crashed);
 
 async function checkRedis(url: string): Promise<void> {
   const r = new Redis(url, { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
@@ -26,78 +70,85 @@ async function checkRedis(url: string): Promise<void> {
     await r.connect();
     await r.ping();
   } catch (err) {
-    fail(`Redis is not reachable at ${url} (${(err as Error).message}).\n` +
+    throw new DevFailure(`Redis is not reachable at ${url} (${(err as Error).message}).\n` +
       `Start it (redis-server --daemonize yes) or: docker compose -f infra/compose.yaml up -d redis postgres`);
   } finally {
     r.disconnect();
   }
 }
 
-function fail(message: string): never {
-  console.error(`\n✗ ${message}\n`);
-  process.exit(1);
+async function prepareDatabase(url: string): Promise<void> {
+  try {
+    await runMigrations(url);
+  } catch (err) {
+    throw new DevFailure(`Could not prepare Postgres at ${url} (${(err as Error).message}).\n` +
+      `Start Postgres, or set DATABASE_URL in .env (see .env.example), or: docker compose -f infra/compose.yaml up -d redis postgres`);
+  }
 }
 
-const children: ChildProcess[] = [];
-function start(name: string, entry: string, extra: Record<string, string> = {}): ChildProcess {
-  // The OpenTelemetry SDK starts before the app (--import). Spans are exported only when
-  // OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) is set, e.g. http://localhost:4318 for Jaeger.
-  const child = spawn(process.execPath, ["--import", "@turnq/telemetry/register", entry], {
-    cwd: root,
-    env: { ...env, ...extra },
-    stdio: ["ignore", "pipe", "pipe"],
+async function startLocalSimulator(): Promise<Simulator> {
+  const port = Number(env.SIM_PORT ?? "8787");
+  try {
+    return await startSimulator({ port, latencyMs: Number(env.SIM_LATENCY_MS ?? "300") });
+  } catch (err) {
+    if (isPortTaken(err)) {
+      throw new DevFailure(portTakenMessage({ port, what: "the LLM simulator", variable: "SIM_PORT" }) +
+        "\n(Or use a real provider: set LLM_BASE_URL, see README.)");
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  await checkRedis(env.REDIS_URL!);
+  await prepareDatabase(env.DATABASE_URL!);
+  if (!env.LLM_BASE_URL) {
+    sim = await startLocalSimulator();
+    env.LLM_BASE_URL = sim.url;
+    console.log(`LLM simulator on ${sim.url} (set LLM_BASE_URL to use a real provider)`);
+  }
+  // The API first: if its port is taken, no worker has started to take turns from the queue.
+  await supervisor.start({
+    name: "api",
+    entry: "apps/api/src/main.ts",
+    env: { ...env, OTEL_SERVICE_NAME: "turnq-api" },
+    readyWhen: [/turnq api listening/],
+    ports: [{ port: Number(env.PORT), what: "the API", variable: "PORT" }],
   });
-  const tag = `[${name}]`.padEnd(11);
-  const relay = (stream: NodeJS.WritableStream) => (d: Buffer) => {
-    for (const line of d.toString().split("\n")) if (line) stream.write(`${tag} ${line}\n`);
-  };
-  child.stdout!.on("data", relay(process.stdout));
-  child.stderr!.on("data", relay(process.stderr));
-  child.on("exit", (code, signal) => {
-    if (!stopping) fail(`${name} exited (${signal ?? code}); see its output above.`);
-  });
-  children.push(child);
-  return child;
+  // Each worker serves /metrics, /healthz and /readyz on a port of its own: METRICS_PORT (default
+  // 9464), then 9465, … (METRICS_PORT=0 picks free ones).
+  const metricsBase = Number(env.METRICS_PORT ?? "9464");
+  await Promise.all(
+    Array.from({ length: workerCount }, (_, k) => {
+      const name = `worker-${k + 1}`;
+      const metricsPort = metricsBase === 0 ? 0 : metricsBase + k;
+      return supervisor.start({
+        name,
+        entry: "apps/worker/src/main.ts",
+        env: { ...env, OTEL_SERVICE_NAME: "turnq-worker", METRICS_PORT: String(metricsPort) },
+        readyWhen: [/turnq worker started/, /worker metrics listening/],
+        ports: metricsPort
+          ? [{ port: metricsPort, what: `${name}'s metrics endpoint`, variable: "METRICS_PORT", note: "worker i listens on METRICS_PORT + i - 1" }]
+          : [],
+      });
+    }),
+  );
 }
 
-let stopping = false;
-let sim: Simulator | undefined;
-async function stopAll() {
-  if (stopping) return;
-  stopping = true;
-  await Promise.all(children.map((c) => (c.exitCode === null ? (c.kill("SIGTERM"), once(c, "exit")) : null)));
-  await sim?.close();
-  process.exit(0);
-}
-process.on("SIGINT", stopAll);
-process.on("SIGTERM", stopAll);
-
-await checkRedis(env.REDIS_URL!);
-try {
-  await runMigrations(env.DATABASE_URL!);
-} catch (err) {
-  fail(`Could not prepare Postgres at ${env.DATABASE_URL} (${(err as Error).message}).\n` +
-    `Start Postgres, or set DATABASE_URL in .env (see .env.example), or: docker compose -f infra/compose.yaml up -d redis postgres`);
-}
-if (!env.LLM_BASE_URL) {
-  sim = await startSimulator({ port: Number(env.SIM_PORT ?? "8787"), latencyMs: Number(env.SIM_LATENCY_MS ?? "300") });
-  env.LLM_BASE_URL = sim.url;
-  console.log(`LLM simulator on ${sim.url} (set LLM_BASE_URL to use a real provider)`);
-}
-// Each worker serves /metrics on its own port (METRICS_PORT, default 9464, then 9465, …).
-const metricsPort = (i: number) => String(Number(env.METRICS_PORT ?? "9464") + i - 1);
-for (let i = 1; i <= workerCount; i++) start(`worker-${i}`, "apps/worker/src/main.ts", { OTEL_SERVICE_NAME: "turnq-worker", METRICS_PORT: metricsPort(i) });
-start("api", "apps/api/src/main.ts", { OTEL_SERVICE_NAME: "turnq-api" });
-
-const base = `http://127.0.0.1:${env.PORT}`;
-console.log(`
-turnq is starting: API ${base}, ${workerCount} workers. Send a turn:
+main().then(
+  () => {
+    const base = `http://127.0.0.1:${env.PORT}`;
+    console.log(`
+turnq is running: API ${base}, ${workerCount} workers. Send a turn:
 
   SESSION=$(curl -s -X POST ${base}/v1/sessions -H 'content-type: application/json' -d '{}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')
   TURN=$(curl -s -X POST ${base}/v1/sessions/$SESSION/turns -H 'content-type: application/json' -d '{"input":"Hello!"}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')
   curl -s ${base}/v1/turns/$TURN -H 'Prefer: wait=10'
   curl -s ${base}/v1/sessions/$SESSION/messages
 
-Metrics: ${base}/metrics, workers ${Array.from({ length: workerCount }, (_, i) => `http://127.0.0.1:${metricsPort(i + 1)}/metrics`).join(", ")}. Traces: ${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "recorded, not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 and run Jaeger; see README, Tracing)"}.
+Metrics: ${base}/metrics. Traces: ${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "recorded, not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 and run Jaeger; see README, Tracing)"}.
 Ctrl-C stops everything.
 `);
+  },
+  (err: unknown) => void (err instanceof DevFailure ? exit(1, err.message) : crashed(err)),
+);

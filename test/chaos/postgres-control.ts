@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { runMigrations } from "@turnq/db";
-import { freePort } from "../support/redis-server.ts";
+import { freePort } from "../support/free-port.ts";
 
 const run = promisify(execFile);
 /** The server binaries of the machine's Postgres 15 (Debian layout); PG_BIN overrides. */

@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
-import { freePort, killRedis, launchRedis } from "../support/redis-server.ts";
+import { freePort } from "../support/free-port.ts";
+import { killRedis, launchRedis } from "../support/redis-server.ts";
 
 export type RedisPersistence = "none" | "aof";
 

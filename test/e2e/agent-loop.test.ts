@@ -12,6 +12,9 @@ describe("the agent loop through the API", () => {
   let toolServer: Server;
   let toolUrl: string;
   const toolCalls: { start: number; end: number; key: string | undefined; body: string }[] = [];
+  // Calls to `?barrier=3` wait until three are in flight, then all are answered: only calls made
+  // at the same time can complete (calls made one after another would time out), whatever the load.
+  const atBarrier: (() => void)[] = [];
 
   beforeAll(async () => {
     // A slow side-effecting HTTP tool on loopback (the worker is told to allow private addresses).
@@ -25,11 +28,17 @@ describe("the agent loop through the API", () => {
           res.statusCode = 500;
           return res.end("boom");
         }
-        setTimeout(() => {
+        const answer = () => {
           toolCalls.push({ start, end: Date.now(), key: req.headers["idempotency-key"] as string | undefined, body });
           res.setHeader("content-type", "application/json");
           res.end(JSON.stringify({ ok: true, echo: body }));
-        }, 300);
+        };
+        if (req.url?.includes("barrier=3")) {
+          atBarrier.push(answer);
+          if (atBarrier.length === 3) for (const a of atBarrier.splice(0)) a();
+          return;
+        }
+        setTimeout(answer, 300);
       });
     });
     await new Promise<void>((r) => toolServer.listen(0, "127.0.0.1", r));
@@ -52,15 +61,17 @@ describe("the agent loop through the API", () => {
     return (await post(sys.api.url, "/v1/sessions", { agentId: agent.body.id })).body.id as string;
   }
 
-  it("runs three parallel-safe tools in about the time of one and logs results in call order", async () => {
-    const sessionId = await sessionWithAgent();
+  it("runs three parallel-safe tools at the same time and logs results in call order", async () => {
+    const sessionId = await sessionWithAgent({
+      httpTools: [{ name: "slow", description: "slow tool", url: `${toolUrl}?barrier=3`, parallelSafe: true, idempotent: false }],
+    });
     const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: 'go [[sim tools=slow,slow,slow args={"n":1}]]' });
     const done = await waitTurn(sys.api.url, turn.body.id);
     expect(done.status).toBe("completed");
     const calls = toolCalls.slice(-3);
     expect(calls).toHaveLength(3);
-    // Concurrent: every call started before any finished.
-    expect(Math.max(...calls.map((c) => c.start))).toBeLessThan(Math.min(...calls.map((c) => c.end)));
+    // Concurrent: all three were in flight at once (the barrier answers none before the third arrives).
+    expect(Math.max(...calls.map((c) => c.start))).toBeLessThanOrEqual(Math.min(...calls.map((c) => c.end)));
     expect(new Set(calls.map((c) => c.key)).size).toBe(3);
     expect(calls.every((c) => c.key?.startsWith(`${turn.body.id}:`))).toBe(true);
 
@@ -162,7 +173,7 @@ describe("the agent loop through the API", () => {
     const resumed = await readSse(`${sys.api.url}/v1/sessions/${sessionId}/events`, {
       headers: { "last-event-id": lastId },
       until: (_e, all) => all.filter((x) => x.event === "message").length >= 4,
-      ms: 5_000,
+      ms: 60_000,
     });
     expect(resumed[0]!.event).toBe("gap");
     const messages = resumed.filter((e) => e.event === "message");

@@ -1,16 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startHeldTool, type HeldTool } from "../support/held-tool.ts";
 import { createSession, get, post, waitTurn } from "../support/http.ts";
 import { readSse } from "../support/sse.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 
 describe("agents, cancel and busy policies through the API", () => {
   let sys: TestSystem;
+  let tool: HeldTool;
   beforeAll(async () => {
-    sys = await startSystem({ workers: 1, workerEnv: { LLM_PRICES: JSON.stringify({ "turnq-sim": { input: 1, output: 2 } }) } });
+    tool = await startHeldTool();
+    sys = await startSystem({
+      workers: 1,
+      workerEnv: { LLM_PRICES: JSON.stringify({ "turnq-sim": { input: 1, output: 2 } }), HTTP_TOOLS_ALLOW_PRIVATE: "true" },
+    });
   });
   afterAll(async () => {
     await sys?.stop();
+    await tool?.close();
   });
+
+  /**
+   * A session whose turn `input [[sim tool=<name>]]` stays in progress until `tool.release(name)`:
+   * the test decides when it ends, rather than racing a fixed delay on a busy machine.
+   */
+  async function heldSession(name: string): Promise<string> {
+    const agent = await post(sys.api.url, "/v1/agents", {
+      name: "held",
+      httpTools: [{ name, description: "answers when released", url: `${tool.url}/${name}`, timeoutMs: 300_000 }],
+    });
+    expect(agent.status).toBe(201);
+    return (await post(sys.api.url, "/v1/sessions", { agentId: agent.body.id })).body.id as string;
+  }
 
   it("versions an agent on update and never shows HTTP tool header values", async () => {
     const base = sys.api.url;
@@ -43,8 +63,8 @@ describe("agents, cancel and busy policies through the API", () => {
 
   it("cancels a queued turn at once, idempotently, and reports queue positions", async () => {
     const base = sys.api.url;
-    const sessionId = await createSession(base);
-    const first = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "hold [[sim delay=1500]]" });
+    const sessionId = await heldSession("hold_first");
+    const first = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "hold [[sim tool=hold_first]]" });
     const second = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "second" });
     const third = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "third" });
     const thirdState = await get(base, `/v1/turns/${third.body.id}`);
@@ -55,20 +75,23 @@ describe("agents, cancel and busy policies through the API", () => {
     expect(cancelled.body.status).toBe("cancelled");
     expect((await post(base, `/v1/turns/${second.body.id}/cancel`, "")).body.status).toBe("cancelled");
 
+    tool.release("hold_first");
     expect((await waitTurn(base, first.body.id)).status).toBe("completed");
     expect((await waitTurn(base, third.body.id)).status).toBe("completed");
     const log = await get(base, `/v1/sessions/${sessionId}/messages`);
-    expect(log.body.data.map((m: any) => m.content.text).filter((t: string) => t.startsWith("second"))).toEqual([]);
+    // The cancelled turn left nothing in the log.
+    expect(log.body.data.filter((m: any) => m.turnId === second.body.id || m.content.text?.startsWith("second"))).toEqual([]);
   });
 
   it("rejects a turn with onBusy reject while the session has one in progress, naming it", async () => {
     const base = sys.api.url;
-    const sessionId = await createSession(base);
-    const running = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "busy [[sim delay=1000]]" });
+    const sessionId = await heldSession("hold_busy");
+    const running = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "busy [[sim tool=hold_busy]]" });
     const refused = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "me too", onBusy: "reject" });
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ code: "session_busy", turnId: running.body.id });
-    await waitTurn(base, running.body.id);
+    tool.release("hold_busy");
+    expect((await waitTurn(base, running.body.id)).status).toBe("completed");
     const accepted = await post(base, `/v1/sessions/${sessionId}/turns`, { input: "now", onBusy: "reject" });
     expect(accepted.status).toBe(202);
     expect((await waitTurn(base, accepted.body.id)).status).toBe("completed");
@@ -97,14 +120,17 @@ describe("agents, cancel and busy policies through the API", () => {
 
   it("accepts exactly one of ten concurrent submits with onBusy reject on an idle session", async () => {
     const base = sys.api.url;
-    const sessionId = await createSession(base);
+    // The accepted turn stays in progress until released, so every other submit meets it.
+    const sessionId = await heldSession("hold_race");
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => post(base, `/v1/sessions/${sessionId}/turns`, { input: `race ${i} [[sim delay=500]]`, onBusy: "reject" })),
+      Array.from({ length: 10 }, (_, i) => post(base, `/v1/sessions/${sessionId}/turns`, { input: `race ${i} [[sim tool=hold_race]]`, onBusy: "reject" })),
     );
     const accepted = results.filter((r) => r.status === 202);
     expect(accepted).toHaveLength(1);
     expect(results.filter((r) => r.status === 409).every((r) => r.body.turnId === accepted[0]!.body.id)).toBe(true);
     expect(results.filter((r) => r.status === 409)).toHaveLength(9);
+    tool.release("hold_race");
+    expect((await waitTurn(base, accepted[0]!.body.id)).status).toBe("completed");
   });
 
   it("stops a session's turns with token_budget_exhausted once its budget is spent, and reports usage", async () => {

@@ -34,7 +34,7 @@ describe("a worker killed with SIGKILL while LLM calls are in flight", () => {
       );
     }
     // Kill one worker once both are busy with LLM calls.
-    await expect.poll(() => sys.sim.inFlight(), { timeout: 20_000, interval: 20 }).toBeGreaterThanOrEqual(20);
+    await expect.poll(() => sys.sim.inFlight(), { timeout: 60_000, interval: 20 }).toBeGreaterThanOrEqual(20);
     const victim = sys.workers[0]!;
     const inFlightBefore = sys.sim.inFlight();
     await victim.stop("SIGKILL");

@@ -55,7 +55,7 @@ describe("the cost of a plain turn", () => {
       },
       TELEMETRY_ARGS,
     );
-    await worker.waitForLine(/turnq worker started/, 60_000);
+    await worker.waitForLine(/turnq worker started/);
     admin = new Redis(redis.url);
   });
 
@@ -135,7 +135,9 @@ function leastDisturbed(all: Round[]): Round {
 
 /** A plain BullMQ job per "turn" with the drain job's options, in the same pattern as the turns. */
 async function bullmqJobCost(url: string, admin: Redis): Promise<Round[]> {
-  const connection = () => new Redis(url, { maxRetriesPerRequest: null });
+  // BullMQ does not close connections it is given: they are quit below, or they outlive the file.
+  const connections: Redis[] = [];
+  const connection = () => connections[connections.push(new Redis(url, { maxRetriesPerRequest: null })) - 1]!;
   const queue = new Queue("reference", { connection: connection(), prefix: "ref" });
   const worker = new Worker("reference", async () => "done", { connection: connection(), prefix: "ref", concurrency: 10 });
   let n = 0;
@@ -158,6 +160,7 @@ async function bullmqJobCost(url: string, admin: Redis): Promise<Round[]> {
   } finally {
     await worker.close();
     await queue.close();
+    await Promise.all(connections.map((c) => c.quit()));
   }
 }
 

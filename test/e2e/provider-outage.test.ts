@@ -10,7 +10,8 @@ describe("a provider outage", () => {
       workerEnv: {
         LLM_MAX_ATTEMPTS: "1",
         LLM_BREAKER_FAILURES: "2",
-        LLM_BREAKER_OPEN_MS: "3000",
+        // Open long enough that the healthy turn below surely meets it open, however slow the machine.
+        LLM_BREAKER_OPEN_MS: "15000",
         TURN_MAX_ATTEMPTS: "2",
       },
     });
@@ -25,18 +26,18 @@ describe("a provider outage", () => {
     const failing = await Promise.all(
       [0, 1].map(async (i) => (await post(base, `/v1/sessions/${await createSession(base)}/turns`, { input: `down ${i} [[sim error=503]]` })).body.id),
     );
-    await expect.poll(async () => (await get(base, "/readyz")).body.workers.llmBreakerOpen, { timeout: 15_000, interval: 200 }).toBe(1);
+    await expect.poll(async () => (await get(base, "/readyz")).body.workers.llmBreakerOpen, { timeout: 60_000, interval: 200 }).toBe(1);
 
     // A healthy turn submitted while the breaker is open is not failed: it waits, attempt refunded,
     // and completes once the breaker lets a trial call through.
     const healthy = await post(base, `/v1/sessions/${await createSession(base)}/turns`, { input: "fine" });
-    const done = await waitTurn(base, healthy.body.id, 30);
+    const done = await waitTurn(base, healthy.body.id, 90);
     expect(done.status).toBe("completed");
     expect(done.attempts).toBe(1);
     // It really met the open breaker: the worker put it back once, and the provider saw one call.
     const retries = sys.workers[0]!.output().split("\n").filter((l) => l.includes(healthy.body.id) && l.includes("turn will be retried"));
     expect(retries.length).toBeGreaterThanOrEqual(1);
     expect(sys.sim.requests.filter((r) => (r.messages as any[]).at(-1)?.content === "fine")).toHaveLength(1);
-    for (const id of failing) expect((await waitTurn(base, id, 30)).status).toBe("failed");
+    for (const id of failing) expect((await waitTurn(base, id, 90)).status).toBe("failed");
   });
 });

@@ -93,6 +93,6 @@ describe("readiness", () => {
     expect(r.body.checks).toEqual({ postgres: "ok", redis: "ok" });
     expect(r.body.workers).toMatchObject({ alive: 2, llmBreakerOpen: 0, llmConnectionsWarm: 2 });
     await sys.workers[0]!.stop("SIGTERM");
-    await expect.poll(async () => (await get(sys.api.url, "/readyz")).body.workers.alive, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await get(sys.api.url, "/readyz")).body.workers.alive, { timeout: 30_000 }).toBe(1);
   });
 });

@@ -70,7 +70,7 @@ describe("the span tree of a turn (in-process, in-memory exporter)", () => {
       const s = spansOf(traceId);
       if (!s.some((x) => x.name === "process sessions") || !s.some((x) => x.kind === SpanKind.SERVER)) throw new Error("not yet");
       return s;
-    });
+    }, { timeout: 30_000, interval: 50 });
 
     const server = one(spans, "POST /v1/sessions/{id}/turns");
     expect(server.kind).toBe(SpanKind.SERVER);
@@ -160,7 +160,7 @@ describe("the span tree of a turn (in-process, in-memory exporter)", () => {
       const s = spansOf(traceId);
       if (s.filter((x) => x.name === "process sessions").length < 2) throw new Error("not yet");
       return s;
-    });
+    }, { timeout: 30_000, interval: 50 });
     const producer = one(spans, "send sessions");
     const attempts = spans.filter((s) => s.name === "process sessions").sort((a, b) => Number(a.attributes["turnq.turn.attempt"]) - Number(b.attributes["turnq.turn.attempt"]));
     expect(attempts.map((s) => [s.attributes["turnq.turn.attempt"], s.attributes["turnq.turn.outcome"], parentOf(s)])).toEqual([
@@ -188,7 +188,7 @@ describe("the span tree of a turn (in-process, in-memory exporter)", () => {
       const s = spansOf(traceId);
       if (s.filter((x) => x.name.startsWith("chat ")).length < 2 || !s.some((x) => x.name === "process sessions")) throw new Error("not yet");
       return s;
-    });
+    }, { timeout: 30_000, interval: 50 });
     const invoke = one(spans, "invoke_agent clock");
     const tools = spans.filter((s) => s.name === "execute_tool current_time");
     expect(tools).toHaveLength(2);

@@ -62,7 +62,7 @@ async function runTurn(url: string, otlp: OtlpReceiver, input: string) {
     await otlp.waitFor((all) => {
       const s = inTrace(all);
       return s.some((x) => x.name === "append_messages") && s.some((x) => x.kind === OtlpSpanKind.server);
-    }),
+    }, 60_000),
   );
   return { sessionId, traceId, spans };
 }

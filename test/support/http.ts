@@ -1,16 +1,42 @@
-/** Small JSON helpers over real HTTP (global fetch is fine for tests; the apps use undici). */
-export async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(base + path, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
+import { request } from "node:http";
+
+/**
+ * Small JSON helpers over real HTTP. One connection per request (no keep-alive): most tests run the
+ * API in the test's own process, where a stalled event loop can fire the server's keep-alive
+ * timeout on a socket the client has just reused for a request, and the server then resets it
+ * (seen as "fetch failed: read ECONNRESET" on a loaded machine). A connection that is never reused
+ * cannot be caught that way.
+ */
+async function send(method: string, url: string, body: string | undefined, headers: Record<string, string>) {
+  return new Promise<{ status: number; headers: Headers; body: any }>((resolve, reject) => {
+    const req = request(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let parsed: unknown = null;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // Not JSON: body stays null, as with fetch's res.json().catch(() => null).
+        }
+        const out = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out.set(k, Array.isArray(v) ? v.join(", ") : v);
+        resolve({ status: res.statusCode!, headers: out, body: parsed as any });
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
   });
-  return { status: res.status, headers: res.headers, body: (await res.json().catch(() => null)) as any };
 }
 
-export async function get(base: string, path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(base + path, { headers });
-  return { status: res.status, headers: res.headers, body: (await res.json().catch(() => null)) as any };
+export function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  return send("POST", base + path, typeof body === "string" ? body : JSON.stringify(body), { "content-type": "application/json", ...headers });
+}
+
+export function get(base: string, path: string, headers: Record<string, string> = {}) {
+  return send("GET", base + path, undefined, headers);
 }
 
 export async function createSession(base: string): Promise<string> {
@@ -20,7 +46,7 @@ export async function createSession(base: string): Promise<string> {
 }
 
 /** Polls the turn with Prefer: wait until it is terminal. */
-export async function waitTurn(base: string, turnId: string, seconds = 30) {
+export async function waitTurn(base: string, turnId: string, seconds = 60) {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const r = await get(base, `/v1/turns/${turnId}`, { prefer: "wait=10" });

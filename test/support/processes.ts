@@ -4,15 +4,28 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
+/**
+ * How long a process may take to say it is ready. Generous on purpose: on a busy 2-core machine a
+ * worker's start-up (module loading, telemetry, connections) has taken over 20 s. A process that
+ * is not ready by then is a failure, and is killed.
+ */
+export const READY_DEADLINE_MS = 90_000;
+
+/** How long a process may take to exit after SIGTERM before it is SIGKILLed. */
+export const STOP_GRACE_MS = 15_000;
+
 export interface AppProcess {
   name: string;
   child: ChildProcess;
   /** Everything the process wrote, for failure messages. */
   output(): string;
-  /** Resolves when a line matching `pattern` has been written (or rejects after `ms`). */
+  /**
+   * Resolves with the first line matching `pattern`. Rejects when the process exits first, or after
+   * `ms`; then the process is killed (a process that did not start in time is not left running).
+   */
   waitForLine(pattern: RegExp, ms?: number): Promise<string>;
-  /** SIGTERM (or the given signal) and wait for exit. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends `signal` (SIGTERM by default) and waits for the exit; SIGKILL after `graceMs`. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
 
 /**
@@ -28,24 +41,53 @@ export function startProcess(name: string, entry: string, env: Record<string, st
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // The output, and how many characters were dropped from its front to bound memory.
   let out = "";
+  let dropped = 0;
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
     out += d.toString();
-    if (out.length > 2_000_000) out = out.slice(-1_000_000);
+    if (out.length > 2_000_000) {
+      dropped += out.length - 1_000_000;
+      out = out.slice(-1_000_000);
+    }
     for (const l of listeners) l();
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
-  const exited = once(child, "exit").then(([code]) => code as number | null);
+  // (A process that could not be spawned at all emits 'error' instead; it has nothing to stop.)
+  const exited = once(child, "exit").then(([code]) => code as number | null, () => null);
+  // After 'close' every line the process wrote has been read.
+  const closed = once(child, "close").then(() => {}, () => {});
+  const hasExited = () => child.exitCode !== null || child.signalCode !== null;
+
+  async function stop(signal: NodeJS.Signals = "SIGTERM", graceMs = STOP_GRACE_MS): Promise<number | null> {
+    if (hasExited()) return child.exitCode;
+    child.kill(signal);
+    if (signal === "SIGKILL") return exited;
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
     name,
     child,
     output: () => out,
-    waitForLine(pattern, ms = 20_000) {
+    stop,
+    waitForLine(pattern, ms = READY_DEADLINE_MS) {
+      // Scans each complete line once, however much the process writes while we wait.
+      let scanned = dropped;
       return new Promise((resolve, reject) => {
         const check = () => {
-          const m = out.split("\n").find((l) => pattern.test(l));
+          const from = Math.max(scanned - dropped, 0);
+          const end = out.lastIndexOf("\n");
+          if (end < from) return;
+          const m = out.slice(from, end).split("\n").find((l) => pattern.test(l));
+          scanned = dropped + end + 1;
           if (m !== undefined) {
             cleanup();
             resolve(m);
@@ -53,26 +95,24 @@ export function startProcess(name: string, entry: string, env: Record<string, st
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`${name}: no line matching ${pattern} within ${ms} ms. Output:\n${out.slice(-4000)}`));
+          void stop("SIGKILL");
+          reject(new Error(`${name}: no line matching ${pattern} within ${ms} ms (killed it). Output:\n${out.slice(-4000)}`));
         }, ms);
-        const onExit = () => {
+        // Lines written just before an exit are read by 'close'; then the wait is over either way.
+        void closed.then(() => {
+          if (!listeners.has(check)) return;
+          check();
+          if (!listeners.has(check)) return;
           cleanup();
-          reject(new Error(`${name} exited before printing ${pattern}. Output:\n${out.slice(-4000)}`));
-        };
+          reject(new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}. Output:\n${out.slice(-4000)}`));
+        });
         const cleanup = () => {
           clearTimeout(timer);
           listeners.delete(check);
-          child.off("exit", onExit);
         };
         listeners.add(check);
-        child.once("exit", onExit);
         check();
       });
-    },
-    async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      return exited;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
+import { freePort } from "./free-port.ts";
 
 /** A redis-server of the test's own on a free port, without persistence, that the test can restart. */
 export interface OwnRedis {
@@ -9,6 +9,10 @@ export interface OwnRedis {
   port: number;
   /** Stops the server (losing everything) and starts a new one on the same port. */
   restart(): Promise<void>;
+  /** SIGKILLs the server: everything it held is lost. */
+  kill(): Promise<void>;
+  /** Starts a new, empty server on the same port (after kill). */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -20,6 +24,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     port,
     async restart() {
       await killRedis(child);
+      child = await launch(port);
+    },
+    kill: () => killRedis(child),
+    async start() {
       child = await launch(port);
     },
     stop: () => killRedis(child),
@@ -35,8 +43,12 @@ export async function launchRedis(port: number, args: string[]): Promise<ChildPr
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", ...args], {
     stdio: "ignore",
   });
-  const deadline = Date.now() + 10_000;
+  // A busy machine can take a while to start it; a server that never answers is not left running.
+  const deadline = Date.now() + 30_000;
   for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`redis-server exited at start on port ${port} (${child.exitCode ?? child.signalCode})`);
+    }
     const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on("error", () => {});
     try {
@@ -44,7 +56,10 @@ export async function launchRedis(port: number, args: string[]): Promise<ChildPr
       await probe.ping();
       return child;
     } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
+      if (Date.now() > deadline) {
+        await killRedis(child);
+        throw new Error(`redis-server did not answer on port ${port} within 30 s`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     } finally {
       probe.disconnect();
@@ -57,15 +72,4 @@ export async function killRedis(child: ChildProcess): Promise<void> {
   const exited = once(child, "exit");
   child.kill("SIGKILL");
   await exited;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
 }

@@ -12,3 +12,8 @@ export function databaseUrl(name: string): string {
 export function redisUrl(): string {
   return process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 }
+
+/** The name prefix of every test database of one `vitest run`, so that its teardown finds what is left. */
+export function testDatabasePrefix(runId: string): string {
+  return `turnq_t_${runId}_`;
+}

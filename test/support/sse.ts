@@ -13,7 +13,7 @@ export async function readSse(
   opts: { headers?: Record<string, string>; until?: (e: SseEvent, all: SseEvent[]) => boolean; ms?: number } = {},
 ): Promise<SseEvent[]> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), opts.ms ?? 20_000);
+  const timer = setTimeout(() => abort.abort(), opts.ms ?? 60_000);
   const events: SseEvent[] = [];
   try {
     const res = await fetch(url, { headers: { accept: "text/event-stream", ...opts.headers }, signal: abort.signal });

@@ -5,6 +5,7 @@ import pino from "pino";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "./processes.ts";
 import { deleteKeys } from "./redis-keys.ts";
 import { redisUrl } from "./services.ts";
+import { Teardown } from "./teardown.ts";
 import { createTestDatabase, type TestDatabase } from "./test-database.ts";
 
 export interface SystemOptions {
@@ -37,45 +38,38 @@ export interface TestSystem {
 export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem> {
   const prefix = `t${randomBytes(4).toString("hex")}`;
   const redis = opts.redisUrl ?? redisUrl();
-  const db = await createTestDatabase();
-  const sim = await startSimulator(opts.simulator ?? {});
-  const workerEnv: Record<string, string> = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis,
-    TURNQ_PREFIX: prefix,
-    LLM_BASE_URL: sim.url,
-    WORKER_CONCURRENCY: String(opts.concurrency ?? 50),
-    RECONCILE_INTERVAL_MS: "1000",
-    RECONCILE_MIN_AGE_MS: "1000",
-    LOCK_DURATION_MS: "4000",
-    STALLED_INTERVAL_MS: "2000",
-    SHUTDOWN_GRACE_MS: "3000",
-    // Test files run side by side against one Postgres; keep each system's share of connections small.
-    DB_POOL_MAX: "8",
-    ...opts.workerEnv,
-  };
+  // Whatever start-up got to is undone if a later step fails (a worker not ready in time, …):
+  // a failed beforeAll leaves no process, database or key behind.
+  const teardown = new Teardown();
+  // A test's own Redis may already be gone; nothing to clean then.
+  teardown.add("redis keys", () => deleteKeys(redis, prefix).catch(() => 0));
   const workers: AppProcess[] = [];
-  const startWorker = async (name = `worker-${workers.length + 1}`) => {
-    const w = startProcess(name, "apps/worker/src/main.ts", { OTEL_SERVICE_NAME: "turnq-worker", ...workerEnv }, TELEMETRY_ARGS);
-    workers.push(w);
-    await w.waitForLine(/turnq worker started/);
-    return w;
-  };
-  const api = await startApi(
-    apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix, PORT: "0", DB_POOL_MAX: "8", ...opts.apiEnv }),
-    pino({ level: "warn" }),
-  );
-  await Promise.all(Array.from({ length: opts.workers ?? 1 }, () => startWorker()));
-  return {
-    api,
-    db,
-    sim,
-    prefix,
-    redisUrl: redis,
-    workers,
-    workerEnv,
-    startWorker,
-    async stop() {
+  try {
+    const db = await createTestDatabase();
+    teardown.add("database", () => db.drop());
+    const sim = await startSimulator(opts.simulator ?? {});
+    teardown.add("simulator", () => sim.close());
+    const workerEnv: Record<string, string> = {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis,
+      TURNQ_PREFIX: prefix,
+      LLM_BASE_URL: sim.url,
+      WORKER_CONCURRENCY: String(opts.concurrency ?? 50),
+      RECONCILE_INTERVAL_MS: "1000",
+      RECONCILE_MIN_AGE_MS: "1000",
+      LOCK_DURATION_MS: "4000",
+      STALLED_INTERVAL_MS: "2000",
+      SHUTDOWN_GRACE_MS: "3000",
+      // Test files run side by side against one Postgres; keep each system's share of connections small.
+      DB_POOL_MAX: "8",
+      ...opts.workerEnv,
+    };
+    const api = await startApi(
+      apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix, PORT: "0", DB_POOL_MAX: "8", ...opts.apiEnv }),
+      pino({ level: "warn" }),
+    );
+    teardown.add("api", () => api.close());
+    teardown.add("workers", async () => {
       await Promise.all(workers.map((w) => w.stop("SIGKILL")));
       // Debugging aid: TEST_DUMP_DIR=/tmp/x keeps every worker's output of the run.
       if (process.env.TEST_DUMP_DIR) {
@@ -83,11 +77,18 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
         mkdirSync(process.env.TEST_DUMP_DIR, { recursive: true });
         for (const w of workers) writeFileSync(`${process.env.TEST_DUMP_DIR}/${prefix}-${w.name}.log`, w.output());
       }
-      await api.close();
-      await sim.close();
-      await db.drop();
-      // A test's own Redis may already be gone; nothing to clean then.
-      await deleteKeys(redis, prefix).catch(() => 0);
-    },
-  };
+    });
+    const startWorker = async (name = `worker-${workers.length + 1}`) => {
+      const w = startProcess(name, "apps/worker/src/main.ts", { OTEL_SERVICE_NAME: "turnq-worker", ...workerEnv }, TELEMETRY_ARGS);
+      workers.push(w);
+      // Not ready in time: waitForLine kills it, and the caller's teardown (or ours) stops the rest.
+      await w.waitForLine(/turnq worker started/);
+      return w;
+    };
+    await Promise.all(Array.from({ length: opts.workers ?? 1 }, () => startWorker()));
+    return { api, db, sim, prefix, redisUrl: redis, workers, workerEnv, startWorker, stop: () => teardown.run() };
+  } catch (err) {
+    await teardown.run().catch(() => {});
+    throw err;
+  }
 }

@@ -139,8 +139,10 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     runTurn: (starting, signals) => runAgentTurn(loopDeps, starting, signals),
   });
 
+  // BullMQ never closes a connection it is given (it counts it as shared): close() quits it below.
+  const workerRedis = createRedis(env.REDIS_URL, "worker", onRedisError);
   const worker = new Worker<DrainJobData>(drainJob.queueName, processor, {
-    connection: createRedis(env.REDIS_URL, "worker", onRedisError),
+    connection: workerRedis,
     prefix: env.TURNQ_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,
     lockDuration: env.LOCK_DURATION_MS,
@@ -211,6 +213,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         await heartbeat.stop();
         breakerGauge.removeCallback(observeBreaker);
         await worker.close();
+        await workerRedis.quit().catch(() => {});
         clearTimeout(deadline);
         await unsubscribeCancels();
         await cancelSubscriber.quit().catch(() => {});

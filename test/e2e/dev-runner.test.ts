@@ -1,0 +1,177 @@
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type Server } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/free-port.ts";
+import { createSession, post, waitTurn } from "../support/http.ts";
+import { isRunning } from "../support/process-table.ts";
+import { startProcess, type AppProcess } from "../support/processes.ts";
+import { deleteKeys } from "../support/redis-keys.ts";
+import { redisUrl } from "../support/services.ts";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
+
+// The children's grace (SHUTDOWN_GRACE_MS below) plus the 5 s the runner adds before SIGKILL.
+const RUNNER_GRACE_MS = 3_000 + 5_000;
+
+/** `npm run dev` as a user runs it (infra/dev.ts), on ports of its own, against this file's database. */
+describe("npm run dev", () => {
+  const prefix = `t${randomBytes(4).toString("hex")}`;
+  let db: TestDatabase;
+  const runs: AppProcess[] = [];
+  const blockers: Server[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(async () => {
+    // Whatever an assertion below found still running is not left to load the machine.
+    for (const run of runs.splice(0)) {
+      for (const { pid } of childrenOf(run)) if (isRunning(pid)) process.kill(pid, "SIGKILL");
+      await run.stop("SIGKILL");
+    }
+    await Promise.all(blockers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await deleteKeys(redisUrl(), prefix);
+  });
+
+  async function dev(env: Record<string, string> = {}): Promise<{ run: AppProcess; port: number }> {
+    const port = Number(env.PORT ?? (await freePort()));
+    const run = startProcess("dev", "infra/dev.ts", {
+      DATABASE_URL: db.url,
+      REDIS_URL: redisUrl(),
+      TURNQ_PREFIX: prefix,
+      PORT: String(port),
+      SIM_PORT: String(await freePort()),
+      SIM_LATENCY_MS: "0",
+      WORKERS: "2",
+      WORKER_CONCURRENCY: "4",
+      DB_POOL_MAX: "4",
+      SHUTDOWN_GRACE_MS: "3000",
+      ...env,
+    });
+    runs.push(run);
+    return { run, port };
+  }
+
+  /** Holds `port` on 127.0.0.1 the way another program would. */
+  async function occupy(port: number): Promise<void> {
+    const server = createServer();
+    server.listen(port, "127.0.0.1");
+    await once(server, "listening");
+    blockers.push(server);
+  }
+
+  async function exitOf(run: AppProcess, ms = 120_000): Promise<number | null> {
+    if (run.child.exitCode !== null || run.child.signalCode !== null) return run.child.exitCode;
+    const timer = setTimeout(() => run.child.kill("SIGKILL"), ms);
+    try {
+      const [code] = await once(run.child, "exit");
+      return code as number | null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it("says which port is taken and how to move it when the API cannot listen, and leaves no child running", async () => {
+    const port = await freePort();
+    await occupy(port);
+    const { run } = await dev({ PORT: String(port) });
+    expect(await exitOf(run)).toBe(1);
+    const out = run.output();
+    expect(out).toContain(`Port ${port} is taken, so the API cannot listen on it.`);
+    expect(out).toContain("move the API with PORT=<a free port>");
+    expect(out, "no stack trace").not.toMatch(/^\s+at /m);
+    // The API was started (and failed); no worker was started behind it to take turns.
+    expect(childrenOf(run).map((c) => c.name)).toEqual(["api"]);
+    expect(childrenOf(run).filter((c) => isRunning(c.pid))).toEqual([]);
+  });
+
+  it("stops the children it already started when a worker cannot start, naming the worker's port", async () => {
+    // Worker i serves metrics on METRICS_PORT + i - 1: worker-2's port is the one taken.
+    const metrics = await freePortPair();
+    await occupy(metrics + 1);
+    const { run } = await dev({ METRICS_PORT: String(metrics) });
+    expect(await exitOf(run)).toBe(1);
+    const out = run.output();
+    expect(out).toContain(`Port ${metrics + 1} is taken, so worker-2's metrics endpoint cannot listen on it.`);
+    expect(out).toContain("METRICS_PORT=<a free port> (worker i listens on METRICS_PORT + i - 1)");
+    expect(out, "no stack trace").not.toMatch(/^\s+at /m);
+    expect(childrenOf(run).map((c) => c.name).sort()).toEqual(["api", "worker-1", "worker-2"]);
+    expect(childrenOf(run).filter((c) => isRunning(c.pid))).toEqual([]);
+  });
+
+  it("says which variable moves the LLM simulator when its port is taken, before starting anything", async () => {
+    const simPort = await freePort();
+    await occupy(simPort);
+    const { run } = await dev({ SIM_PORT: String(simPort) });
+    expect(await exitOf(run)).toBe(1);
+    const out = run.output();
+    expect(out).toContain(`Port ${simPort} is taken, so the LLM simulator cannot listen on it.`);
+    expect(out).toContain("SIM_PORT=<a free port>");
+    expect(out, "no stack trace").not.toMatch(/^\s+at /m);
+    expect(childrenOf(run)).toEqual([]);
+  });
+
+  it("runs turns, and on SIGINT stops every child within its grace", async () => {
+    const { run, port } = await dev();
+    await run.waitForLine(/^turnq is running/);
+    const base = `http://127.0.0.1:${port}`;
+    const turn = await post(base, `/v1/sessions/${await createSession(base)}/turns`, { input: "hello dev" });
+    expect((await waitTurn(base, turn.body.id, 60)).output).toBe("Echo: hello dev (saw 2 messages)");
+    const children = childrenOf(run);
+    expect(children.map((c) => c.name).sort()).toEqual(["api", "worker-1", "worker-2"]);
+
+    const started = Date.now();
+    run.child.kill("SIGINT");
+    expect(await exitOf(run, RUNNER_GRACE_MS + 30_000)).toBe(0);
+    expect(children.filter((c) => isRunning(c.pid))).toEqual([]);
+    // Each child stopped by itself on SIGTERM: none had to be killed after the grace.
+    expect(run.output()).not.toMatch(/did not stop within/);
+    expect(Date.now() - started).toBeLessThan(RUNNER_GRACE_MS + 30_000);
+  });
+
+  it("stops everything and says so when a child dies later", async () => {
+    const { run } = await dev();
+    await run.waitForLine(/^turnq is running/);
+    const children = childrenOf(run);
+    process.kill(children.find((c) => c.name === "worker-1")!.pid, "SIGKILL");
+    expect(await exitOf(run)).toBe(1);
+    expect(run.output()).toContain("worker-1 exited (SIGKILL)");
+    expect(children.filter((c) => isRunning(c.pid))).toEqual([]);
+  });
+
+  it("leaves no child running when the runner itself is killed outright", async () => {
+    const { run } = await dev({ WORKERS: "1" });
+    await run.waitForLine(/^turnq is running/);
+    const children = childrenOf(run);
+    expect(children).toHaveLength(2);
+    await run.stop("SIGKILL");
+    // Nobody is left to stop them: each notices that the runner is gone (its stdin closes).
+    await expect
+      .poll(() => children.filter((c) => isRunning(c.pid)), { timeout: RUNNER_GRACE_MS + 30_000, interval: 100 })
+      .toEqual([]);
+  });
+});
+
+/** The children the runner says it started ("dev: started worker-1 (pid 123)"). */
+function childrenOf(run: AppProcess): { name: string; pid: number }[] {
+  return [...run.output().matchAll(/^dev: started (\S+) \(pid (\d+)\)$/gm)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }));
+}
+
+/** A port p such that p and p + 1 were both free. */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    const probe = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once("error", () => resolve(false));
+      probe.listen(p + 1, "127.0.0.1", () => resolve(true));
+    });
+    if (free) {
+      await new Promise((r) => probe.close(r));
+      return p;
+    }
+  }
+}
