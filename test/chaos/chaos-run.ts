@@ -6,7 +6,7 @@ import { createDb } from "@turnq/db";
 import { startSimulator } from "@turnq/llm-simulator";
 import { logsBySession } from "../support/log-checks.ts";
 import { startProcess, type AppProcess } from "../support/processes.ts";
-import { check, type StoredTurn } from "./checker.ts";
+import { check, type StoredTurn, type Verdict } from "./checker.ts";
 import { HANG_MS, startLoad } from "./load.ts";
 import { startChaosPostgres } from "./postgres-control.ts";
 import { startChaosRedis } from "./redis-control.ts";
@@ -24,17 +24,11 @@ export interface ChaosOptions {
   log(message: string): void;
 }
 
-export interface ChaosReport {
+/** The checker's figures, and the run's own. */
+export interface ChaosReport extends Verdict["figures"] {
   ok: boolean;
   seed: number;
   faults: Record<string, number>;
-  sessions: number;
-  ackedTurns: number;
-  completedTurns: number;
-  modelCalls: number;
-  turnsCalledAgain: number;
-  maxAttempts: number;
-  maxCrashes: number;
   /** Last fault over (last service or worker back) → the last acknowledged turn finished (0: none was left). */
   drainMs: number | null;
   answers: Record<string, number>;
