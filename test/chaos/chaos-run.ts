@@ -25,7 +25,8 @@ export interface ChaosOptions {
 }
 
 /** The checker's figures, and the run's own. */
-export interface ChaosReport extends Verdict["figures"] {
+type CheckerFigures = Verdict["figures"];
+export interface ChaosReport extends CheckerFigures {
   ok: boolean;
   seed: number;
   faults: Record<string, number>;
