@@ -12,9 +12,12 @@ import { createTestDatabase, type TestDatabase } from "../support/test-database.
 
 // The children's grace (SHUTDOWN_GRACE_MS below) plus the 5 s the runner adds before SIGKILL.
 const RUNNER_GRACE_MS = 3_000 + 5_000;
+// Deadlines for the runner to start or give up: each child it starts loads for tens of seconds on
+// a loaded 2-core machine (100 s seen for API + two workers), and it starts them in turn.
+const RUNNER_DEADLINE_MS = 240_000;
 
 /** `npm run dev` as a user runs it (infra/dev.ts), on ports of its own, against this file's database. */
-describe("npm run dev", () => {
+describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   const prefix = `t${randomBytes(4).toString("hex")}`;
   let db: TestDatabase;
   const runs: AppProcess[] = [];
@@ -63,7 +66,7 @@ describe("npm run dev", () => {
     blockers.push(server);
   }
 
-  async function exitOf(run: AppProcess, ms = 120_000): Promise<number | null> {
+  async function exitOf(run: AppProcess, ms = RUNNER_DEADLINE_MS): Promise<number | null> {
     if (run.child.exitCode !== null || run.child.signalCode !== null) return run.child.exitCode;
     const timer = setTimeout(() => run.child.kill("SIGKILL"), ms);
     try {
@@ -116,7 +119,7 @@ describe("npm run dev", () => {
 
   it("runs turns, and on SIGINT stops every child within its grace", async () => {
     const { run, port } = await dev();
-    await run.waitForLine(/^turnq is running/);
+    await run.waitForLine(/^turnq is running/, RUNNER_DEADLINE_MS);
     const base = `http://127.0.0.1:${port}`;
     const turn = await post(base, `/v1/sessions/${await createSession(base)}/turns`, { input: "hello dev" });
     expect((await waitTurn(base, turn.body.id, 60)).output).toBe("Echo: hello dev (saw 2 messages)");
@@ -133,8 +136,8 @@ describe("npm run dev", () => {
   });
 
   it("stops everything and says so when a child dies later", async () => {
-    const { run } = await dev();
-    await run.waitForLine(/^turnq is running/);
+    const { run } = await dev({ WORKERS: "1" });
+    await run.waitForLine(/^turnq is running/, RUNNER_DEADLINE_MS);
     const children = childrenOf(run);
     process.kill(children.find((c) => c.name === "worker-1")!.pid, "SIGKILL");
     expect(await exitOf(run)).toBe(1);
@@ -144,7 +147,7 @@ describe("npm run dev", () => {
 
   it("leaves no child running when the runner itself is killed outright", async () => {
     const { run } = await dev({ WORKERS: "1" });
-    await run.waitForLine(/^turnq is running/);
+    await run.waitForLine(/^turnq is running/, RUNNER_DEADLINE_MS);
     const children = childrenOf(run);
     expect(children).toHaveLength(2);
     await run.stop("SIGKILL");
