@@ -1,15 +1,17 @@
-import { request } from "node:http";
+import { Agent, request } from "node:http";
 
 /**
- * Small JSON helpers over real HTTP. One connection per request (no keep-alive): most tests run the
- * API in the test's own process, where a stalled event loop can fire the server's keep-alive
- * timeout on a socket the client has just reused for a request, and the server then resets it
- * (seen as "fetch failed: read ECONNRESET" on a loaded machine). A connection that is never reused
- * cannot be caught that way.
+ * Small JSON helpers over real HTTP, through one bounded connection pool. A test that fires a
+ * thousand requests at once must not open a thousand connections at once: the API's listen queue
+ * holds 511 (Node's default backlog), and while its event loop is busy the kernel overflows it and
+ * resets connections ("read ECONNRESET" in ordering.test.ts on a loaded machine; nstat showed
+ * ListenOverflows). 256 sockets stay below it; more requests wait for a free socket.
  */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
 async function send(method: string, url: string, body: string | undefined, headers: Record<string, string>) {
   return new Promise<{ status: number; headers: Headers; body: any }>((resolve, reject) => {
-    const req = request(url, { method, headers, agent: false }, (res) => {
+    const req = request(url, { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", reject);
