@@ -6,7 +6,7 @@ import { startProcess, type AppProcess } from "../support/processes.ts";
 import { redisUrl } from "../support/services.ts";
 import { createBenchDatabase, type BenchDatabase } from "./bench-database.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
-import { SERVER_BUNDLES, serverNodeArgs } from "./server-bundles.ts";
+import { SERVER_BUNDLES, serverNodeArgs } from "../support/server-bundles.ts";
 
 export interface BenchSystemOptions {
   llmLatencyMs: number;

@@ -9,7 +9,7 @@ import { runOverheadBench } from "./overhead.ts";
 import { runToolsBench } from "./parallel-tools.ts";
 import { runRecoveryBench } from "./recovery.ts";
 import { runReferenceBench } from "./reference.ts";
-import { buildServerBundles } from "./server-bundles.ts";
+import { buildServerBundles } from "../support/server-bundles.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { runScalingBench } from "./scaling.ts";
 import { runSlotsBench } from "./slots.ts";

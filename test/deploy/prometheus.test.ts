@@ -8,7 +8,8 @@ import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/proces
 import { deleteKeys } from "../support/redis-keys.ts";
 import { redisUrl } from "../support/services.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
-import { freePort, STARTUP_MS } from "./support/bundles.ts";
+import { freePort } from "../support/free-port.ts";
+import { STARTUP_MS } from "./support/bundles.ts";
 import { readYaml, root } from "./support/manifests.ts";
 import { requireBinary, startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
 

@@ -12,7 +12,9 @@ import { startProcess, type AppProcess } from "../support/processes.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
 import { databaseUrl, redisUrl } from "../support/services.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
-import { buildBundles, freePort, STARTUP_MS } from "./support/bundles.ts";
+import { freePort } from "../support/free-port.ts";
+import { buildServerBundles } from "../support/server-bundles.ts";
+import { STARTUP_MS } from "./support/bundles.ts";
 import { find, render, root, type K8sObject } from "./support/manifests.ts";
 
 /**
@@ -57,7 +59,7 @@ describe("the Kubernetes manifests, wired to running turnq processes", { timeout
   const becomesHealthy = (env: Record<string, string>) => expect.poll(() => healthcheck(env), { timeout: 30_000 }).toBe(0);
 
   beforeAll(async () => {
-    buildBundles();
+    buildServerBundles();
     db = await createTestDatabase();
     sim = await startSimulator({});
     redis = new Redis(redisUrl());

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./bundles.ts";
+import { freePort } from "../../support/free-port.ts";
 
 /** Debian's `prometheus` package ships both; .ci/run installs it when missing. */
 export function requireBinary(name: "prometheus" | "promtool"): string {

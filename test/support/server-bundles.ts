@@ -4,9 +4,9 @@ import { fileURLToPath } from "node:url";
 
 /**
  * What `npm run start:api` / `start:worker` run: the apps' production bundles (infra/bundle.ts)
- * with the node flags of those scripts. The parts of issue #8 start the system under test this
- * way, so their CPU and RSS are a deployment's, not those of a process that compiles its own
- * TypeScript.
+ * with the node flags of those scripts. The bench's issue #8 parts and the deployment tests start
+ * the system this way, so what they measure or check is a deployment's, not that of a process that
+ * compiles its own TypeScript.
  */
 export const SERVER_BUNDLES = { api: "apps/api/dist/server.mjs", worker: "apps/worker/dist/server.mjs" } as const;
 
@@ -21,7 +21,7 @@ export function serverNodeArgs(app: keyof typeof SERVER_BUNDLES): string[] {
   return m[1]!.split(/\s+/).filter((a) => a && !a.startsWith("--env-file"));
 }
 
-/** `npm run build`, once per bench run, so the bundles match the sources being measured. */
+/** `npm run build`, once per bench run or test file, so the bundles match the sources. */
 export function buildServerBundles(): void {
   const r = spawnSync("npm", ["run", "build"], { cwd: root, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
   if (r.status !== 0) throw new Error(`npm run build failed (${r.status}); run it yourself to see why:\n${r.stdout}${r.stderr}`);
