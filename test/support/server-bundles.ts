@@ -17,7 +17,7 @@ export function serverNodeArgs(app: keyof typeof SERVER_BUNDLES): string[] {
   const scripts = (JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as { scripts: Record<string, string> }).scripts;
   const script = scripts[`start:${app}`] ?? "";
   const m = new RegExp(`\\bnode (.*?)\\s*${SERVER_BUNDLES[app].replace(/[.]/g, "\\.")}`).exec(script);
-  if (!m) throw new Error(`package.json's start:${app} does not run node ... ${SERVER_BUNDLES[app]}: update test/bench/server-bundles.ts`);
+  if (!m) throw new Error(`package.json's start:${app} does not run node ... ${SERVER_BUNDLES[app]}: update test/support/server-bundles.ts`);
   return m[1]!.split(/\s+/).filter((a) => a && !a.startsWith("--env-file"));
 }
 
