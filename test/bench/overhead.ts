@@ -8,6 +8,7 @@ export interface OverheadResult {
   workerConcurrency: number;
   loaded: { clients: number; turns: number; turnsPerSec: number; overheadMs: { p50: Goal; p99: Goal } };
   alone: { clients: 1; turns: number; overheadMs: { p50: Goal; p99: number } };
+  client: string;
   orderViolations: Goal;
   targetsMet: string;
 }
@@ -19,11 +20,12 @@ export interface OverheadResult {
  * in the closed loop, once with one client alone (no queueing for CPU: the floor).
  */
 export async function runOverheadBench(): Promise<PartOutcome<OverheadResult>> {
-  const { concurrency, warmupSeconds, measureSeconds } = hotLoopSettings();
+  const { concurrency, warmupSeconds, measureSeconds, submitWaits } = hotLoopSettings();
   const llmLatencyMs = intEnv("BENCH_OVERHEAD_LLM_MS", 200, 0);
   const clients = intEnv("BENCH_OVERHEAD_CLIENTS", 100);
   const system = { childApi: { env: {} } }; // API as a child process like the worker; tracing on, not exported
-  const common = { llmLatencyMs, workers: 1, concurrency, warmupSeconds, measureSeconds, workerNodeArgs: [], system };
+  // The client is hotpath's (BENCH_HOTPATH_SUBMIT_WAITS): by default one request a turn, as the README recommends.
+  const common = { llmLatencyMs, workers: 1, concurrency, warmupSeconds, measureSeconds, workerNodeArgs: [], system, submitWaits };
   const loaded = await runScenario({ ...common, clients, name: `overhead ${clients} clients` });
   const alone = await runScenario({ ...common, clients: 1, name: "overhead 1 client" });
   const result: Omit<OverheadResult, "targetsMet"> = {
@@ -37,6 +39,7 @@ export async function runOverheadBench(): Promise<PartOutcome<OverheadResult>> {
       overheadMs: { p50: atMost(loaded.overheadMs.p50, 25), p99: atMost(loaded.overheadMs.p99, 100) },
     },
     alone: { clients: 1, turns: alone.turns, overheadMs: { p50: atMost(alone.overheadMs.p50, 5), p99: alone.overheadMs.p99 } },
+    client: submitWaits ? "submit with Prefer: wait" : "submit, then GET with Prefer: wait",
     orderViolations: exactly(loaded.orderViolations + alone.orderViolations, 0),
   };
   const failures = [...loaded.failures.map((f) => `${clients} clients: ${f}`), ...alone.failures.map((f) => `1 client: ${f}`)];

@@ -14,6 +14,8 @@ export interface ScenarioConfig {
   warmupSeconds: number;
   measureSeconds: number;
   workerNodeArgs: string[];
+  /** Each client submits with `Prefer: wait` (one request a turn) instead of submit + long-poll. */
+  submitWaits?: boolean;
   /** Label in progress lines; default "llm <latency> ms". */
   name?: string;
   /** More system settings (child API with tracing, worker env…) for scenarios built on this one. */
@@ -52,6 +54,7 @@ export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> 
       baseUrl: sys.api.url,
       clients: cfg.clients,
       tag: randomBytes(3).toString("hex"),
+      submitWaits: cfg.submitWaits ?? false,
       onStart(now) {
         window = { from: now + cfg.warmupSeconds * 1000, to: now + (cfg.warmupSeconds + cfg.measureSeconds) * 1000 };
         log(`${name}: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);

@@ -99,7 +99,40 @@ describe("the cost of a plain turn", () => {
     expect(perTurn.unnamedParses).toBe(0);
     expect(turnqRedisCommands).toBeLessThanOrEqual(budget.turnqRedisCommands);
   });
+
+  it("costs a client that submits with Prefer: wait three statements: no long-poll read, no extra write", { timeout: 180_000 }, async () => {
+    const sessions = await Promise.all(Array.from({ length: turnsPerRound }, () => createSession(api.url)));
+    for (const s of sessions) await oneWaitingTurn(api.url, s, "warm-up", admin);
+    const turnRounds: Round[] = [];
+    for (let r = 0; r < rounds; r++) {
+      turnRounds.push(
+        await measureRound(admin, pg, async () => {
+          for (const s of sessions) await oneWaitingTurn(api.url, s, 'hello [[sim reply="Hi!"]]', admin);
+          await workerIdle(admin);
+        }),
+      );
+    }
+    const turn = leastDisturbed(turnRounds);
+    // Submit (its commit not flushed: the finish's flush covers it), claim, finish.
+    expect(turn.statements / turnsPerRound).toBe(3);
+    expect(turn.roundTrips / turnsPerRound).toBe(3);
+    // Past its wait the answer is a 202, and a 202 promises a durable turn: one more write confirms it.
+    const s = sessions[0]!;
+    await workerIdle(admin);
+    pg.reset();
+    const slow = await post(api.url, `/v1/sessions/${s}/turns`, { input: "slow [[sim delay=2500]]" }, { prefer: "wait=1" });
+    expect(slow.status).toBe(202);
+    expect([...pg.counts().texts.keys()].some((t) => t.startsWith("update turns set status = status"))).toBe(true);
+    expect((await get(api.url, `/v1/turns/${slow.body.id}`, { prefer: "wait=10" })).body.status).toBe("completed");
+  });
 });
+
+async function oneWaitingTurn(base: string, sessionId: string, input: string, admin: Redis): Promise<void> {
+  await workerIdle(admin);
+  const done = await post(base, `/v1/sessions/${sessionId}/turns`, { input }, { prefer: "wait=10" });
+  expect(done.status).toBe(200);
+  expect(done.body.status).toBe("completed");
+}
 
 /**
  * On a busy machine a round can pick up work that timeouts cause (a long-poll's safety re-read

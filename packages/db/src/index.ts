@@ -5,6 +5,7 @@ export * from "./sessions-repo.ts";
 export { type NewMessage } from "./fencing.ts";
 // The turn's lifecycle: one module per transition, with the reads beside them.
 export * from "./turns/submit-turn.ts";
+export * from "./turns/confirm-durable.ts";
 export * from "./turns/claim-turn.ts";
 export * from "./turns/finish-turn.ts";
 export * from "./turns/fail-turn.ts";

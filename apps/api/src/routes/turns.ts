@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { isId, isTerminal, limits, newId, TurnqError } from "@turnq/core";
-import { submitTurn } from "@turnq/db";
+import { confirmTurnDurable, submitTurn } from "@turnq/db";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { ApiDeps, AppEnv } from "../deps.ts";
@@ -41,16 +41,23 @@ export function turnRoutes(deps: ApiDeps) {
     const newTurnId = newId("turn");
     const watch = waitSeconds > 0 ? deps.watcher.watch(newTurnId) : undefined;
     try {
-      const { created, ...submitted } = await submitAndAnnounce(deps, sessionId, newTurnId, key, body);
+      // A waiting client is told nothing before the turn's finish (a synchronous commit) has
+      // flushed the WAL, so its submit need not wait for a flush of its own.
+      const deferFlush = watch !== undefined;
+      const { created, ...submitted } = await submitAndAnnounce(deps, sessionId, newTurnId, key, body, deferFlush);
       let turn = submitted.turn;
       if (watch && created && !isTerminal(turn.status)) {
         turn = await waitForTerminal(deps, turn, watch, waitSeconds * 1_000, c.req.raw.signal);
         c.header("preference-applied", `wait=${waitSeconds}`);
       }
+      const status = watch && isTerminal(turn.status) ? 200 : 202;
+      // 202 promises the turn is durable. A replay may have found a turn whose own submit deferred
+      // its flush and has not been told anything yet, so it is confirmed too (replays are rare).
+      if (status === 202 && (deferFlush || !created) && !(await confirmTurnDurable(deps.db, turn.id))) throw lostBeforeFlush();
       if (turn.traceParent) c.header("traceparent", turn.traceParent);
       c.header("location", `/v1/turns/${turn.id}`);
       if (!created) c.header("idempotent-replayed", "true");
-      return c.json(turnJson(turn, deps.jaegerUiUrl), watch && isTerminal(turn.status) ? 200 : 202);
+      return c.json(turnJson(turn, deps.jaegerUiUrl), status);
     } finally {
       watch?.close();
     }
@@ -64,10 +71,12 @@ async function submitAndAnnounce(
   id: string,
   key: string | undefined,
   body: z.infer<typeof submitTurnBody>,
+  deferFlush: boolean,
 ) {
   return withTurnSend(sessionId, async (trace, span) => {
     const { turn, created, interrupted } = await submitTurn(deps.db, {
       id,
+      deferFlush,
       sessionId,
       input: body.input,
       onBusy: body.onBusy,
@@ -86,6 +95,15 @@ async function submitAndAnnounce(
     }
     return { turn, created };
   });
+}
+
+/** Postgres crashed between the deferred commit and any flush: the turn is gone, nothing was promised. */
+function lostBeforeFlush(): TurnqError {
+  return new TurnqError(
+    "database_unavailable",
+    "The database restarted before the turn was saved; send it again (with the same Idempotency-Key it is never stored twice).",
+    { retryAfterMs: 1_000 },
+  );
 }
 
 function inputTooLarge(): TurnqError {
