@@ -11,6 +11,7 @@ import { databaseViolations, observedViolations, runFailures } from "./order-che
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { sampleRss, type RssSampler } from "./rss.ts";
 import { round1 } from "./stats.ts";
+import { referenceSlotsRun, type ReferenceSlotsRun } from "./reference-slots.ts";
 import { atLeast, exactly, targetsMet, type Goal } from "./targets.ts";
 
 export interface SlotsRun {
@@ -47,7 +48,7 @@ export interface SlotsResult {
   /** 100 slots, more sessions than slots: turns/s against ≥ 94 % of the ceiling. */
   narrow: Omit<SlotsRun, "turnsPerSec"> & { turnsPerSec: Goal; busyShare: number };
   /** 2,000 slots, more sessions than slots: busy slots / slots while turns wait. */
-  wide: SlotsRun & { busyShare: Goal };
+  wide: SlotsRun & { busyShare: Goal; reference: ReferenceSlotsRun | null };
   orderViolations: Goal;
   targetsMet: string;
 }
@@ -78,17 +79,32 @@ export async function runSlotsBench(): Promise<PartOutcome<SlotsResult>> {
     concurrency: intEnv("BENCH_SLOTS_WIDE_CONCURRENCY", 2000),
     clients: intEnv("BENCH_SLOTS_WIDE_CLIENTS", 2500),
   });
+  // The same wide shape on the yardstick (BENCH_SLOTS_REFERENCE=0 skips it).
+  const reference =
+    intEnv("BENCH_SLOTS_REFERENCE", 1, 0) === 1
+      ? await referenceSlotsRun({
+          llmLatencyMs,
+          warmupSeconds,
+          measureSeconds,
+          concurrency: intEnv("BENCH_SLOTS_WIDE_CONCURRENCY", 2000),
+          clients: intEnv("BENCH_SLOTS_WIDE_CLIENTS", 2500),
+        })
+      : null;
   const { failures: f1, violations: v1, ...n } = narrow;
   const { failures: f2, violations: v2, ...w } = wide;
   const result: Omit<SlotsResult, "targetsMet"> = {
     llmLatencyMs,
     narrow: { ...n, turnsPerSec: atLeast(n.turnsPerSec, round1(0.94 * n.ceilingTurnsPerSec)), busyShare: share(n) },
-    wide: { ...w, busyShare: atLeast(share(w), 0.95) },
+    wide: { ...w, busyShare: atLeast(share(w), 0.95), reference },
     orderViolations: exactly(v1 + v2, 0),
   };
   return {
     result: { ...result, targetsMet: targetsMet(result) },
-    failures: [...f1.map((f) => `narrow: ${f}`), ...f2.map((f) => `wide: ${f}`)],
+    failures: [
+      ...f1.map((f) => `narrow: ${f}`),
+      ...f2.map((f) => `wide: ${f}`),
+      ...(reference && reference.failedJobs > 0 ? [`wide reference: ${reference.failedJobs} jobs failed`] : []),
+    ],
   };
 }
 
