@@ -1,6 +1,7 @@
 import { TurnqError } from "@turnq/core";
 import { Hono } from "hono";
 import type { ApiDeps, AppEnv } from "./deps.ts";
+import { authenticate } from "./middleware/authenticate.ts";
 import { httpServerSpans } from "./middleware/http-spans.ts";
 import { onError, problem } from "./problem.ts";
 import { agentRoutes } from "./routes/agents.ts";
@@ -20,6 +21,8 @@ export function createApp(deps: ApiDeps) {
   // Probes and scrapes would each start a root trace; they stay untraced.
   app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" }));
   app.notFound((c) => problem(c, new TurnqError("not_found", `No route for ${c.req.method} ${c.req.path}; see the README for the API.`)));
+  // Every /v1 route answers only an authenticated caller, for its tenant; probes and scrapes stay open.
+  app.use("/v1/*", authenticate(deps.keys));
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes());
   app.route("/", sessionRoutes(deps));

@@ -3,6 +3,7 @@ import { isId, isTerminal, limits, newId, TurnqError } from "@turnq/core";
 import { submitTurn } from "@turnq/db";
 import { Hono } from "hono";
 import { z } from "zod";
+import { callerOf, type Caller } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { turnJson } from "../serialize.ts";
@@ -41,7 +42,7 @@ export function turnRoutes(deps: ApiDeps) {
     const newTurnId = newId("turn");
     const watch = waitSeconds > 0 ? deps.watcher.watch(newTurnId) : undefined;
     try {
-      const { created, ...submitted } = await submitAndAnnounce(deps, sessionId, newTurnId, key, body);
+      const { created, ...submitted } = await submitAndAnnounce(deps, callerOf(c), sessionId, newTurnId, key, body);
       let turn = submitted.turn;
       if (watch && created && !isTerminal(turn.status)) {
         turn = await waitForTerminal(deps, turn, watch, waitSeconds * 1_000, c.req.raw.signal);
@@ -60,6 +61,7 @@ export function turnRoutes(deps: ApiDeps) {
 /** Commits the turn (durable before anything else happens), then announces it in the mailbox. */
 async function submitAndAnnounce(
   deps: ApiDeps,
+  caller: Caller,
   sessionId: string,
   id: string,
   key: string | undefined,
@@ -69,6 +71,8 @@ async function submitAndAnnounce(
     const { turn, created, interrupted } = await submitTurn(deps.db, {
       id,
       sessionId,
+      tenantId: caller.tenantId,
+      apiKeyId: caller.keyId,
       input: body.input,
       onBusy: body.onBusy,
       idempotencyKey: key,
