@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createApiKey, createSession, createTenant, type Db, type SessionRow } from "@turnq/db";
+import { useApiKey } from "./http.ts";
 
 const tenantOf = new WeakMap<Db, Promise<string>>();
 
@@ -20,4 +21,11 @@ export async function createTenantWithKey(db: Db, name = `t-${randomBytes(4).toS
   const tenant = await createTenant(db, { name });
   const key = await createApiKey(db, tenant.id);
   return { tenant, key: key.key, keyId: key.id, prefix: key.prefix, headers: { authorization: `Bearer ${key.key}` } };
+}
+
+/** For a test that starts its own API: a tenant and key, sent by default to that API from now on. */
+export async function keyForApi(db: Db, apiUrl: string) {
+  const tenant = await createTenantWithKey(db);
+  useApiKey(apiUrl, tenant.key);
+  return tenant;
 }

@@ -8,6 +8,7 @@ import {
   createTurnWatcher,
   drainJob,
   onApiKeyRevoked,
+  publishApiKeyRevoked,
   publishCancel,
   publishTurnDone,
   queueGaugeSources,
@@ -76,6 +77,10 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
       done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, status: turn.status, turn }),
     },
+  }, env.TURNQ_ADMIN_KEY === undefined ? undefined : {
+    db,
+    adminKey: env.TURNQ_ADMIN_KEY,
+    publishRevoked: (keyId) => publishApiKeyRevoked(redis, env.TURNQ_PREFIX, keyId),
   });
 
   const server = createHttpServer(app.fetch, {
