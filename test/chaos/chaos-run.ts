@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDb } from "@turnq/db";
+import { createApiKey, createDb, createTenant } from "@turnq/db";
 import { startSimulator } from "@turnq/llm-simulator";
 import { logsBySession } from "../support/log-checks.ts";
 import { startProcess, type AppProcess } from "../support/processes.ts";
@@ -88,8 +88,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     const probeDb = createDb(pg.url, { max: 2, applicationName: "turnq-chaos-checker" });
     cleanups.push(() => probeDb.close());
+    const tenant = await createTenant(probeDb.db, { name: "chaos" });
+    const { key: apiKey } = await createApiKey(probeDb.db, tenant.id);
     const load = startLoad({
       baseUrl,
+      apiKey,
       sessions: opts.sessions,
       turnsPerSession: opts.turnsPerSession,
       meanPauseMs: opts.shape.durationMs / opts.turnsPerSession,
@@ -114,7 +117,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         postgres: {
           async crash() {
             await pg.crash();
-            violations.push(...(await probeWhileDbDown(baseUrl, dbDownAnswerMs)));
+            violations.push(...(await probeWhileDbDown(baseUrl, apiKey, dbDownAnswerMs)));
           },
           start: () => pg.start(),
         },
@@ -171,7 +174,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
  * While Postgres is down the API must say so: readiness 503 naming postgres, and a request that
  * needs the database a 503 problem+json `database_unavailable` (not a 500, not a hang).
  */
-async function probeWhileDbDown(baseUrl: string, answerMs: number[]): Promise<string[]> {
+async function probeWhileDbDown(baseUrl: string, apiKey: string, answerMs: number[]): Promise<string[]> {
   const problems: string[] = [];
   const ask = async (path: string, init: RequestInit = {}) => {
     const sent = Date.now();
@@ -188,7 +191,7 @@ async function probeWhileDbDown(baseUrl: string, answerMs: number[]): Promise<st
   if (ready.status !== 503 || ready.body?.code !== "not_ready" || !String(ready.body?.checks?.postgres ?? "").startsWith("error")) {
     problems.push(`/readyz while Postgres is down: ${ready.status} ${JSON.stringify(ready.body)}`);
   }
-  const created = await ask("/v1/sessions", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const created = await ask("/v1/sessions", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` }, body: "{}" });
   if (created.status !== 503 || created.body?.code !== "database_unavailable" || !created.type.includes("application/problem+json")) {
     problems.push(`POST /v1/sessions while Postgres is down: ${created.status} ${created.type} ${JSON.stringify(created.body)}`);
   }

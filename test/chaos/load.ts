@@ -17,6 +17,8 @@ export interface AckedTurn {
 
 export interface LoadOptions {
   baseUrl: string;
+  /** Sent as Authorization: Bearer with every request. */
+  apiKey: string;
   sessions: number;
   turnsPerSession: number;
   /** Mean pause between a session's submits, so the load lasts through the fault window. */
@@ -58,7 +60,7 @@ export function startLoad(opts: LoadOptions): Load {
     try {
       const res = await fetch(opts.baseUrl + path, {
         method,
-        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        headers: { authorization: `Bearer ${opts.apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(HANG_MS),
       });

@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { startSimulator, type Simulator } from "@turnq/llm-simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSession, post, waitTurn } from "../support/http.ts";
+import { createSession, post, waitTurn, withApiKey } from "../support/http.ts";
+import { keyForApi } from "../support/tenants.ts";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
 import { redisUrl } from "../support/services.ts";
@@ -59,6 +60,7 @@ describe("Prometheus scraping a running API and worker", () => {
     started.push(api);
     await api.waitForLine(/turnq api listening/, STARTUP_MS);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
+    await keyForApi(db.db, apiUrl);
 
     // Accepted while no worker runs, then lost by Redis: only the reconciler can bring it back.
     const lost = await post(apiUrl, `/v1/sessions/${await createSession(apiUrl)}/turns`, { input: "lost and found" });
@@ -97,7 +99,7 @@ describe("Prometheus scraping a running API and worker", () => {
       const done = await waitTurn(apiUrl, turn.body.id);
       expect(done.status, JSON.stringify(done)).toBe(status);
     }
-    const log = await (await fetch(`${apiUrl}/v1/sessions/${clockSession.body.id}/messages`)).json() as { data: { role: string }[] };
+    const log = await (await fetch(`${apiUrl}/v1/sessions/${clockSession.body.id}/messages`, { headers: withApiKey(apiUrl) })).json() as { data: { role: string }[] };
     expect(log.data.map((m) => m.role), "the clock turn called its tool").toContain("tool");
   }, 4 * STARTUP_MS);
 

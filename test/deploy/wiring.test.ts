@@ -11,6 +11,7 @@ import { createSession, get, post, waitTurn } from "../support/http.ts";
 import { startProcess, type AppProcess } from "../support/processes.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
 import { databaseUrl, redisUrl } from "../support/services.ts";
+import { keyForApi } from "../support/tenants.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 import { freePort } from "../support/free-port.ts";
 import { buildServerBundles } from "../support/server-bundles.ts";
@@ -117,6 +118,7 @@ describe("the Kubernetes manifests, wired to running turnq processes", { timeout
     api = run(find(objects, "Deployment", "turnq-api"), "api", { ...appEnv(), HOST: "127.0.0.1", PORT: String(port) });
     await api.waitForLine(/turnq api listening/, STARTUP_MS);
     apiUrl = `http://127.0.0.1:${port}`;
+    await keyForApi(db.db, apiUrl);
     expect(await get(apiUrl, "/healthz")).toMatchObject({ status: 200, body: { status: "ok" } });
     expect(await get(apiUrl, "/readyz")).toMatchObject({ status: 200, body: { status: "ready" } });
     const metrics = await fetch(`${apiUrl}/metrics`);

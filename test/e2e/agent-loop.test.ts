@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, post, waitTurn } from "../support/http.ts";
+import { get, post, useApiKey, waitTurn } from "../support/http.ts";
 import { readSse } from "../support/sse.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 
@@ -124,6 +124,7 @@ describe("the agent loop through the API", () => {
       apiEnvSchema.parse({ DATABASE_URL: sys.db.url, REDIS_URL: sys.redisUrl, TURNQ_PREFIX: sys.prefix, PORT: "0", DB_POOL_MAX: "4" }),
       pino({ level: "warn" }),
     );
+    useApiKey(other.url, sys.tenant.key);
     try {
       const resumed = await readSse(url(other.url), {
         headers: { "last-event-id": all[2]!.id! },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHeldTool, type HeldTool } from "../support/held-tool.ts";
-import { createSession, get, post, waitTurn } from "../support/http.ts";
+import { createSession, get, post, waitTurn, withApiKey } from "../support/http.ts";
 import { readSse } from "../support/sse.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 
@@ -47,7 +47,7 @@ describe("agents, cancel and busy policies through the API", () => {
 
     const updated = await fetch(`${base}/v1/agents/${created.body.id}`, {
       method: "PUT",
-      headers: { "content-type": "application/json" },
+      headers: withApiKey(base, { "content-type": "application/json" }),
       body: JSON.stringify({ name: "helper", systemPrompt: "Be thorough." }),
     }).then((r) => r.json() as Promise<any>);
     expect(updated).toMatchObject({ id: created.body.id, version: 2, systemPrompt: "Be thorough." });

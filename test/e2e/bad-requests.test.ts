@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSession, post } from "../support/http.ts";
-import { rawRequest } from "../support/raw-http.ts";
+import { createSession, post, withApiKey } from "../support/http.ts";
+import { rawRequest, withRawApiKey } from "../support/raw-http.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 import { tableSnapshot } from "../support/table-snapshot.ts";
 
@@ -142,7 +142,7 @@ describe("bad requests", () => {
     const before = await snapshot();
     const res = await fetch(sys.api.url + c.path(sessionId, ids), {
       method: c.method,
-      headers: c.headers ?? {},
+      headers: withApiKey(sys.api.url, c.headers ?? {}),
       // latin1 keeps the raw bytes of the not-UTF-8 case; text beyond latin1 goes as UTF-8.
       ...(c.body !== undefined ? { body: Buffer.from(c.body, /[^\x00-\xff]/.test(c.body) ? "utf8" : "latin1") } : {}),
       signal: AbortSignal.timeout(20_000),
@@ -158,7 +158,7 @@ describe("bad requests", () => {
 
   it.each(rawCases)("$name -> $status $code in problem+json, nothing stored", async (c) => {
     const before = await snapshot();
-    const res = await rawRequest(sys.api.url, Buffer.from(c.request(sessionId), "latin1"));
+    const res = await rawRequest(sys.api.url, Buffer.from(withRawApiKey(c.request(sessionId), sys.tenant.key), "latin1"));
     expect(res.status, res.body).toBe(c.status);
     expect(res.headers["content-type"]).toBe("application/problem+json");
     expect(JSON.parse(res.body)).toMatchObject({ status: c.status, code: c.code, type: `urn:turnq:error:${c.code}` });

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostileRequest, rawHostileRequest, type Fixtures, type HostileRequest } from "../support/hostile-requests.ts";
-import { createSession, post } from "../support/http.ts";
-import { rawRequest } from "../support/raw-http.ts";
+import { createSession, post, withApiKey } from "../support/http.ts";
+import { rawRequest, withRawApiKey } from "../support/raw-http.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 import { tableSnapshot } from "../support/table-snapshot.ts";
 
@@ -64,7 +64,7 @@ describe("the edge, under generated hostile requests", () => {
 
   it("answers raw, malformed HTTP/1.x in problem+json (or not at all when it cannot), never hangs", async () => {
     await check(rawHostileRequest, 150, async (bytes) => {
-      const res = await rawRequest(sys.api.url, Buffer.from(bytes, "latin1"), requestDeadlineMs);
+      const res = await rawRequest(sys.api.url, Buffer.from(withRawApiKey(bytes, sys.tenant.key), "latin1"), requestDeadlineMs);
       return { status: res.status, type: res.headers["content-type"] ?? "", body: res.body };
     });
   });
@@ -77,7 +77,7 @@ async function send(base: string, req: HostileRequest): Promise<{ status: number
   try {
     const res = await fetch(base + req.path, {
       method: req.method,
-      headers: req.headers,
+      headers: withApiKey(base, req.headers),
       ...(req.body ? { body: req.body } : {}),
       signal: abort.signal,
     });

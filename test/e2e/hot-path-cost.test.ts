@@ -9,6 +9,7 @@ import { createSession, get, post } from "../support/http.ts";
 import { startPgWireCounter, type PgWireCounter } from "../support/pg-wire-counter.ts";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
 import { startOwnRedis, type OwnRedis } from "../support/redis-server.ts";
+import { keyForApi } from "../support/tenants.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 
 /**
@@ -39,6 +40,8 @@ describe("the cost of a plain turn", () => {
     sim = await startSimulator({});
     const common = { DATABASE_URL: pg.url, REDIS_URL: redis.url, TURNQ_PREFIX: "cost" };
     api = await startApi(apiEnvSchema.parse({ ...common, PORT: "0" }), pino({ level: "warn" }));
+    // Authenticating costs nothing per turn: the key is verified once (in the warm-up), then cached.
+    await keyForApi(db.db, api.url);
     // Periodic housekeeping (reconciler, stalled checks) is not per-turn cost: keep it out of the window.
     worker = startProcess(
       "worker",

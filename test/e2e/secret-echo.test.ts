@@ -3,7 +3,7 @@ import { fragmentLength } from "@turnq/core";
 import { startOtlpReceiver, type OtlpReceiver } from "@turnq/telemetry/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSession, post, waitTurn } from "../support/http.ts";
+import { createSession, post, waitTurn, withApiKey } from "../support/http.ts";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
 import {
@@ -172,7 +172,7 @@ describe("a provider and a tool that echo their secrets", () => {
     // API answers.
     expect(leaked(JSON.stringify(turns))).toEqual([]);
     const answers = await Promise.all(
-      [...plain, ...withTool].slice(0, 5).map(async (id) => (await fetch(`${url}/v1/turns/${id}`)).text()),
+      [...plain, ...withTool].slice(0, 5).map(async (id) => (await fetch(`${url}/v1/turns/${id}`, { headers: withApiKey(url) })).text()),
     );
     expect(leaked(answers.join("\n"))).toEqual([]);
 

@@ -8,6 +8,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createSession, post, waitTurn } from "../support/http.ts";
 import { redisUrl } from "../support/services.ts";
+import { keyForApi } from "../support/tenants.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 
 type Span = ReturnType<InMemoryTracing["spans"]>[number];
@@ -28,6 +29,7 @@ describe("the span tree of a turn (in-process, in-memory exporter)", () => {
     sim = await startSimulator({});
     const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl(), TURNQ_PREFIX: prefix };
     api = await startApi(apiEnvSchema.parse({ ...shared, PORT: "0" }), pino({ level: "warn" }));
+    await keyForApi(db.db, api.url);
     worker = await startWorker(
       workerEnvSchema.parse({
         ...shared,

@@ -9,7 +9,26 @@ import { Agent, request } from "node:http";
  */
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
+/**
+ * The API key sent to each API (by origin) when a request names none: test/support/system.ts
+ * registers its tenant's key, so tests stay as short as before auth. A request that sets its own
+ * `authorization` header sends that instead.
+ */
+const keyByOrigin = new Map<string, string>();
+
+export function useApiKey(base: string, key: string): void {
+  keyByOrigin.set(new URL(base).origin, key);
+}
+
+/** `headers` plus the API's registered key, unless they carry an authorization header already. */
+export function withApiKey(url: string, headers: Record<string, string> = {}): Record<string, string> {
+  if (Object.keys(headers).some((h) => h.toLowerCase() === "authorization")) return headers;
+  const key = keyByOrigin.get(new URL(url).origin);
+  return key === undefined ? headers : { ...headers, authorization: `Bearer ${key}` };
+}
+
 async function send(method: string, url: string, body: string | undefined, headers: Record<string, string>) {
+  headers = withApiKey(url, headers);
   return new Promise<{ status: number; headers: Headers; body: any }>((resolve, reject) => {
     const req = request(url, { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -41,17 +60,17 @@ export function get(base: string, path: string, headers: Record<string, string> 
   return send("GET", base + path, undefined, headers);
 }
 
-export async function createSession(base: string): Promise<string> {
-  const r = await post(base, "/v1/sessions", {});
+export async function createSession(base: string, headers: Record<string, string> = {}): Promise<string> {
+  const r = await post(base, "/v1/sessions", {}, headers);
   if (r.status !== 201) throw new Error(`create session: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.id as string;
 }
 
 /** Polls the turn with Prefer: wait until it is terminal. */
-export async function waitTurn(base: string, turnId: string, seconds = 60) {
+export async function waitTurn(base: string, turnId: string, seconds = 60, headers: Record<string, string> = {}) {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const r = await get(base, `/v1/turns/${turnId}`, { prefer: "wait=10" });
+    const r = await get(base, `/v1/turns/${turnId}`, { prefer: "wait=10", ...headers });
     if (["completed", "failed", "cancelled"].includes(r.body?.status)) return r.body;
     if (Date.now() > deadline) throw new Error(`turn ${turnId} not terminal after ${seconds}s: ${JSON.stringify(r.body)}`);
   }

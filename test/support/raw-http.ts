@@ -51,3 +51,9 @@ function dechunk(raw: string): string {
     at = eol + 2 + size + 2;
   }
 }
+
+/** The raw request with an Authorization header after its request line (its framing is left as it was). */
+export function withRawApiKey(request: string, key: string): string {
+  const eol = request.indexOf("\r\n");
+  return eol < 0 ? request : `${request.slice(0, eol)}\r\nAuthorization: Bearer ${key}${request.slice(eol)}`;
+}

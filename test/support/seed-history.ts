@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { createSession, submitTurn, type Db } from "@turnq/db";
+import { submitTurn, type Db } from "@turnq/db";
+import { createTestSession, testTenantId } from "./tenants.ts";
 
 export interface SeedHistoryOptions {
   /** Messages to add, alternating user and assistant. */
@@ -19,8 +20,8 @@ export interface SeedHistoryOptions {
  * with the session's seq counter bumped in the same transaction as a real append would.
  */
 export async function seedHistory(db: Db, opts: SeedHistoryOptions): Promise<{ sessionId: string; turnId: string; lastSeq: number }> {
-  const sessionId = opts.sessionId ?? (await createSession(db, { metadata: { seeded: true } })).id;
-  const { turn } = await submitTurn(db, { sessionId, input: "seed", requestHash: `seed-${Date.now()}-${Math.random()}` });
+  const sessionId = opts.sessionId ?? (await createTestSession(db, { metadata: { seeded: true } })).id;
+  const { turn } = await submitTurn(db, { tenantId: await testTenantId(db), sessionId, input: "seed", requestHash: `seed-${Date.now()}-${Math.random()}` });
   const words = opts.words ?? 12;
   const summaryAt = opts.summaryKeep === undefined ? -1 : opts.summaryKeep;
   const lastSeq = await db.transaction(async (tx) => {

@@ -1,3 +1,5 @@
+import { withApiKey } from "./http.ts";
+
 export interface SseEvent {
   id?: string;
   event: string;
@@ -16,7 +18,7 @@ export async function readSse(
   const timer = setTimeout(() => abort.abort(), opts.ms ?? 60_000);
   const events: SseEvent[] = [];
   try {
-    const res = await fetch(url, { headers: { accept: "text/event-stream", ...opts.headers }, signal: abort.signal });
+    const res = await fetch(url, { headers: withApiKey(url, { accept: "text/event-stream", ...opts.headers }), signal: abort.signal });
     if (res.status !== 200) throw new Error(`SSE ${url}: ${res.status} ${await res.text()}`);
     const decoder = new TextDecoder();
     let buffer = "";

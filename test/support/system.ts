@@ -2,10 +2,12 @@ import { randomBytes } from "node:crypto";
 import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@turnq/llm-simulator";
 import pino from "pino";
+import { useApiKey } from "./http.ts";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "./processes.ts";
 import { deleteKeys } from "./redis-keys.ts";
 import { redisUrl } from "./services.ts";
 import { Teardown } from "./teardown.ts";
+import { createTenantWithKey } from "./tenants.ts";
 import { createTestDatabase, type TestDatabase } from "./test-database.ts";
 
 export interface SystemOptions {
@@ -18,6 +20,8 @@ export interface SystemOptions {
   redisUrl?: string;
 }
 
+export type TenantWithKey = Awaited<ReturnType<typeof createTenantWithKey>>;
+
 export interface TestSystem {
   api: RunningApi;
   db: TestDatabase;
@@ -26,6 +30,10 @@ export interface TestSystem {
   redisUrl: string;
   workers: AppProcess[];
   workerEnv: Record<string, string>;
+  /** The system's own tenant; its key is sent by test/support/http.ts and sse.ts unless a request sets another. */
+  tenant: TenantWithKey;
+  /** Another tenant with a key of its own (send `headers` with each request to act as it). */
+  newTenant(name?: string): Promise<TenantWithKey>;
   startWorker(name?: string): Promise<AppProcess>;
   stop(): Promise<void>;
 }
@@ -69,6 +77,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       pino({ level: "warn" }),
     );
     teardown.add("api", () => api.close());
+    const tenant = await createTenantWithKey(db.db, "test");
+    useApiKey(api.url, tenant.key);
     teardown.add("workers", async () => {
       await Promise.all(workers.map((w) => w.stop("SIGKILL")));
       // Debugging aid: TEST_DUMP_DIR=/tmp/x keeps every worker's output of the run.
@@ -86,7 +96,19 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       return w;
     };
     await Promise.all(Array.from({ length: opts.workers ?? 1 }, () => startWorker()));
-    return { api, db, sim, prefix, redisUrl: redis, workers, workerEnv, startWorker, stop: () => teardown.run() };
+    return {
+      api,
+      db,
+      sim,
+      prefix,
+      redisUrl: redis,
+      workers,
+      workerEnv,
+      tenant,
+      newTenant: (name) => createTenantWithKey(db.db, name),
+      startWorker,
+      stop: () => teardown.run(),
+    };
   } catch (err) {
     await teardown.run().catch(() => {});
     throw err;

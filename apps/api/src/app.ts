@@ -1,6 +1,8 @@
 import { TurnqError } from "@turnq/core";
 import { Hono } from "hono";
 import type { ApiDeps, AppEnv } from "./deps.ts";
+import { adminRoutes, type AdminDeps } from "./routes/admin.ts";
+import { authenticate } from "./middleware/authenticate.ts";
 import { httpServerSpans } from "./middleware/http-spans.ts";
 import { onError, problem } from "./problem.ts";
 import { agentRoutes } from "./routes/agents.ts";
@@ -14,12 +16,14 @@ import { sessionRoutes } from "./routes/sessions.ts";
 import { turnRoutes } from "./routes/turns.ts";
 
 /** The HTTP API as a fetch handler; main.ts serves it, tests call `app.request()` or serve it too. */
-export function createApp(deps: ApiDeps) {
+export function createApp(deps: ApiDeps, admin?: AdminDeps) {
   const app = new Hono<AppEnv>();
   app.onError(onError(deps.logger));
   // Probes and scrapes would each start a root trace; they stay untraced.
   app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" }));
   app.notFound((c) => problem(c, new TurnqError("not_found", `No route for ${c.req.method} ${c.req.path}; see the README for the API.`)));
+  // Every /v1 route answers only an authenticated caller, for its tenant; probes and scrapes stay open.
+  app.use("/v1/*", authenticate(deps.keys));
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes());
   app.route("/", sessionRoutes(deps));
@@ -29,5 +33,7 @@ export function createApp(deps: ApiDeps) {
   app.route("/", agentRoutes(deps));
   app.route("/", cancelRoutes(deps));
   app.route("/", eventRoutes(deps));
+  // Served only when the operator configured TURNQ_ADMIN_KEY.
+  if (admin) app.route("/", adminRoutes(admin));
   return app;
 }

@@ -1,6 +1,8 @@
 import type { Db, TurnRow } from "@turnq/db";
 import type { EventReader, Mailbox, TurnWatcher, WorkerStatus } from "@turnq/queue";
 import type { Logger } from "pino";
+import type { ApiKeyCache } from "./api-key-cache.ts";
+import type { Caller } from "./caller.ts";
 
 /** Everything the HTTP layer needs, created by main.ts (or by a test) and passed in. */
 export interface ApiDeps {
@@ -16,6 +18,8 @@ export interface ApiDeps {
   jaegerUiUrl?: string | undefined;
   /** Fire-and-forget signals to workers and waiting API processes (Redis pub/sub). */
   signals: { cancel(turnId: string): Promise<unknown>; done(turn: TurnRow): Promise<unknown> };
+  /** Verified API keys (every /v1 request is authenticated from it). */
+  keys: ApiKeyCache;
 }
 
-export type AppEnv = { Variables: { body: unknown } };
+export type AppEnv = { Variables: { body: unknown; caller: Caller } };

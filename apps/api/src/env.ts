@@ -11,6 +11,11 @@ export const apiEnvSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** When set, turn responses carry a link to the turn's trace, e.g. http://localhost:16686 */
   JAEGER_UI_URL: z.url().optional(),
+  /** The operator key that guards /admin/v1 (tenants and API keys); without it the admin API is off. */
+  TURNQ_ADMIN_KEY: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,512}$/, "TURNQ_ADMIN_KEY must be 32 to 512 visible ASCII characters, e.g. the output of: openssl rand -base64 32")
+    .optional(),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

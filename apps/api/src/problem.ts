@@ -8,6 +8,8 @@ export function problem(c: Context, err: TurnqError): Response {
   const status = httpStatusOf(err.code) as ContentfulStatusCode;
   const headers: Record<string, string> = { "content-type": "application/problem+json" };
   if (err.retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(err.retryAfterMs / 1000));
+  // RFC 6750: a 401 names the scheme the client must use.
+  if (err.code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="turnq"';
   return c.body(problemJson(err), status, headers);
 }
 

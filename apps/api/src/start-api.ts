@@ -1,12 +1,14 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { createDb } from "@turnq/db";
+import { createDb, findActiveApiKey } from "@turnq/db";
 import {
   createEventReader,
   createMailbox,
   createRedis,
   createTurnWatcher,
   drainJob,
+  onApiKeyRevoked,
+  publishApiKeyRevoked,
   publishCancel,
   publishTurnDone,
   queueGaugeSources,
@@ -17,6 +19,7 @@ import {
 import { createTurnMetrics, turnqMeter } from "@turnq/telemetry";
 import { Queue } from "bullmq";
 import type { Logger } from "pino";
+import { createApiKeyCache } from "./api-key-cache.ts";
 import { createApp } from "./app.ts";
 import type { ApiEnv } from "./env.ts";
 import { createHttpServer } from "./http-server.ts";
@@ -52,6 +55,14 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   ]);
   if (!subscribed) logger.warn("not yet subscribed to turn notifications; Prefer: wait answers may lag by up to 5 s until Redis answers");
   subscriber.on("ready", () => logger.info("subscriber connected; turn notifications flow"));
+  const keys = createApiKeyCache({ lookup: (hash) => findActiveApiKey(db, hash) });
+  // Revocations reach this process by pub/sub; until it is subscribed, trust a verification 1 s only.
+  keys.degrade();
+  void onApiKeyRevoked(subscriber, env.TURNQ_PREFIX, {
+    onRevoked: (keyId) => keys.revoke(keyId),
+    onLost: () => keys.degrade(),
+    onRestored: () => keys.restore(),
+  }).then(() => keys.restore());
   const app = createApp({
     db,
     logger,
@@ -61,10 +72,15 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
     jaegerUiUrl: env.JAEGER_UI_URL,
+    keys,
     signals: {
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
       done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, status: turn.status, turn }),
     },
+  }, env.TURNQ_ADMIN_KEY === undefined ? undefined : {
+    db,
+    adminKey: env.TURNQ_ADMIN_KEY,
+    publishRevoked: (keyId) => publishApiKeyRevoked(redis, env.TURNQ_PREFIX, keyId),
   });
 
   const server = createHttpServer(app.fetch, {

@@ -9,6 +9,7 @@ export const errorCodes = [
   "unsupported_media_type",
   "payload_too_large",
   "not_found",
+  "unauthorized",
   "idempotency_key_reused",
   "session_busy",
   "method_not_allowed",
@@ -77,6 +78,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 417;
     case "not_found":
       return 404;
+    case "unauthorized":
+      return 401;
     case "method_not_allowed":
       return 405;
     case "session_busy":
@@ -133,6 +136,7 @@ export function isRetryable(code: ErrorCode): boolean {
     case "unsupported_media_type":
     case "payload_too_large":
     case "not_found":
+    case "unauthorized":
     case "idempotency_key_reused":
     case "method_not_allowed":
     case "not_ready":

@@ -2,6 +2,8 @@ export * from "./client.ts";
 export * from "./db-unavailable.ts";
 export * from "./migrate.ts";
 export * from "./sessions-repo.ts";
+export * from "./tenants-repo.ts";
+export * from "./api-keys-repo.ts";
 export { type NewMessage } from "./fencing.ts";
 // The turn's lifecycle: one module per transition, with the reads beside them.
 export * from "./turns/submit-turn.ts";

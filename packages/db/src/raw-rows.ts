@@ -30,7 +30,7 @@ export function prepared<T extends object>(db: Db, statement: Statement, params:
 }
 
 /** Every column of turns, in the table's order. */
-export const turnColumns = `id, session_id, position, status, input, output, error_code, error_message, attempts, crashes,
+export const turnColumns = `id, session_id, tenant_id, api_key_id, position, status, input, output, error_code, error_message, attempts, crashes,
   agent_version, input_tokens, cached_input_tokens, output_tokens, cost_micros, cancel_requested_at, lease,
   idempotency_key, request_hash, trace_id, trace_parent, created_at, started_at, finished_at`;
 
@@ -38,6 +38,8 @@ export const turnColumns = `id, session_id, position, status, input, output, err
 export interface RawTurn {
   id: string;
   session_id: string;
+  tenant_id: string;
+  api_key_id: string | null;
   position: number;
   status: TurnRow["status"];
   input: string;
@@ -75,6 +77,8 @@ export function toTurnRow(r: RawTurn): TurnRow {
   return {
     id: r.id,
     sessionId: r.session_id,
+    tenantId: r.tenant_id,
+    apiKeyId: r.api_key_id,
     position: r.position,
     status: r.status,
     input: r.input,

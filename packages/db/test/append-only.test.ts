@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimNextTurn, createSession, settleFailedTurn, submitTurn } from "../src/index.ts";
+import { claimNextTurn, settleFailedTurn, submitTurn } from "../src/index.ts";
 import { completeTurn } from "../../../test/support/complete-turn.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/test-database.ts";
+import { createTestSession, testTenantId } from "../../../test/support/tenants.ts";
 
 describe("the message log", () => {
   let db: TestDatabase;
   let sessionId: string;
   beforeAll(async () => {
     db = await createTestDatabase();
-    sessionId = (await createSession(db.db, { metadata: {} })).id;
-    const { turn } = await submitTurn(db.db, { sessionId, input: "hi", requestHash: "h" });
+    sessionId = (await createTestSession(db.db)).id;
+    const { turn } = await submitTurn(db.db, { tenantId: await testTenantId(db.db), sessionId, input: "hi", requestHash: "h" });
     const claim = await claimNextTurn(db.db, sessionId, { maxAttempts: 3, maxCrashes: 3 });
     if (claim.kind !== "claimed") throw new Error("expected a claim");
     await completeTurn(db.db, {
@@ -64,8 +65,8 @@ describe("fencing", () => {
   });
 
   it("refuses the append of a worker whose lease was taken over, and accepts the new holder's", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
-    const { turn } = await submitTurn(db.db, { sessionId, input: "q", requestHash: "h" });
+    const sessionId = (await createTestSession(db.db)).id;
+    const { turn } = await submitTurn(db.db, { tenantId: await testTenantId(db.db), sessionId, input: "q", requestHash: "h" });
     const first = await claimNextTurn(db.db, sessionId, { maxAttempts: 5, maxCrashes: 5 });
     const second = await claimNextTurn(db.db, sessionId, { maxAttempts: 5, maxCrashes: 5 });
     if (first.kind !== "claimed" || second.kind !== "claimed") throw new Error("expected claims");
@@ -89,9 +90,9 @@ describe("poison turns", () => {
   });
 
   it("counts runs abandoned by dying workers as crashes, not attempts, and fails the turn after maxCrashes of them", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
-    const { turn: first } = await submitTurn(db.db, { sessionId, input: "crashes the worker", requestHash: "a" });
-    const { turn: second } = await submitTurn(db.db, { sessionId, input: "fine", requestHash: "b" });
+    const sessionId = (await createTestSession(db.db)).id;
+    const { turn: first } = await submitTurn(db.db, { tenantId: await testTenantId(db.db), sessionId, input: "crashes the worker", requestHash: "a" });
+    const { turn: second } = await submitTurn(db.db, { tenantId: await testTenantId(db.db), sessionId, input: "fine", requestHash: "b" });
     const limits = { maxAttempts: 1, maxCrashes: 3 };
     const firstClaim = await claimNextTurn(db.db, sessionId, limits);
     expect(firstClaim).toMatchObject({ kind: "claimed", turn: { id: first.id, attempts: 1, crashes: 0 } });
@@ -115,8 +116,8 @@ describe("poison turns", () => {
   });
 
   it("fails a turn whose attempts all ended in a retryable error, naming the last one", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
-    const { turn } = await submitTurn(db.db, { sessionId, input: "the provider keeps failing", requestHash: "a" });
+    const sessionId = (await createTestSession(db.db)).id;
+    const { turn } = await submitTurn(db.db, { tenantId: await testTenantId(db.db), sessionId, input: "the provider keeps failing", requestHash: "a" });
     const limits = { maxAttempts: 3, maxCrashes: 10 };
     for (let i = 1; i <= 3; i++) {
       const c = await claimNextTurn(db.db, sessionId, limits);
@@ -131,8 +132,8 @@ describe("poison turns", () => {
   });
 
   it("never hands a lost claim's lease out again (a claim commits without waiting for its flush)", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
-    const { turn } = await submitTurn(db.db, { sessionId, input: "hi", requestHash: "c" });
+    const sessionId = (await createTestSession(db.db)).id;
+    const { turn } = await submitTurn(db.db, { tenantId: await testTenantId(db.db), sessionId, input: "hi", requestHash: "c" });
     const limits = { maxAttempts: 5, maxCrashes: 10 };
     const lost = await claimNextTurn(db.db, sessionId, limits);
     if (lost.kind !== "claimed") throw new Error(`expected a claim, got ${lost.kind}`);

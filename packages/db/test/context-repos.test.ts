@@ -3,19 +3,19 @@ import { completeTurn } from "../../../test/support/complete-turn.ts";
 import {
   appendSummary,
   claimNextTurn,
-  createSession,
   latestSummary,
   messagesOfTurn,
   newestMessagesAfter,
   submitTurn,
 } from "../src/index.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/test-database.ts";
+import { createTestSession, testTenantId } from "../../../test/support/tenants.ts";
 
 let db: TestDatabase;
 let n = 0;
 
 async function claim(sessionId: string) {
-  const { turn } = await submitTurn(db.db, { sessionId, input: `q${++n}`, requestHash: `h${n}` });
+  const { turn } = await submitTurn(db.db, { tenantId: await testTenantId(db.db), sessionId, input: `q${++n}`, requestHash: `h${n}` });
   const c = await claimNextTurn(db.db, sessionId, { maxAttempts: 5, maxCrashes: 5 });
   if (c.kind !== "claimed" || c.turn.id !== turn.id) throw new Error("expected to claim the new turn");
   return c.turn;
@@ -45,7 +45,7 @@ afterAll(async () => {
 
 describe("newestMessagesAfter", () => {
   it("returns the newest rows after a seq, in seq order, bounded by limit and throughSeq", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const sessionId = (await createTestSession(db.db)).id;
     await logPairs(sessionId, 5); // seq 1..10
     expect((await newestMessagesAfter(db.db, sessionId, { afterSeq: 6, limit: 10 })).map((r) => r.seq)).toEqual([7, 8, 9, 10]);
     expect((await newestMessagesAfter(db.db, sessionId, { afterSeq: 0, limit: 3 })).map((r) => r.seq)).toEqual([8, 9, 10]);
@@ -56,7 +56,7 @@ describe("newestMessagesAfter", () => {
 
 describe("appendSummary and latestSummary", () => {
   it("appends a summary entry under the lease, naming its range, and finds the latest one", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const sessionId = (await createTestSession(db.db)).id;
     await logPairs(sessionId, 3); // 1..6
     const t = await claim(sessionId);
     const first = await appendSummary(db.db, { turnId: t.id, lease: t.lease, text: "s1", fromSeq: 1, toSeq: 4 });
@@ -69,7 +69,7 @@ describe("appendSummary and latestSummary", () => {
   });
 
   it("bounds the search with withinLast", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const sessionId = (await createTestSession(db.db)).id;
     await logPairs(sessionId, 1);
     const t = await claim(sessionId);
     await appendSummary(db.db, { turnId: t.id, lease: t.lease, text: "s", fromSeq: 1, toSeq: 2 }); // seq 3
@@ -84,7 +84,7 @@ describe("appendSummary and latestSummary", () => {
   });
 
   it("refuses a stale lease, a range not yet logged, and an empty range, appending nothing", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const sessionId = (await createTestSession(db.db)).id;
     await logPairs(sessionId, 2); // 1..4
     const t = await claim(sessionId);
     const again = await claimNextTurn(db.db, sessionId, { maxAttempts: 5, maxCrashes: 5 }); // takes the lease over

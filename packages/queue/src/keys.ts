@@ -30,6 +30,14 @@ export function turnsDoneChannel(prefix: string): string {
   return `${prefix}:turns:done`;
 }
 
+/**
+ * Revoked API keys (message: the key's id, never the key or its hash); every API process listens and
+ * drops the key from its cache, so a revocation takes effect everywhere within moments.
+ */
+export function apiKeyRevokedChannel(prefix: string): string {
+  return `${prefix}:keys:revoked`;
+}
+
 /** Cancel requests for running turns (message: the turn id); every worker listens. */
 export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;

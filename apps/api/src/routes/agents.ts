@@ -2,6 +2,7 @@ import { isId, limits, TurnqError } from "@turnq/core";
 import { addAgentVersion, createAgent, getAgent, type AgentRow } from "@turnq/db";
 import { Hono } from "hono";
 import { agentBody, toConfig } from "../agent-body.ts";
+import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { validate } from "../validate.ts";
@@ -27,7 +28,7 @@ export function agentRoutes(deps: ApiDeps) {
   return new Hono<AppEnv>()
     .post("/v1/agents", jsonBody(limits.agentBodyBytes), async (c) => {
       const body = validate(agentBody, c.get("body"));
-      const agent = await createAgent(deps.db, { name: body.name, config: toConfig(body) });
+      const agent = await createAgent(deps.db, { tenantId: callerOf(c).tenantId, name: body.name, config: toConfig(body) });
       c.header("location", `/v1/agents/${agent.id}`);
       return c.json(agentJson(agent), 201);
     })
@@ -35,13 +36,13 @@ export function agentRoutes(deps: ApiDeps) {
       const id = c.req.param("id");
       if (!isId("agent", id)) throw notFound(id);
       const body = validate(agentBody, c.get("body"));
-      return c.json(agentJson(await addAgentVersion(deps.db, id, { name: body.name, config: toConfig(body) })));
+      return c.json(agentJson(await addAgentVersion(deps.db, id, { tenantId: callerOf(c).tenantId, name: body.name, config: toConfig(body) })));
     })
     .get("/v1/agents/:id", async (c) => {
       const id = c.req.param("id");
       const v = c.req.query("version");
       if (v !== undefined && !/^\d{1,9}$/.test(v)) throw new TurnqError("invalid_request", "version must be a positive integer.");
-      const agent = isId("agent", id) ? await getAgent(deps.db, id, v === undefined ? undefined : Number(v)) : undefined;
+      const agent = isId("agent", id) ? await getAgent(deps.db, id, { tenantId: callerOf(c).tenantId, version: v === undefined ? undefined : Number(v) }) : undefined;
       if (!agent) throw notFound(id);
       return c.json(agentJson(agent));
     });

@@ -1,6 +1,7 @@
 import { isId, TurnqError } from "@turnq/core";
 import { cancelTurn } from "@turnq/db";
 import { Hono } from "hono";
+import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { turnJson } from "../serialize.ts";
 
@@ -12,7 +13,7 @@ import { turnJson } from "../serialize.ts";
 export function cancelRoutes(deps: ApiDeps) {
   return new Hono<AppEnv>().post("/v1/turns/:id/cancel", async (c) => {
     const id = c.req.param("id");
-    const turn = isId("turn", id) ? await cancelTurn(deps.db, id) : undefined;
+    const turn = isId("turn", id) ? await cancelTurn(deps.db, id, callerOf(c).tenantId) : undefined;
     if (!turn) throw new TurnqError("not_found", `Turn ${id} does not exist.`);
     if (turn.status === "running") await deps.signals.cancel(turn.id).catch(() => 0);
     if (turn.status === "cancelled") await deps.signals.done(turn).catch(() => 0);

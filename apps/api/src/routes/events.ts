@@ -3,6 +3,7 @@ import { getTurn, listMessages } from "@turnq/db";
 import type { StreamedEvent } from "@turnq/queue";
 import { Hono, type Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
+import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { parseEventCursor } from "../event-cursor.ts";
 import { messageJson, turnJson } from "../serialize.ts";
@@ -20,12 +21,12 @@ const finalStatuses = new Set(["completed", "failed", "cancelled"]);
 export function eventRoutes(deps: ApiDeps) {
   return new Hono<AppEnv>()
     .get("/v1/sessions/:id/events", async (c) => {
-      const session = await findSession(deps, c.req.param("id"));
+      const session = await findSession(deps, callerOf(c).tenantId, c.req.param("id"));
       return stream(c, deps, session.id, undefined);
     })
     .get("/v1/turns/:id/events", async (c) => {
       const id = c.req.param("id");
-      const turn = isId("turn", id) ? await getTurn(deps.db, id) : undefined;
+      const turn = isId("turn", id) ? await getTurn(deps.db, id, callerOf(c).tenantId) : undefined;
       if (!turn) throw new TurnqError("not_found", `Turn ${id} does not exist.`);
       return stream(c, deps, turn.sessionId, turn.id);
     });

@@ -1,6 +1,7 @@
 import { isId, isTerminal, limits, TurnqError } from "@turnq/core";
 import { getTurn, queuePosition, reviveTurnRow, type TurnRow } from "@turnq/db";
 import { Hono } from "hono";
+import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { turnJson } from "../serialize.ts";
 
@@ -15,7 +16,7 @@ export function getTurnRoutes(deps: ApiDeps) {
     // Listen before reading: a turn that finishes between the read and the wait is not missed.
     const watch = waitSeconds > 0 ? deps.watcher.watch(id) : undefined;
     try {
-      let turn = await getTurn(deps.db, id);
+      let turn = await getTurn(deps.db, id, callerOf(c).tenantId);
       if (!turn) throw notFound(id);
       if (watch && !isTerminal(turn.status)) {
         turn = await waitForTerminal(deps, turn, watch, waitSeconds * 1_000, c.req.raw.signal);
@@ -53,7 +54,7 @@ export async function waitForTerminal(
     if (left <= 0) break;
     const done = await watch.next(Math.min(left, recheckMs));
     if (done?.turn !== undefined) return reviveTurnRow(done.turn);
-    turn = (await getTurn(deps.db, first.id)) ?? turn;
+    turn = (await getTurn(deps.db, first.id, first.tenantId)) ?? turn;
   }
   return turn;
 }

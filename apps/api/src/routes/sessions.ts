@@ -2,6 +2,7 @@ import { isId, limits, TurnqError } from "@turnq/core";
 import { agentExists, createSession, getSession } from "@turnq/db";
 import { Hono } from "hono";
 import { z } from "zod";
+import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { sessionJson } from "../serialize.ts";
@@ -23,13 +24,16 @@ export function sessionRoutes(deps: ApiDeps) {
   return new Hono<AppEnv>()
     .post("/v1/sessions", jsonBody(limits.requestBodyBytes), async (c) => {
       const body = validate(createSessionBody, c.get("body"));
-      if (body.agentId !== undefined && !(isId("agent", body.agentId) && (await agentExists(deps.db, body.agentId)))) {
+      const { tenantId } = callerOf(c);
+      // Another tenant's agent is as unknown as one that never existed.
+      if (body.agentId !== undefined && !(isId("agent", body.agentId) && (await agentExists(deps.db, body.agentId, tenantId)))) {
         throw new TurnqError("validation_failed", `Agent ${body.agentId} does not exist; create it with POST /v1/agents.`, {
           details: { errors: [{ path: "agentId", message: "unknown agent" }] },
         });
       }
       const session = await createSession(deps.db, {
         metadata: (body.metadata ?? {}) as Record<string, unknown>,
+        tenantId,
         agentId: body.agentId,
         tokenBudget: body.tokenBudget,
       });
@@ -37,13 +41,14 @@ export function sessionRoutes(deps: ApiDeps) {
       return c.json(sessionJson(session), 201);
     })
     .get("/v1/sessions/:id", async (c) => {
-      const session = await findSession(deps, c.req.param("id"));
+      const session = await findSession(deps, callerOf(c).tenantId, c.req.param("id"));
       return c.json(sessionJson(session));
     });
 }
 
-export async function findSession(deps: ApiDeps, id: string) {
-  const session = isId("session", id) ? await getSession(deps.db, id) : undefined;
+/** The caller's session; another tenant's is "not found", word for word as one that never existed. */
+export async function findSession(deps: ApiDeps, tenantId: string, id: string) {
+  const session = isId("session", id) ? await getSession(deps.db, id, tenantId) : undefined;
   if (!session) throw new TurnqError("not_found", `Session ${id} does not exist; create one with POST /v1/sessions.`);
   return session;
 }

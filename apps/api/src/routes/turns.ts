@@ -3,6 +3,7 @@ import { isId, isTerminal, limits, newId, TurnqError } from "@turnq/core";
 import { confirmTurnDurable, submitTurn } from "@turnq/db";
 import { Hono } from "hono";
 import { z } from "zod";
+import { callerOf, type Caller } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { turnJson } from "../serialize.ts";
@@ -44,7 +45,7 @@ export function turnRoutes(deps: ApiDeps) {
       // A waiting client is told nothing before the turn's finish (a synchronous commit) has
       // flushed the WAL, so its submit need not wait for a flush of its own.
       const deferFlush = watch !== undefined;
-      const { created, ...submitted } = await submitAndAnnounce(deps, sessionId, newTurnId, key, body, deferFlush);
+      const { created, ...submitted } = await submitAndAnnounce(deps, callerOf(c), sessionId, newTurnId, key, body, deferFlush);
       let turn = submitted.turn;
       if (watch && created && !isTerminal(turn.status)) {
         turn = await waitForTerminal(deps, turn, watch, waitSeconds * 1_000, c.req.raw.signal);
@@ -67,6 +68,7 @@ export function turnRoutes(deps: ApiDeps) {
 /** Commits the turn (durable before anything else happens), then announces it in the mailbox. */
 async function submitAndAnnounce(
   deps: ApiDeps,
+  caller: Caller,
   sessionId: string,
   id: string,
   key: string | undefined,
@@ -78,6 +80,8 @@ async function submitAndAnnounce(
       id,
       deferFlush,
       sessionId,
+      tenantId: caller.tenantId,
+      apiKeyId: caller.keyId,
       input: body.input,
       onBusy: body.onBusy,
       idempotencyKey: key,

@@ -1,11 +1,12 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { createSession, type NewMessage } from "@turnq/db";
+import type { NewMessage } from "@turnq/db";
 import { completeTurn } from "../../../../test/support/complete-turn.ts";
 import { createLlmClient } from "@turnq/llm";
 import { buildWindow, compact, createContextCache, loadHistory, prepareTurnContext, SUMMARY_PREFIX } from "../../src/context/index.ts";
 import { useContextFixture } from "./llm-fixture.ts";
 import { claimTurn, logTurn } from "./turn-fixture.ts";
+import { createTestSession } from "../../../../test/support/tenants.ts";
 
 const fx = useContextFixture();
 
@@ -19,7 +20,7 @@ const toolRound: NewMessage[] = [
 
 /** 8 plain turns (seq 1..16), a tool round (17..21: user, call, two results, answer), a plain turn (22, 23). */
 async function session(firstInput = "question 0"): Promise<string> {
-  const id = (await createSession(fx.db.db, { metadata: {} })).id;
+  const id = (await createTestSession(fx.db.db)).id;
   for (let i = 0; i < 8; i++) await logTurn(fx.db.db, id, i === 0 ? firstInput : `question ${i}`, answer(`answer ${i}`));
   await logTurn(fx.db.db, id, "look up A and B", toolRound);
   await logTurn(fx.db.db, id, "thanks", answer("you're welcome"));

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendSummary, createSession } from "@turnq/db";
+import { appendSummary } from "@turnq/db";
 import { createContextCache, loadHistory } from "../../src/context/index.ts";
 import { seedHistory } from "../../../../test/support/seed-history.ts";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/test-database.ts";
 import { claimTurn, logTurn } from "./turn-fixture.ts";
+import { createTestSession } from "../../../../test/support/tenants.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -79,7 +80,7 @@ describe("loadHistory", () => {
   });
 
   it("takes in a summary appended since the last read and drops what it covers", async () => {
-    const sessionId = (await createSession(db.db, { metadata: {} })).id;
+    const sessionId = (await createTestSession(db.db)).id;
     for (let i = 0; i < 5; i++) await logTurn(db.db, sessionId, `q${i}`, answer(`a${i}`)); // 1..10
     const cache = createContextCache({ maxSessions: 2, maxMessagesPerSession: 50 });
     await loadHistory(db.db, cache, sessionId);

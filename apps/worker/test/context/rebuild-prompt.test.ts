@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createSession, type NewMessage } from "@turnq/db";
+import type { NewMessage } from "@turnq/db";
 import { completeTurn } from "../../../../test/support/complete-turn.ts";
 import { createLlmClient, type ChatMessage } from "@turnq/llm";
 import { calibrationFrom, createContextCache, prepareTurnContext, promptFromLog, rebuildPrompt, type TurnContextDeps } from "../../src/context/index.ts";
 import { useContextFixture } from "./llm-fixture.ts";
 import { claimTurn } from "./turn-fixture.ts";
+import { createTestSession } from "../../../../test/support/tenants.ts";
 
 const fx = useContextFixture();
 
@@ -50,7 +51,7 @@ async function runTurn(deps: TurnContextDeps, sessionId: string, input: string, 
 
 describe("rebuilding a past prompt from the log", () => {
   it("gives exactly what the simulator received, across compactions, a cold cache and a tool round", async () => {
-    const sessionId = (await createSession(fx.db.db, { metadata: {} })).id;
+    const sessionId = (await createTestSession(fx.db.db)).id;
     const deps: TurnContextDeps = {
       db: fx.db.db,
       cache: createContextCache({ maxSessions: 4, maxMessagesPerSession: SETTINGS.maxMessages }),

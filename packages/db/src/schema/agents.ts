@@ -1,4 +1,5 @@
 import { integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { tenants } from "./tenants.ts";
 
 /** What an agent version holds; validated at the API edge, read by the worker. */
 export interface AgentConfig {
@@ -28,6 +29,10 @@ export const agents = pgTable(
   {
     id: text().notNull(),
     version: integer().notNull(),
+    /** Every version of an agent belongs to the tenant that created it. */
+    tenantId: text()
+      .notNull()
+      .references(() => tenants.id),
     name: text().notNull(),
     config: jsonb().$type<AgentConfig>().notNull(),
     createdAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),

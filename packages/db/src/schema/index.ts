@@ -1,3 +1,5 @@
+export * from "./tenants.ts";
+export * from "./api-keys.ts";
 export * from "./sessions.ts";
 export * from "./turns.ts";
 export * from "./messages.ts";

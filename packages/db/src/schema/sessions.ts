@@ -1,9 +1,14 @@
-import { bigint, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { tenants } from "./tenants.ts";
 
-export const sessions = pgTable("sessions", {
+export const sessions = pgTable(
+  "sessions",
+  {
   id: text().primaryKey(),
-  /** Every session belongs to a tenant; until API keys land, all belong to "default". */
-  tenantId: text().notNull().default("default"),
+  /** The tenant whose key created it; only that tenant's keys see it. */
+  tenantId: text()
+    .notNull()
+    .references(() => tenants.id),
   /** The agent this session talks to (its latest version at each turn); null means the configured default. */
   agentId: text(),
   /** Optional cap on tokens (input + output) this session may spend; null means unlimited. */
@@ -17,6 +22,8 @@ export const sessions = pgTable("sessions", {
   /** Seq of the most recent message; appends take +1.. under the row lock, so seq is gapless. */
   lastSeq: bigint({ mode: "number" }).notNull().default(0),
   createdAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),
-});
+  },
+  (t) => [index("sessions_tenant_idx").on(t.tenantId)],
+);
 
 export type SessionRow = typeof sessions.$inferSelect;

@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import { bigint, check, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import type { TurnStatus } from "@turnq/core";
+import { apiKeys } from "./api-keys.ts";
 import { sessions } from "./sessions.ts";
+import { tenants } from "./tenants.ts";
 
 export const turns = pgTable(
   "turns",
@@ -10,6 +12,12 @@ export const turns = pgTable(
     sessionId: text()
       .notNull()
       .references(() => sessions.id),
+    /** The session's tenant, kept on the turn so a turn is found by id within its tenant in one lookup. */
+    tenantId: text()
+      .notNull()
+      .references(() => tenants.id),
+    /** The key that submitted it (null only for turns from before keys existed). */
+    apiKeyId: text().references(() => apiKeys.id),
     /** 1, 2, 3… in submission order within the session. */
     position: integer().notNull(),
     status: text().$type<TurnStatus>().notNull().default("queued"),

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import type { Tx } from "../fencing.ts";
 import { turns, type TurnRow } from "../schema/index.ts";
@@ -7,8 +7,9 @@ import { turns, type TurnRow } from "../schema/index.ts";
  * A queued turn is cancelled on the spot; a running one is flagged, and its worker stops it and
  * records what it had (see the agent loop). Already finished turns are left as they are.
  */
-export async function requestCancel(tx: Tx, turnId: string, reason: string): Promise<TurnRow | undefined> {
-  const [row] = await tx.select().from(turns).where(eq(turns.id, turnId)).for("update");
+export async function requestCancel(tx: Tx, turnId: string, reason: string, tenantId?: string): Promise<TurnRow | undefined> {
+  const where = tenantId === undefined ? eq(turns.id, turnId) : and(eq(turns.id, turnId), eq(turns.tenantId, tenantId));
+  const [row] = await tx.select().from(turns).where(where).for("update");
   if (!row) return undefined;
   if (row.status === "queued") {
     const [done] = await tx
@@ -25,7 +26,10 @@ export async function requestCancel(tx: Tx, turnId: string, reason: string): Pro
   return row;
 }
 
-/** POST /v1/turns/{id}/cancel. Idempotent: cancelling twice, or a finished turn, changes nothing more. */
-export async function cancelTurn(db: Db, turnId: string): Promise<TurnRow | undefined> {
-  return db.transaction((tx) => requestCancel(tx, turnId, "Cancelled by request."));
+/**
+ * POST /v1/turns/{id}/cancel, for the caller's tenant (another tenant's turn is not found). Idempotent:
+ * cancelling twice, or a finished turn, changes nothing more.
+ */
+export async function cancelTurn(db: Db, turnId: string, tenantId: string): Promise<TurnRow | undefined> {
+  return db.transaction((tx) => requestCancel(tx, turnId, "Cancelled by request.", tenantId));
 }

@@ -7,9 +7,21 @@ import { turns, type TurnRow } from "../schema/index.ts";
 /** Reads of turns; each transition lives in its own module beside this one. */
 
 const getTurnStatement: Statement = { operation: "SELECT", collection: "turns", text: `select ${turnColumns} from turns where id = $1` };
+const getTenantTurnStatement: Statement = {
+  operation: "SELECT",
+  collection: "turns",
+  text: `select ${turnColumns} from turns where id = $1 and tenant_id = $2`,
+};
 
-export async function getTurn(db: Db, id: string): Promise<TurnRow | undefined> {
-  const [row] = await prepared<RawTurn>(db, getTurnStatement, [id]);
+/**
+ * The turn, when it exists (and, given a tenant, belongs to it). Another tenant's turn reads exactly
+ * like a missing one: the same statement, no row.
+ */
+export async function getTurn(db: Db, id: string, tenantId?: string): Promise<TurnRow | undefined> {
+  const [row] =
+    tenantId === undefined
+      ? await prepared<RawTurn>(db, getTurnStatement, [id])
+      : await prepared<RawTurn>(db, getTenantTurnStatement, [id, tenantId]);
   return row && toTurnRow(row);
 }
 

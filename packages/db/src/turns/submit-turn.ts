@@ -10,6 +10,10 @@ export interface SubmitTurnInput {
   /** The new turn's id, when the caller needs it before the turn exists (to listen for its end). */
   id?: string | undefined;
   sessionId: string;
+  /** The caller's tenant: a session of another tenant is not found. */
+  tenantId: string;
+  /** The key that submitted the turn, recorded on it. */
+  apiKeyId?: string | undefined;
   input: string;
   idempotencyKey?: string | undefined;
   requestHash: string;
@@ -49,14 +53,14 @@ function submitSql(extra: string): Statement {
     collection: "turns",
     text: `
 with existing as (
-  select ${turnColumns} from turns where session_id = $1 and idempotency_key = $2
+  select ${turnColumns} from turns where session_id = $1 and idempotency_key = $2 and tenant_id = $8
 ), bumped as (
   update sessions set last_position = last_position + 1
-  where id = $1 and not exists (select 1 from existing)
+  where id = $1 and tenant_id = $8 and not exists (select 1 from existing)
   returning last_position
 ), inserted as (
-  insert into turns (id, session_id, position, input, idempotency_key, request_hash, trace_id, trace_parent)
-  select $3, $1, last_position, $4, $2, $5, $6, $7 from bumped
+  insert into turns (id, session_id, tenant_id, api_key_id, position, input, idempotency_key, request_hash, trace_id, trace_parent)
+  select $3, $1, $8, $9, last_position, $4, $2, $5, $6, $7 from bumped
   on conflict (session_id, idempotency_key) where idempotency_key is not null do nothing
   returning ${turnColumns}
 )
@@ -88,6 +92,8 @@ export async function submitTurn(db: Db, input: SubmitTurnInput): Promise<Submit
       input.requestHash,
       input.traceId ?? null,
       input.traceParent ?? null,
+      input.tenantId,
+      input.apiKeyId ?? null,
     ]);
     if (row && (row.created || row.request_hash === input.requestHash)) {
       return { turn: toTurnRow(row), created: row.created, interrupted: [] };
@@ -103,7 +109,7 @@ async function submitInTransaction(db: Db, input: SubmitTurnInput): Promise<Subm
       const [bumped] = await tx
         .update(sessions)
         .set({ lastPosition: sql`${sessions.lastPosition} + 1` })
-        .where(eq(sessions.id, input.sessionId))
+        .where(and(eq(sessions.id, input.sessionId), eq(sessions.tenantId, input.tenantId)))
         .returning({ position: sessions.lastPosition });
       if (!bumped) throw new TurnqError("not_found", `Session ${input.sessionId} does not exist; create it with POST /v1/sessions.`);
       if (input.idempotencyKey !== undefined) {
@@ -128,6 +134,8 @@ async function submitInTransaction(db: Db, input: SubmitTurnInput): Promise<Subm
         .values({
           id: input.id ?? newId("turn"),
           sessionId: input.sessionId,
+          tenantId: input.tenantId,
+          apiKeyId: input.apiKeyId ?? null,
           position: bumped.position,
           input: input.input,
           idempotencyKey: input.idempotencyKey ?? null,

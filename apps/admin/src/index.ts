@@ -1,0 +1,1 @@
+export { runCommand, usage, Usage, type CommandDeps } from "./commands.ts";
