@@ -37,10 +37,13 @@ export async function finishedTurnIds(db: Db, ids: string[]): Promise<string[]> 
 export async function sessionsWithPendingTurns(
   db: Db,
   opts: { olderThan: Date; limit: number },
-): Promise<{ sessionId: string; turnIds: string[] }[]> {
+): Promise<{ sessionId: string; tenantId: string; turnIds: string[] }[]> {
   const rows = await db
     .select({
       sessionId: turns.sessionId,
+      // The tenant whose share a re-created drain counts against. One tenant until sessions carry
+      // theirs (issue #10: sessions.tenant_id replaces this constant).
+      tenantId: sql<string>`'default'`,
       turnIds: sql<string[]>`array_agg(${turns.id} order by ${turns.position})`,
     })
     .from(turns)
