@@ -1,6 +1,7 @@
 import type { Db, TurnRow } from "@turnq/db";
-import type { EventReader, Mailbox, TurnWatcher, WorkerStatus } from "@turnq/queue";
+import type { EventReader, Mailbox, QueueDepth, RequestAdmission, TurnWatcher, WorkerStatus } from "@turnq/queue";
 import type { Logger } from "pino";
+import type { Caller } from "./caller.ts";
 
 /** Everything the HTTP layer needs, created by main.ts (or by a test) and passed in. */
 export interface ApiDeps {
@@ -16,6 +17,12 @@ export interface ApiDeps {
   jaegerUiUrl?: string | undefined;
   /** Fire-and-forget signals to workers and waiting API processes (Redis pub/sub). */
   signals: { cancel(turnId: string): Promise<unknown>; done(turn: TurnRow): Promise<unknown> };
+  /** Rate limits and quotas shared by all API processes (Redis). */
+  admission: RequestAdmission;
+  /** Backpressure: sessions waiting for a worker (a cached reading), and the bound beyond which submits get 503. */
+  backlog: { depth: QueueDepth; max: number };
+  /** A tenant's weight for fair scheduling. */
+  tenantWeight(tenantId: string): number;
 }
 
-export type AppEnv = { Variables: { body: unknown } };
+export type AppEnv = { Variables: { body: unknown; caller: Caller } };
