@@ -28,6 +28,8 @@ export const PARTS = [
   "recovery",
   // Issue #11: worker processes scaling on I/O-bound work, and slow turns one worker holds.
   "scaling",
+  // Issue #10: one tenant's flood does not delay another's turns.
+  "fairness",
 ] as const;
 export type Part = (typeof PARTS)[number];
 

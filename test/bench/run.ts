@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { baseScenario, log, selectedParts, type BenchContext, type Part, type PartOutcome } from "./bench-env.ts";
 import { runBurstBench } from "./burst.ts";
 import { runContextBench } from "./context-build.ts";
+import { runFairnessBench } from "./fairness.ts";
 import { runHotpathBench } from "./hotpath.ts";
 import { runConnectionsBench } from "./llm-connection-reuse.ts";
 import { runOverheadBench } from "./overhead.ts";
@@ -63,6 +64,7 @@ const runners: Record<Part, (ctx: BenchContext) => Promise<PartOutcome<unknown>>
   tracing: runTracingBench,
   recovery: runRecoveryBench,
   scaling: runScalingBench,
+  fairness: runFairnessBench,
 };
 
 // The system under test is CPU-bound on small machines: anything else running skews every figure.

@@ -1,5 +1,5 @@
 import type { Db, TurnRow } from "@turnq/db";
-import type { EventReader, Mailbox, TurnWatcher, WorkerStatus } from "@turnq/queue";
+import type { EventReader, Mailbox, QueueDepth, RequestAdmission, TurnWatcher, WorkerStatus } from "@turnq/queue";
 import type { Logger } from "pino";
 import type { ApiKeyCache } from "./api-key-cache.ts";
 import type { Caller } from "./caller.ts";
@@ -20,6 +20,12 @@ export interface ApiDeps {
   signals: { cancel(turnId: string): Promise<unknown>; done(turn: TurnRow): Promise<unknown> };
   /** Verified API keys (every /v1 request is authenticated from it). */
   keys: ApiKeyCache;
+  /** Rate limits and quotas shared by all API processes (Redis). */
+  admission: RequestAdmission;
+  /** Backpressure: sessions waiting for a worker (a cached reading), and the bound beyond which submits get 503. */
+  backlog: { depth: QueueDepth; max: number };
+  /** A tenant's weight for fair scheduling. */
+  tenantWeight(tenantId: string): number;
 }
 
 export type AppEnv = { Variables: { body: unknown; caller: Caller } };

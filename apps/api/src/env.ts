@@ -1,5 +1,6 @@
 import { parseEnv, sharedEnv } from "@turnq/core";
 import { z } from "zod";
+import { parseTenantWeights } from "./tenant-weights.ts";
 
 /** The API's whole configuration. The only module of the API that reads process.env. */
 export const apiEnvSchema = z.object({
@@ -16,6 +17,32 @@ export const apiEnvSchema = z.object({
     .string()
     .regex(/^[\x21-\x7e]{32,512}$/, "TURNQ_ADMIN_KEY must be 32 to 512 visible ASCII characters, e.g. the output of: openssl rand -base64 32")
     .optional(),
+  /**
+   * Token buckets shared by every API process (429 rate_limited beyond): requests per second refilled
+   * and the bucket's size, per API key and per tenant. A burst of 0 turns that limit off.
+   */
+  RATE_LIMIT_KEY_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(2_000),
+  RATE_LIMIT_KEY_BURST: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  RATE_LIMIT_TENANT_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(5_000),
+  RATE_LIMIT_TENANT_BURST: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
+  /** Unfinished turns one session may hold (429 session_queue_full beyond). */
+  SESSION_MAX_QUEUED_TURNS: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  /** Sessions with unfinished turns one tenant may have (429 tenant_sessions_limit beyond). */
+  TENANT_MAX_BUSY_SESSIONS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  /** Sessions waiting for a worker, fleet-wide, beyond which submits get 503 queue_full (backpressure). */
+  QUEUE_MAX_WAITING_SESSIONS: z.coerce.number().int().min(1).max(100_000_000).default(100_000),
+  /** Fair-scheduling weights, `tenant=weight,…` (unlisted tenants weigh 1). */
+  TENANT_WEIGHTS: z
+    .string()
+    .default("")
+    .transform((raw, ctx) => {
+      try {
+        return parseTenantWeights(raw);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

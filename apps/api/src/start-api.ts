@@ -4,6 +4,8 @@ import { createDb, findActiveApiKey } from "@turnq/db";
 import {
   createEventReader,
   createMailbox,
+  createQueueDepth,
+  createRequestAdmission,
   createRedis,
   createTurnWatcher,
   drainJob,
@@ -23,6 +25,7 @@ import { createApiKeyCache } from "./api-key-cache.ts";
 import { createApp } from "./app.ts";
 import type { ApiEnv } from "./env.ts";
 import { createHttpServer } from "./http-server.ts";
+import { tenantWeights } from "./tenant-weights.ts";
 
 export interface RunningApi {
   url: string;
@@ -70,6 +73,16 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     watcher,
     events: createEventReader(redis, subscriber, env.TURNQ_PREFIX),
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
+    admission: createRequestAdmission(redis, env.TURNQ_PREFIX, {
+      keyPerSecond: env.RATE_LIMIT_KEY_PER_SECOND,
+      keyBurst: env.RATE_LIMIT_KEY_BURST,
+      tenantPerSecond: env.RATE_LIMIT_TENANT_PER_SECOND,
+      tenantBurst: env.RATE_LIMIT_TENANT_BURST,
+      sessionMaxQueuedTurns: env.SESSION_MAX_QUEUED_TURNS,
+      tenantMaxBusySessions: env.TENANT_MAX_BUSY_SESSIONS,
+    }),
+    backlog: { depth: createQueueDepth(redis, env.TURNQ_PREFIX), max: env.QUEUE_MAX_WAITING_SESSIONS },
+    tenantWeight: tenantWeights(env.TENANT_WEIGHTS),
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
     jaegerUiUrl: env.JAEGER_UI_URL,
     keys,

@@ -1,6 +1,6 @@
 import { DelayedError, type Job, type Processor } from "bullmq";
 import { claimNextTurn, finishedTurnIds, isDbUnavailable, type ClaimLimits, type Db, type HistoryRead, type TurnRow } from "@turnq/db";
-import { drainJob, type DrainJobData, type Mailbox } from "@turnq/queue";
+import { defaultTenantId, drainJob, type DrainJobData, type Mailbox } from "@turnq/queue";
 import type { Logger } from "pino";
 import type { StartingTurn, TurnOutcome } from "./turn-outcome.ts";
 import { createSettlement, type AfterTurn } from "./turn-settlement.ts";
@@ -40,15 +40,22 @@ export interface DrainDeps {
 export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
   let active = 0;
   const processor: Processor<DrainJobData> = async (job, token) => {
-    const { sessionId } = drainJob.payload.parse(job.data);
+    const { sessionId, tenantId = defaultTenantId } = drainJob.payload.parse(job.data);
     const jobId = job.id!;
-    const settlement = createSettlement(deps, sessionId, jobId);
+    const settlement = createSettlement(deps, sessionId, jobId, tenantId);
     let ran = 0;
     let emptyChecks = 0;
     for (;;) {
       // Fairness: after a slice, hand the session back to the tail of the queue, but only when every
       // slot here is taken. With a slot free, this worker is fetching, so nothing waits behind us.
-      if (deps.isStopping() || (ran >= deps.turnsPerSlice && active >= deps.concurrency)) return delaySession(job, token, 0);
+      // A tenant over its share of the fleet parks the session instead (tenant-share-lua.ts).
+      if (deps.isStopping()) return delaySession(job, token, 0);
+      if (ran >= deps.turnsPerSlice && active >= deps.concurrency) {
+        const slice = await deps.mailbox.yieldSlice(sessionId, jobId, tenantId);
+        if (slice === "parked") return "parked";
+        if (slice === "lost") return "lost";
+        return delaySession(job, token, 0);
+      }
       const read = deps.historyRead(sessionId);
       const claimStartedAt = Date.now();
       const claim = await claimNextTurn(deps.db, sessionId, deps.limits, read);
@@ -59,7 +66,7 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
         // the session busy forever.
         const finished = await finishedTurnIds(deps.db, await deps.mailbox.pendingIds(sessionId));
         if (finished.length > 0) await deps.mailbox.ack(sessionId, jobId, finished);
-        const outcome = await deps.mailbox.finish(sessionId, jobId);
+        const outcome = await deps.mailbox.finish(sessionId, jobId, tenantId);
         if (outcome !== "more") return outcome;
         if (++emptyChecks >= 3) return delaySession(job, token, 0);
         continue;

@@ -35,9 +35,12 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
     });
     let repaired = 0;
     for (const row of rows) {
-      const { created } = await deps.mailbox.enqueue(row.sessionId, row.turnIds, { force: true });
+      const { created } = await deps.mailbox.enqueue(row.sessionId, row.turnIds, { force: true, tenantId: row.tenantId });
       if (created) repaired++;
     }
+    // Parked sessions are announced already (enqueue leaves them parked); what could strand them is a
+    // share that grew without a release of their tenant's, or a promotion a crash cut short.
+    for (const tenantId of await deps.mailbox.parkedTenants()) await deps.mailbox.topUp(tenantId);
     if (repaired > 0) deps.onRepaired?.(repaired);
     return rows.length;
   }

@@ -12,6 +12,7 @@ import {
   createRedis,
   drainJob,
   startDeadWorkerSweep,
+  startFleetSlots,
   startWorkerHeartbeat,
   presenceClientName,
   queueGaugeSources,
@@ -159,6 +160,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   // Idle but open for the life of the process: other workers read it in CLIENT LIST as "alive".
   const presence = createRedis(env.REDIS_URL, "subscriber", onRedisError, { name: presenceClientName(worker.id) });
   await whenReady(presence);
+  // This worker's slots count in the fleet's total, which sizes each tenant's share (fair scheduling).
+  const slots = startFleetSlots(redis, env.TURNQ_PREFIX, worker.id, env.WORKER_CONCURRENCY);
+  await slots.ready;
   const sweep =
     env.DEAD_WORKER_SWEEP_MS > 0
       ? startDeadWorkerSweep({
@@ -209,6 +213,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         stopping = true;
         const deadline = setTimeout(() => inFlight.abort(new Error("worker shutting down")), env.SHUTDOWN_GRACE_MS);
         await reconciler.stop();
+        await slots.stop();
         await sweep?.stop();
         await heartbeat.stop();
         breakerGauge.removeCallback(observeBreaker);

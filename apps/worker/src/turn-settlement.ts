@@ -54,11 +54,12 @@ export interface SettlementDeps {
 }
 
 /** The transitions of one drain job's turns. */
-export function createSettlement(deps: SettlementDeps, sessionId: string, jobId: string) {
+export function createSettlement(deps: SettlementDeps, sessionId: string, jobId: string, tenantId: string) {
   /** Tells Redis a turn is final: its closing events and notification, forget it, maybe release. */
   const settle = ({ turn, appended, trailingDelta }: Settled, release: boolean): Promise<FinishOutcome> =>
     deps.mailbox.settle(sessionId, jobId, turn.id, {
       release,
+      tenantId,
       events: [
         ...(trailingDelta ? [{ seq: trailingDelta.seq, event: { type: "message.delta", text: trailingDelta.text } }] : []),
         ...appended.map((m) => ({ seq: m.seq, event: { type: "message", seq: m.seq, role: m.role, content: m.content } })),

@@ -22,6 +22,11 @@ export const errorCodes = [
   "headers_too_large",
   "request_timeout",
   "expectation_failed",
+  // Admission (nothing stored): over a rate limit or quota (429), or the queue is full (503).
+  "rate_limited",
+  "session_queue_full",
+  "tenant_sessions_limit",
+  "queue_full",
   // Recorded on turns by the worker.
   "llm_rate_limited",
   "llm_unavailable",
@@ -95,7 +100,12 @@ export function httpStatusOf(code: ErrorCode): number {
     case "llm_unavailable":
       return 503;
     case "llm_rate_limited":
+    case "rate_limited":
+    case "session_queue_full":
+    case "tenant_sessions_limit":
       return 429;
+    case "queue_full":
+      return 503;
     case "llm_timeout":
       return 504;
     case "llm_bad_response":
@@ -145,6 +155,10 @@ export function isRetryable(code: ErrorCode): boolean {
     case "headers_too_large":
     case "request_timeout":
     case "expectation_failed":
+    case "rate_limited":
+    case "session_queue_full":
+    case "tenant_sessions_limit":
+    case "queue_full":
       return false;
   }
 }

@@ -11,3 +11,6 @@ export * from "./provider-admission.ts";
 export * from "./worker-registry.ts";
 export * from "./dead-worker-sweep.ts";
 export * from "./api-key-revocations.ts";
+export * from "./fleet-slots.ts";
+export * from "./request-admission.ts";
+export * from "./queue-depth.ts";

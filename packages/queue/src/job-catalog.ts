@@ -11,6 +11,8 @@ export const drainJob = {
   payload: z
     .object({
       sessionId: z.string().min(1),
+      /** Whose share of the workers this drain counts against (fair scheduling); absent on jobs queued before tenants. */
+      tenantId: z.string().min(1).max(128).optional(),
       /** W3C traceparent of the request whose enqueue created this job (span links, not parentage). */
       traceparent: z.string().max(128).optional(),
     })

@@ -14,7 +14,50 @@ export function sessionKeys(prefix: string, sessionId: string) {
     drain: `${base}:drain`,
     /** Capped stream of the session's live events (status, deltas, tools, log entries) for SSE. */
     events: `${base}:events`,
+    /** The tenant whose share the session's drain counts against, while it has a drain (fair scheduling). */
+    tenant: `${base}:tenant`,
   };
+}
+
+/**
+ * The drain key of a session as two parts around its id (head + sessionId + tail), for the fair
+ * scheduling scripts, which promote parked sessions they only know by id (as BullMQ builds job keys
+ * from a prefix and an id).
+ */
+export function sessionDrainKeyParts(prefix: string): [head: string, tail: string] {
+  const probe = sessionKeys(prefix, "\u0000").drain;
+  const at = probe.indexOf("\u0000");
+  return [probe.slice(0, at), probe.slice(at + 1)];
+}
+
+/**
+ * Fair scheduling state of one tenant (see tenant-share-lua.ts): `state` is a hash (`sched`: its
+ * drain jobs in BullMQ, `parked`: its sessions waiting for a share, `w`: its weight), `parked` the
+ * list of those sessions in arrival order.
+ */
+export function tenantKeys(prefix: string, tenantId: string) {
+  const base = `${prefix}:t:{${tenantId}}`;
+  return { state: `${base}`, parked: `${base}:parked` };
+}
+
+/** The tenant keys as a prefix and suffixes, for scripts that learn the tenant from a session. */
+export function tenantKeyParts(prefix: string): { head: string; tail: string; parkedTail: string } {
+  return { head: `${prefix}:t:{`, tail: "}", parkedTail: "}:parked" };
+}
+
+/**
+ * Fleet-wide fair scheduling state: `share` is a hash (`slots`: worker slots of the live fleet,
+ * `weights`: sum of the weights of tenants with work, `sched`: drain jobs in BullMQ, `parked`:
+ * sessions parked, `seq`: promotion counter for fresh job ids); `slots` a sorted set of live workers
+ * (member `<worker id>#<concurrency>`, score: expiry ms); `parkedTenants` the tenants with parked sessions.
+ */
+export function fairShareKeys(prefix: string) {
+  return { share: `${prefix}:fair`, slots: `${prefix}:fair:slots`, parkedTenants: `${prefix}:fair:parked-tenants` };
+}
+
+/** Token buckets of the API's rate limits (one per API key, one per tenant), shared by all API processes. */
+export function rateLimitKeys(prefix: string, tenantId: string, keyId: string) {
+  return { key: `${prefix}:rl:k:{${keyId}}`, tenant: `${prefix}:rl:t:{${tenantId}}` };
 }
 
 /** Nudges API processes that a session's event stream grew (message: the turn id). */

@@ -1,41 +1,119 @@
 /**
  * The session mailbox's Lua scripts. Each runs atomically in Redis; together they make the hand-off
  * between "a turn arrives" and "the drain job sees nothing left and ends" race-free.
+ *
+ * Fair scheduling between tenants (tenant-share-lua.ts) rides on the same scripts: KEYS named
+ * T, P, F, PT below are the tenant's hash and parked list, the fleet's share hash and the set of
+ * tenants with parked sessions (keys.ts); `dhead`/`dtail` build a session's drain key from its id.
+ * Scripts that release a session return the sessions they promoted, as {session, job id} pairs
+ * after their status: the caller adds those drain jobs (the reconciler repairs a crash in between).
  */
+import { tenantShareLua } from "./tenant-share-lua.ts";
 
 /**
- * enqueue — record accepted turns and make sure the session has a drain job.
- * KEYS[1] pending set, KEYS[2] drain key
- * ARGV[1] session id, ARGV[2..] turn ids
+ * enqueue — record accepted turns and make sure the session has a drain job (or a parked place).
+ * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] T, KEYS[4] P, KEYS[5] F, KEYS[6] PT
+ * ARGV[1] session id, ARGV[2] tenant id, ARGV[3] tenant weight ('' = keep the stored one, else 1),
+ * ARGV[4..] turn ids
  * Returns {1, jobId} when the session was idle: the caller must add a drain job with that id.
  * Returns {0, jobId} when a drain job already owns the session (it will see the new turn).
+ * Returns {2, 'parked:'..jobId} when the session waits for its tenant's share (now, or since before):
+ * no job to add; a release of the tenant's promotes it.
  * A new job is named after the first turn it was created for (`drain-<session>-<turn>`). A turn
  * starts a drain at most once while it is pending (once in the set, it leaves only when finished, and
  * a session is released only with an empty set), so job ids never repeat: a released job and a new
  * one never collide in BullMQ's id de-duplication, and an old job cannot mistake a new drain for its
  * own. SET NX GET (Redis 7) claims the drain key and reads the holder in one command.
  */
-export const enqueueScript = `
-for i = 2, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
-local id = 'drain-' .. ARGV[1] .. '-' .. ARGV[2]
+export const enqueueScript = `${tenantShareLua}
+for i = 4, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
+local id = 'drain-' .. ARGV[1] .. '-' .. ARGV[4]
 local current = redis.call('SET', KEYS[2], id, 'NX', 'GET')
-if current then return {0, current} end
+if current then
+  if string.sub(current, 1, 7) == 'parked:' then return {2, current} end
+  return {0, current}
+end
+local t = redis.call('HMGET', KEYS[3], 'sched', 'parked', 'w')
+local sched, parked, old = tonumber(t[1]) or 0, tonumber(t[2]) or 0, tonumber(t[3])
+local w = tonumber(ARGV[3]) or old or 1
+if sched + parked == 0 then redis.call('HINCRBY', KEYS[5], 'weights', w)
+elseif old and old ~= w then redis.call('HINCRBY', KEYS[5], 'weights', w - old) end
+if sched > 0 and sched >= capOf(KEYS[5], sched, w) then
+  redis.call('SET', KEYS[2], 'parked:' .. id)
+  redis.call('RPUSH', KEYS[4], ARGV[1])
+  redis.call('HSET', KEYS[3], 'parked', parked + 1, 'w', w)
+  redis.call('HINCRBY', KEYS[5], 'parked', 1)
+  redis.call('SADD', KEYS[6], ARGV[2])
+  return {2, 'parked:' .. id}
+end
+redis.call('HSET', KEYS[3], 'sched', sched + 1, 'w', w)
+redis.call('HINCRBY', KEYS[5], 'sched', 1)
 return {1, id}
 `;
 
 /**
  * finish — the drain job found no work; end it only if that is still true.
- * KEYS[1] pending set, KEYS[2] drain key
- * ARGV[1] the drain job's id
- * Returns 1: released (the session is idle; the next enqueue starts a new job).
- *         0: turns arrived meanwhile; keep draining.
- *        -1: this job no longer owns the session (another job took over after a Redis loss).
+ * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] T, KEYS[4] P, KEYS[5] F, KEYS[6] PT
+ * ARGV[1] the drain job's id, ARGV[2] tenant id, ARGV[3] dhead, ARGV[4] dtail
+ * Returns {1, promoted…}: released (the session is idle; the next enqueue starts a new job).
+ *         {0}: turns arrived meanwhile; keep draining.
+ *        {-1}: this job no longer owns the session (another job took over after a Redis loss).
  */
-export const finishScript = `
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
-if redis.call('SCARD', KEYS[1]) > 0 then return 0 end
+export const finishScript = `${tenantShareLua}
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {-1} end
+if redis.call('SCARD', KEYS[1]) > 0 then return {0} end
 redis.call('DEL', KEYS[2])
-return 1
+local out = release(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[2], ARGV[3], ARGV[4])
+table.insert(out, 1, 1)
+return out
+`;
+
+/**
+ * yield — a drain job ends its slice (it ran TURNS_PER_SLICE turns while its worker was full).
+ * KEYS[1] drain key, KEYS[2] T, KEYS[3] P, KEYS[4] F, KEYS[5] PT
+ * ARGV[1] the drain job's id, ARGV[2] session id, ARGV[3] tenant id, ARGV[4] dhead, ARGV[5] dtail
+ * Returns {0}: the tenant is over its share: the session is parked (the caller ends the job).
+ *         {1, promoted…}: within its share: the caller re-queues the job at the tail.
+ *        {-1}: this job no longer owns the session.
+ */
+export const yieldScript = `${tenantShareLua}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
+local t = redis.call('HMGET', KEYS[2], 'sched', 'parked', 'w')
+local sched, parked, w = tonumber(t[1]) or 0, tonumber(t[2]) or 0, tonumber(t[3]) or 1
+if sched <= 0 then return {1} end
+if sched > capOf(KEYS[4], sched, w) then
+  redis.call('SET', KEYS[1], 'parked:' .. ARGV[1])
+  redis.call('RPUSH', KEYS[3], ARGV[2])
+  redis.call('HSET', KEYS[2], 'sched', sched - 1, 'parked', parked + 1)
+  redis.call('HINCRBY', KEYS[4], 'sched', -1)
+  redis.call('HINCRBY', KEYS[4], 'parked', 1)
+  redis.call('SADD', KEYS[5], ARGV[3])
+  return {0}
+end
+local out, s, p = promote(KEYS[4], KEYS[5], KEYS[3], ARGV[3], sched, parked, w, ARGV[4], ARGV[5])
+if #out > 0 then redis.call('HSET', KEYS[2], 'sched', s, 'parked', p) end
+table.insert(out, 1, 1)
+return out
+`;
+
+/**
+ * topUp — promote a tenant's parked sessions while it is under its share. The reconciler runs it for
+ * every tenant with parked sessions, so none is stranded when the share grows without a release of
+ * the tenant's own (a new worker, another tenant going idle) or when a crash lost a promotion.
+ * KEYS[1] T, KEYS[2] P, KEYS[3] F, KEYS[4] PT
+ * ARGV[1] tenant id, ARGV[2] dhead, ARGV[3] dtail
+ * Returns the promoted {session, job id, …}.
+ */
+export const topUpScript = `${tenantShareLua}
+local t = redis.call('HMGET', KEYS[1], 'sched', 'parked', 'w')
+local sched, parked = tonumber(t[1]) or 0, tonumber(t[2]) or 0
+if parked <= 0 then
+  redis.call('SREM', KEYS[4], ARGV[1])
+  return {}
+end
+local out, s, p = promote(KEYS[3], KEYS[4], KEYS[2], ARGV[1], sched, parked, tonumber(t[3]) or 1, ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[1], 'sched', s, 'parked', p)
+return out
 `;
 
 /**
@@ -54,17 +132,19 @@ return 0
  * settle — everything that follows a turn's final write to Postgres, in one call: its closing live
  * events, the notification long-polling requests wait for, forgetting the turn, and (when asked)
  * releasing the session if nothing else is pending.
- * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] the session's event stream
+ * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] the session's event stream, KEYS[4] T, KEYS[5] P,
+ * KEYS[6] F, KEYS[7] PT
  * ARGV[1] the drain job's id, ARGV[2] turn id, ARGV[3] '1' to release the session when idle,
  * ARGV[4] events channel, ARGV[5] turns-done channel, ARGV[6] done message ('' = none),
- * ARGV[7] stream max length, ARGV[8] stream ttl seconds, ARGV[9..] pairs of (seq or '', event JSON)
- * Returns 1: released; 0: this job keeps the session (turns pending, or no release asked);
- *        -1: this job no longer owns the session.
+ * ARGV[7] stream max length, ARGV[8] stream ttl seconds, ARGV[9] tenant id, ARGV[10] dhead,
+ * ARGV[11] dtail, ARGV[12..] pairs of (seq or '', event JSON)
+ * Returns {1, promoted…}: released; {0}: this job keeps the session (turns pending, or no release
+ * asked); {-1}: this job no longer owns the session.
  * Events and the notification go out whatever the ownership: they describe what Postgres already holds.
  */
-export const settleScript = `
-if #ARGV >= 9 then
-  for i = 9, #ARGV, 2 do
+export const settleScript = `${tenantShareLua}
+if #ARGV >= 12 then
+  for i = 12, #ARGV, 2 do
     redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'turn', ARGV[2], 'seq', ARGV[i], 'e', ARGV[i + 1])
   end
   redis.call('EXPIRE', KEYS[3], ARGV[8])
@@ -72,8 +152,10 @@ if #ARGV >= 9 then
 end
 if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 redis.call('SREM', KEYS[1], ARGV[2])
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
-if ARGV[3] ~= '1' or redis.call('SCARD', KEYS[1]) > 0 then return 0 end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {-1} end
+if ARGV[3] ~= '1' or redis.call('SCARD', KEYS[1]) > 0 then return {0} end
 redis.call('DEL', KEYS[2])
-return 1
+local out = release(KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[9], ARGV[10], ARGV[11])
+table.insert(out, 1, 1)
+return out
 `;

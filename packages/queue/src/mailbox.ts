@@ -1,11 +1,14 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { drainJob, type DrainJobData } from "./job-catalog.ts";
-import { sessionEventsChannel, sessionKeys, turnsDoneChannel } from "./keys.ts";
-import { ackScript, enqueueScript, finishScript, settleScript } from "./mailbox-scripts.ts";
+import { fairShareKeys, sessionDrainKeyParts, sessionEventsChannel, sessionKeys, tenantKeys, turnsDoneChannel } from "./keys.ts";
+import { ackScript, enqueueScript, finishScript, settleScript, topUpScript, yieldScript } from "./mailbox-scripts.ts";
 import { eventStreamLimits } from "./session-events.ts";
 
 export type FinishOutcome = "released" | "more" | "lost";
+
+/** The tenant of drains queued without one (before tenants existed) and of the single-tenant API. */
+export const defaultTenantId = "default";
 
 /**
  * A mailbox per session: the set of its accepted-but-unfinished turns plus at most one drain job.
@@ -20,9 +23,31 @@ export interface Mailbox {
   enqueue(
     sessionId: string,
     turnIds: string[],
-    opts?: { force?: boolean; traceparent?: string | undefined },
-  ): Promise<{ jobId: string; /** The session had no drain job: this call started one. */ created: boolean }>;
-  finish(sessionId: string, jobId: string): Promise<FinishOutcome>;
+    opts?: {
+      force?: boolean;
+      traceparent?: string | undefined;
+      /** Whose share of the workers the session's drain counts against (default: defaultTenantId). */
+      tenantId?: string | undefined;
+      /** The tenant's weight for fair scheduling; unset keeps the one stored (default 1). */
+      weight?: number | undefined;
+    },
+  ): Promise<{
+    jobId: string;
+    /** The session had no drain job: this call started one. */
+    created: boolean;
+    /** The session waits, parked, for its tenant's share of the workers (no drain job yet). */
+    parked: boolean;
+  }>;
+  finish(sessionId: string, jobId: string, tenantId?: string): Promise<FinishOutcome>;
+  /**
+   * A drain job ran its slice: "requeue" (move to the tail of the queue) while its tenant is within
+   * its share, "parked" (end the job; the session waits for its tenant's share) when over it.
+   */
+  yieldSlice(sessionId: string, jobId: string, tenantId?: string): Promise<"requeue" | "parked" | "lost">;
+  /** Promotes a tenant's parked sessions while it is under its share; returns how many. */
+  topUp(tenantId: string): Promise<number>;
+  /** Tenants that have parked sessions. */
+  parkedTenants(): Promise<string[]>;
   ack(sessionId: string, jobId: string, turnIds: string[]): Promise<boolean>;
   pendingIds(sessionId: string): Promise<string[]>;
   /**
@@ -34,35 +59,70 @@ export interface Mailbox {
     sessionId: string,
     jobId: string,
     turnId: string,
-    opts: { release: boolean; events: { seq?: number | undefined; event: object }[]; done?: string | undefined },
+    opts: {
+      release: boolean;
+      events: { seq?: number | undefined; event: object }[];
+      done?: string | undefined;
+      tenantId?: string | undefined;
+    },
   ): Promise<FinishOutcome>;
 }
 
 export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; prefix: string }): Mailbox {
   const { redis, queue, prefix } = deps;
   const keys = (sessionId: string) => sessionKeys(prefix, sessionId);
+  const fair = fairShareKeys(prefix);
+  const [dhead, dtail] = sessionDrainKeyParts(prefix);
+  const tenant = (tenantId: string) => {
+    const t = tenantKeys(prefix, tenantId);
+    return [t.state, t.parked, fair.share, fair.parkedTenants];
+  };
   // defineCommand sends EVALSHA and reloads the script itself after a Redis restart (NOSCRIPT).
   const run = defineScripts(redis);
+  const addDrain = (sessionId: string, tenantId: string, jobId: string, traceparent?: string) => {
+    const data: DrainJobData = { sessionId, tenantId, ...(traceparent ? { traceparent } : {}) };
+    return queue.add(drainJob.name, data, { ...drainJob.options, jobId });
+  };
+  /** Adds the drain jobs of sessions a script promoted ({session, job id} pairs from `from`). */
+  const addPromoted = async (r: (string | number)[], from: number, tenantId: string) => {
+    for (let i = from; i + 1 < r.length; i += 2) await addDrain(String(r[i]), tenantId, String(r[i + 1]));
+    return (r.length - from) >> 1;
+  };
+  const outcome = async (r: (string | number)[], tenantId: string): Promise<FinishOutcome> => {
+    if (r[0] === 1) await addPromoted(r, 1, tenantId);
+    return r[0] === 1 ? "released" : r[0] === 0 ? "more" : "lost";
+  };
   return {
     async enqueue(sessionId, turnIds, opts = {}) {
       if (turnIds.length === 0) throw new Error("mailbox.enqueue needs at least one turn id");
       const k = keys(sessionId);
-      const [created, jobId] = (await run.enqueue(k.pending, k.drain, sessionId, ...turnIds)) as [
+      const tenantId = opts.tenantId ?? defaultTenantId;
+      const weight = opts.weight === undefined ? "" : String(opts.weight);
+      const [status, jobId] = (await run.enqueue(k.pending, k.drain, ...tenant(tenantId), sessionId, tenantId, weight, ...turnIds)) as [
         number,
         string,
       ];
       // Adding a job id that already exists is a no-op in BullMQ, so `force` is safe: it repairs a
       // drain key whose job was never added (a crash between the script and this call).
-      if (created === 1 || opts.force) {
-        const data: DrainJobData = opts.traceparent ? { sessionId, traceparent: opts.traceparent } : { sessionId };
-        await queue.add(drainJob.name, data, { ...drainJob.options, jobId });
-      }
-      return { jobId, created: created === 1 };
+      if (status === 1 || (opts.force && status === 0)) await addDrain(sessionId, tenantId, jobId, opts.traceparent);
+      return { jobId, created: status === 1, parked: status === 2 };
     },
-    async finish(sessionId, jobId) {
+    async finish(sessionId, jobId, tenantId = defaultTenantId) {
       const k = keys(sessionId);
-      const r = (await run.finish(k.pending, k.drain, jobId)) as number;
-      return r === 1 ? "released" : r === 0 ? "more" : "lost";
+      return outcome((await run.finish(k.pending, k.drain, ...tenant(tenantId), jobId, tenantId, dhead, dtail)) as (string | number)[], tenantId);
+    },
+    async yieldSlice(sessionId, jobId, tenantId = defaultTenantId) {
+      const t = tenant(tenantId);
+      const r = (await run.yieldSlice(keys(sessionId).drain, ...t, jobId, sessionId, tenantId, dhead, dtail)) as (string | number)[];
+      if (r[0] === 1) await addPromoted(r, 1, tenantId);
+      return r[0] === 1 ? "requeue" : r[0] === 0 ? "parked" : "lost";
+    },
+    async topUp(tenantId) {
+      const r = (await run.topUp(...tenant(tenantId), tenantId, dhead, dtail)) as string[];
+      return addPromoted(r, 0, tenantId);
+    },
+    parkedTenants() {
+      return redis.smembers(fair.parkedTenants);
     },
     async ack(sessionId, jobId, turnIds) {
       const k = keys(sessionId);
@@ -70,10 +130,12 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
     },
     async settle(sessionId, jobId, turnId, opts) {
       const k = keys(sessionId);
+      const tenantId = opts.tenantId ?? defaultTenantId;
       const args = [
         k.pending,
         k.drain,
         k.events,
+        ...tenant(tenantId),
         jobId,
         turnId,
         opts.release ? "1" : "0",
@@ -82,10 +144,12 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
         opts.done ?? "",
         String(eventStreamLimits.maxLen),
         String(eventStreamLimits.ttlSeconds),
+        tenantId,
+        dhead,
+        dtail,
       ];
       for (const e of opts.events) args.push(e.seq === undefined ? "" : String(e.seq), JSON.stringify(e.event));
-      const r = (await run.settle(...args)) as number;
-      return r === 1 ? "released" : r === 0 ? "more" : "lost";
+      return outcome((await run.settle(...args)) as (string | number)[], tenantId);
     },
     pendingIds(sessionId) {
       return redis.smembers(keys(sessionId).pending);
@@ -94,15 +158,25 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
 }
 
 type ScriptFn = (...args: string[]) => Promise<unknown>;
+type Scripts = Record<"enqueue" | "finish" | "yieldSlice" | "topUp" | "ack" | "settle", ScriptFn>;
 
-function defineScripts(redis: Redis): { enqueue: ScriptFn; finish: ScriptFn; ack: ScriptFn; settle: ScriptFn } {
+function defineScripts(redis: Redis): Scripts {
   const r = redis as Redis & Record<string, ScriptFn | undefined>;
   if (!r.turnqEnqueue) {
-    redis.defineCommand("turnqEnqueue", { numberOfKeys: 2, lua: enqueueScript });
-    redis.defineCommand("turnqFinish", { numberOfKeys: 2, lua: finishScript });
+    redis.defineCommand("turnqEnqueue", { numberOfKeys: 6, lua: enqueueScript });
+    redis.defineCommand("turnqFinish", { numberOfKeys: 6, lua: finishScript });
+    redis.defineCommand("turnqYield", { numberOfKeys: 5, lua: yieldScript });
+    redis.defineCommand("turnqTopUp", { numberOfKeys: 4, lua: topUpScript });
     redis.defineCommand("turnqAck", { numberOfKeys: 2, lua: ackScript });
-    redis.defineCommand("turnqSettle", { numberOfKeys: 3, lua: settleScript });
+    redis.defineCommand("turnqSettle", { numberOfKeys: 7, lua: settleScript });
   }
   const bound = (name: string): ScriptFn => (...args) => (r[name] as ScriptFn).apply(redis, args);
-  return { enqueue: bound("turnqEnqueue"), finish: bound("turnqFinish"), ack: bound("turnqAck"), settle: bound("turnqSettle") };
+  return {
+    enqueue: bound("turnqEnqueue"),
+    finish: bound("turnqFinish"),
+    yieldSlice: bound("turnqYield"),
+    topUp: bound("turnqTopUp"),
+    ack: bound("turnqAck"),
+    settle: bound("turnqSettle"),
+  };
 }

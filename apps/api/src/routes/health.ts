@@ -20,9 +20,13 @@ export function healthRoutes(deps: ApiDeps) {
       }
       // Workers are reported, not required: the API accepts turns without them (they wait, durably).
       const workers = await deps.workers().catch(() => []);
+      // Backpressure is reported, not a reason to leave the load balancer: every API process sees the
+      // same queue, and reads, cancels and event streams must go on while submits are refused.
+      const waiting = await deps.backlog.depth.read().catch(() => deps.backlog.depth.current());
       return c.json({
         status: "ready",
         checks,
+        queue: { waitingSessions: waiting, bound: deps.backlog.max, full: waiting > deps.backlog.max },
         workers: {
           alive: workers.length,
           llmBreakerOpen: workers.filter((w) => w.breaker !== "closed").length,

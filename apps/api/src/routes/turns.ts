@@ -6,6 +6,7 @@ import { z } from "zod";
 import { callerOf, type Caller } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
+import { admitSubmit } from "../middleware/rate-limit.ts";
 import { turnJson } from "../serialize.ts";
 import { withTurnSend } from "../turn-send.ts";
 import { parseWait, waitForTerminal } from "./get-turn.ts";
@@ -22,12 +23,27 @@ const submitTurnBody = z
 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
+/** The submit's path: admitted by its route (admitSubmit), not by the general rate-limit middleware. */
+export const submitPath = /^\/v1\/sessions\/[^/]+\/turns$/;
+
 export function turnRoutes(deps: ApiDeps) {
-  return new Hono<AppEnv>().post("/v1/sessions/:id/turns", jsonBody(limits.requestBodyBytes), async (c) => {
+  return new Hono<AppEnv>().post("/v1/sessions/:id/turns", async (c, next) => {
     const sessionId = c.req.param("id");
     if (!isId("session", sessionId)) {
       throw new TurnqError("not_found", `Session ${sessionId} does not exist; create one with POST /v1/sessions.`);
     }
+    // Admission before anything is read or stored: backpressure from a cached reading (no round
+    // trip), then one script for rate limits and quotas. A refused submit stores nothing.
+    const waiting = deps.backlog.depth.current();
+    if (waiting > deps.backlog.max) {
+      throw new TurnqError("queue_full", `${waiting} sessions are waiting for a worker (the bound is ${deps.backlog.max}); retry in a few seconds.`, {
+        retryAfterMs: 2_000,
+      });
+    }
+    await admitSubmit(c, deps.admission, sessionId);
+    await next();
+  }, jsonBody(limits.requestBodyBytes), async (c) => {
+    const sessionId = c.req.param("id");
     const key = c.req.header("idempotency-key");
     if (key !== undefined && !idempotencyKeyPattern.test(key)) {
       throw new TurnqError("invalid_request", "Idempotency-Key must be 1-255 visible ASCII characters (a UUID works well).");
@@ -93,7 +109,8 @@ async function submitAndAnnounce(
     if (turn.status === "queued" || turn.status === "running") {
       // The turn is committed: from here on it cannot be lost. If Redis is unreachable the
       // reconciler announces it within seconds, so the request still succeeds.
-      await deps.mailbox.enqueue(sessionId, [turn.id], { traceparent: trace.traceParent }).catch((err: Error) => {
+      const tenant = { tenantId: caller.tenantId, weight: deps.tenantWeight(caller.tenantId) };
+      await deps.mailbox.enqueue(sessionId, [turn.id], { traceparent: trace.traceParent, ...tenant }).catch((err: Error) => {
         deps.logger.warn({ turnId: turn.id, err: err.message }, "enqueue failed; the reconciler will pick the turn up");
       });
     }

@@ -2,7 +2,7 @@ import { and, eq, inArray, lt, min, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { pending } from "../fencing.ts";
 import { prepared, toTurnRow, turnColumns, type RawTurn, type Statement } from "../raw-rows.ts";
-import { turns, type TurnRow } from "../schema/index.ts";
+import { sessions, turns, type TurnRow } from "../schema/index.ts";
 
 /** Reads of turns; each transition lives in its own module beside this one. */
 
@@ -49,15 +49,18 @@ export async function finishedTurnIds(db: Db, ids: string[]): Promise<string[]> 
 export async function sessionsWithPendingTurns(
   db: Db,
   opts: { olderThan: Date; limit: number },
-): Promise<{ sessionId: string; turnIds: string[] }[]> {
+): Promise<{ sessionId: string; tenantId: string; turnIds: string[] }[]> {
   const rows = await db
     .select({
       sessionId: turns.sessionId,
+      // The tenant whose share of the workers a re-created drain counts against.
+      tenantId: sessions.tenantId,
       turnIds: sql<string[]>`array_agg(${turns.id} order by ${turns.position})`,
     })
     .from(turns)
+    .innerJoin(sessions, eq(sessions.id, turns.sessionId))
     .where(and(pending, lt(turns.createdAt, opts.olderThan)))
-    .groupBy(turns.sessionId)
+    .groupBy(turns.sessionId, sessions.tenantId)
     .orderBy(min(turns.createdAt))
     .limit(opts.limit);
   return rows;
