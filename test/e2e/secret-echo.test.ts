@@ -18,6 +18,7 @@ import {
 } from "../support/scripted-provider.ts";
 import { redisUrl } from "../support/services.ts";
 import { readSse } from "../support/sse.ts";
+import { keyForApi } from "../support/tenants.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 
 /**
@@ -39,7 +40,12 @@ function fragmentsOf(secret: string, text: string): string[] {
   }
   return [...found];
 }
-const leaked = (text: string) => [...fragmentsOf(LLM_KEY, text), ...fragmentsOf(TOOL_SECRET, text)];
+/**
+ * The turnq API key the test's requests carry, past its visible prefix (`tq_live_` + 8 characters,
+ * which listings show by design): nothing of the rest may be kept anywhere either.
+ */
+let apiKeySecret = "";
+const leaked = (text: string) => [...fragmentsOf(LLM_KEY, text), ...fragmentsOf(TOOL_SECRET, text), ...fragmentsOf(apiKeySecret, text)];
 
 const bearer = (r: ScriptedRequest) => String(r.headers["authorization"] ?? "");
 
@@ -124,6 +130,8 @@ describe("a provider and a tool that echo their secrets", () => {
     api = startProcess("api", "apps/api/src/main.ts", { ...shared, OTEL_SERVICE_NAME: "turnq-api", PORT: "0", DB_POOL_MAX: "4" }, TELEMETRY_ARGS);
     await worker.waitForLine(/turnq worker started/, 90_000);
     url = JSON.parse(await api.waitForLine(/turnq api listening/, 90_000)).url as string;
+    const { key, prefix: visible } = await keyForApi(db.db, url);
+    apiKeySecret = key.slice(visible.length);
   });
 
   afterAll(async () => {
@@ -134,7 +142,7 @@ describe("a provider and a tool that echo their secrets", () => {
     await deleteKeys(redisUrl(), prefix).catch(() => 0);
   });
 
-  it("leaves no fragment of either secret in logs, Postgres, Redis, SSE or spans", async () => {
+  it("leaves no fragment of any secret (LLM key, tool header, API key) in logs, Postgres, Redis, SSE or spans", async () => {
     const agent = await post(url, "/v1/agents", {
       name: "echo",
       systemPrompt: "Use the tool.",

@@ -80,7 +80,10 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   }, env.TURNQ_ADMIN_KEY === undefined ? undefined : {
     db,
     adminKey: env.TURNQ_ADMIN_KEY,
-    publishRevoked: (keyId) => publishApiKeyRevoked(redis, env.TURNQ_PREFIX, keyId),
+    publishRevoked: (keyId) => {
+      keys.revoke(keyId); // this process at once; the others by the message
+      return publishApiKeyRevoked(redis, env.TURNQ_PREFIX, keyId);
+    },
   });
 
   const server = createHttpServer(app.fetch, {
