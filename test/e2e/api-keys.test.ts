@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, get, post, useApiKey } from "../support/http.ts";
-import { startProcess, type AppProcess } from "../support/processes.ts";
+import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 import { tableSnapshot } from "../support/table-snapshot.ts";
 
@@ -10,14 +10,19 @@ const ADMIN_KEY = randomBytes(32).toString("base64");
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const unknownKey = `tq_live_${"A".repeat(40)}`;
 
-/** Runs the admin CLI (npm run turnq -- …) against the test's database and Redis prefix. */
-function turnq(sys: TestSystem, ...args: string[]) {
-  const r = spawnSync(process.execPath, ["apps/admin/src/main.ts", ...args], {
-    env: { PATH: process.env.PATH ?? "", DATABASE_URL: sys.db.url, REDIS_URL: sys.redisUrl, TURNQ_PREFIX: sys.prefix },
-    encoding: "utf8",
-    timeout: 60_000,
+/**
+ * Runs the admin CLI (npm run turnq -- …) against the test's database and Redis prefix. Not
+ * spawnSync: the API under test runs in this process and must keep answering meanwhile.
+ */
+function turnq(sys: TestSystem, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["apps/admin/src/main.ts", ...args],
+      { env: { PATH: process.env.PATH ?? "", DATABASE_URL: sys.db.url, REDIS_URL: sys.redisUrl, TURNQ_PREFIX: sys.prefix }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout.trim(), err: stderr.trim() }),
+    );
   });
-  return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
 }
 
 /** Polls with the key until the API refuses it; the milliseconds that took. */
@@ -45,11 +50,12 @@ describe("API keys", () => {
       TURNQ_PREFIX: sys.prefix,
       PORT: "0",
       DB_POOL_MAX: "2",
-    });
-    secondUrl = JSON.parse(await second.waitForLine(/turnq api listening/, 90_000)).url as string;
+      OTEL_SERVICE_NAME: "turnq-api",
+    }, TELEMETRY_ARGS);
+    secondUrl = JSON.parse(await second.waitForLine(/turnq api listening/, 150_000)).url as string;
     useApiKey(secondUrl, sys.tenant.key);
     sessionId = await createSession(sys.api.url);
-  }, 120_000);
+  }, 200_000);
   afterAll(async () => {
     await second?.stop("SIGKILL");
     await sys?.stop();
@@ -88,10 +94,10 @@ describe("API keys", () => {
     const key = created.body.key as string;
     // Both processes have verified (and cached) the key.
     for (const base of [sys.api.url, secondUrl]) expect((await post(base, "/v1/sessions", {}, { authorization: `Bearer ${key}` })).status).toBe(201);
-    const before = await tableSnapshot(sys.db);
     const revoked = await post(sys.api.url, `/admin/v1/keys/${created.body.prefix}/revoke`, "", admin);
     const at = Date.now();
     expect(revoked.status).toBe(200);
+    const before = await tableSnapshot(sys.db);
     expect(revoked.body.revokedAt).not.toBeNull();
     expect(await msUntilRefused(secondUrl, key, at)).toBeLessThan(1_000);
     expect(await msUntilRefused(sys.api.url, key, at)).toBeLessThan(1_000);
@@ -131,31 +137,31 @@ describe("API keys", () => {
     expect((await post(sys.api.url, "/admin/v1/keys/tq_live_00000000/revoke", "", admin)).status).toBe(404);
   });
 
-  it("administers tenants and keys from the command line, and a revocation there reaches running APIs within a second", { timeout: 120_000 }, async () => {
-    const created = turnq(sys, "tenants", "create", "globex");
+  it("administers tenants and keys from the command line, and a revocation there reaches running APIs within a second", { timeout: 300_000 }, async () => {
+    const created = await turnq(sys, "tenants", "create", "globex");
     expect(created.code, created.err).toBe(0);
     expect(created.out).toMatch(/^ten_\w+\tglobex\tweight 1$/);
-    expect(turnq(sys, "tenants", "create", "globex")).toMatchObject({ code: 1, err: expect.stringContaining("already exists") });
-    expect(turnq(sys, "tenants", "list").out).toContain("\tglobex\t");
-    const made = turnq(sys, "keys", "create", "--tenant", "globex");
+    expect(await turnq(sys, "tenants", "create", "globex")).toMatchObject({ code: 1, err: expect.stringContaining("already exists") });
+    expect((await turnq(sys, "tenants", "list")).out).toContain("\tglobex\t");
+    const made = await turnq(sys, "keys", "create", "--tenant", "globex");
     expect(made.code, made.err).toBe(0);
     const key = made.out;
     expect(key).toMatch(/^tq_live_[0-9A-Za-z]{40}$/);
     const prefix = key.slice(0, 16);
-    const listed = turnq(sys, "keys", "list", "--tenant", "globex");
+    const listed = await turnq(sys, "keys", "list", "--tenant", "globex");
     expect(listed.out).toContain(`${prefix}\t`);
     expect(listed.out).toContain("active");
     expect(listed.out).not.toContain(key.slice(16));
     for (const base of [sys.api.url, secondUrl]) expect((await post(base, "/v1/sessions", {}, { authorization: `Bearer ${key}` })).status).toBe(201);
 
-    const revoked = turnq(sys, "keys", "revoke", prefix);
+    const revoked = await turnq(sys, "keys", "revoke", prefix);
     const at = Date.now();
     expect(revoked.code, revoked.err).toBe(0);
     expect(await msUntilRefused(secondUrl, key, at)).toBeLessThan(1_000);
     expect(await msUntilRefused(sys.api.url, key, at)).toBeLessThan(1_000);
-    expect(turnq(sys, "keys", "list", "--tenant", "globex").out).toContain("revoked");
-    expect(turnq(sys, "keys", "create", "--tenant", "nobody")).toMatchObject({ code: 1, err: expect.stringContaining("tenants create nobody") });
-    expect(turnq(sys, "frobnicate").code).toBe(1);
+    expect((await turnq(sys, "keys", "list", "--tenant", "globex")).out).toContain("revoked");
+    expect(await turnq(sys, "keys", "create", "--tenant", "nobody")).toMatchObject({ code: 1, err: expect.stringContaining("tenants create nobody") });
+    expect((await turnq(sys, "frobnicate")).code).toBe(1);
   });
 });
 

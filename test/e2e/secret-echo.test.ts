@@ -107,7 +107,14 @@ describe("a provider and a tool that echo their secrets", () => {
     otlp = await startOtlpReceiver();
     db = await createTestDatabase();
     llm = await startScriptedProvider(provider);
-    const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl(), TURNQ_PREFIX: prefix, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: "100" };
+    const shared = {
+      DATABASE_URL: db.url,
+      REDIS_URL: redisUrl(),
+      TURNQ_PREFIX: prefix,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      TURNQ_ENCRYPTION_KEY: `k1:${randomBytes(32).toString("base64")}`,
+    };
     worker = startProcess(
       "worker",
       "apps/worker/src/main.ts",
@@ -204,8 +211,9 @@ describe("a provider and a tool that echo their secrets", () => {
       dump.push(...rows.map((r) => String(r["j"])));
     }
     expect(dump.join("\n")).toContain("tool failed; you sent authorization: [redacted]");
-    // The agent's own stored configuration legitimately holds the tool's header; everything else must not.
-    expect(leaked(dump.filter((row) => !row.includes('"httpTools"')).join("\n"))).toEqual([]);
+    // The agent's stored configuration holds the tool's header sealed (AES-256-GCM), never in the clear.
+    expect(dump.some((row) => row.includes('"sealedHeaders":"v1.k1.'))).toBe(true);
+    expect(leaked(dump.join("\n"))).toEqual([]);
 
     // Redis: every value under the test's prefix, whatever its type.
     const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });

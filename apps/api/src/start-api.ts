@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
+import { createSecretBox } from "@turnq/core";
 import { createDb, findActiveApiKey } from "@turnq/db";
 import {
   createEventReader,
@@ -73,6 +74,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
     jaegerUiUrl: env.JAEGER_UI_URL,
     keys,
+    secrets: env.TURNQ_ENCRYPTION_KEY && createSecretBox(env.TURNQ_ENCRYPTION_KEY),
     signals: {
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
       done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, status: turn.status, turn }),
