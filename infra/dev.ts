@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { runMigrations } from "@turnq/db";
 import { startSimulator, type Simulator } from "@turnq/llm-simulator";
 import { Redis } from "ioredis";
+import { ensureDevKey } from "./dev/dev-key.ts";
 import { isPortTaken, portTakenMessage } from "./dev/port-taken.ts";
 import { createSupervisor, DevFailure } from "./dev/supervisor.ts";
 
@@ -99,9 +100,16 @@ async function startLocalSimulator(): Promise<Simulator> {
   }
 }
 
+// The dev tenant's API key: created on first start, reused after (README: Tenants and keys).
+const devKeyFile = env.TURNQ_DEV_KEY_FILE ?? ".turnq/dev-key";
+let devKey = "";
+
 async function main(): Promise<void> {
   await checkRedis(env.REDIS_URL!);
   await prepareDatabase(env.DATABASE_URL!);
+  const { key, created } = await ensureDevKey(env.DATABASE_URL!, devKeyFile.startsWith("/") ? devKeyFile : `${root}${devKeyFile}`);
+  devKey = key;
+  console.log(created ? `Created tenant "dev" and an API key for it, saved in ${devKeyFile}` : `Using the dev API key in ${devKeyFile}`);
   if (!env.LLM_BASE_URL) {
     sim = await startLocalSimulator();
     env.LLM_BASE_URL = sim.url;
@@ -139,12 +147,13 @@ main().then(
   () => {
     const base = `http://127.0.0.1:${env.PORT}`;
     console.log(`
-turnq is running: API ${base}, ${workerCount} workers. Send a turn:
+turnq is running: API ${base}, ${workerCount} workers. Send a turn (every /v1 request needs the key):
 
-  SESSION=$(curl -s -X POST ${base}/v1/sessions -H 'content-type: application/json' -d '{}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')
-  TURN=$(curl -s -X POST ${base}/v1/sessions/$SESSION/turns -H 'content-type: application/json' -d '{"input":"Hello!"}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')
-  curl -s ${base}/v1/turns/$TURN -H 'Prefer: wait=10'
-  curl -s ${base}/v1/sessions/$SESSION/messages
+  KEY=${devKey}
+  SESSION=$(curl -s -X POST ${base}/v1/sessions -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')
+  TURN=$(curl -s -X POST ${base}/v1/sessions/$SESSION/turns -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"input":"Hello!"}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')
+  curl -s ${base}/v1/turns/$TURN -H "authorization: Bearer $KEY" -H 'Prefer: wait=10'
+  curl -s ${base}/v1/sessions/$SESSION/messages -H "authorization: Bearer $KEY"
 
 Metrics: ${base}/metrics. Traces: ${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "recorded, not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 and run Jaeger; see README, Tracing)"}.
 Ctrl-C stops everything.

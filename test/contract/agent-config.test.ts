@@ -1,4 +1,5 @@
-import { builtinToolNames } from "@turnq/core";
+import { randomBytes } from "node:crypto";
+import { builtinToolNames, createSecretBox } from "@turnq/core";
 import { createHttpTool, createToolRegistry, type Tool } from "@turnq/tools";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import { agentBody } from "../support/hostile-requests.ts";
  */
 describe("agent configuration contract", () => {
   const codeTools = createCodeTools();
+  const box = createSecretBox([{ id: "k1", key: randomBytes(32) }]);
   afterAll(async () => {
     await Promise.all([...codeTools.values()].map((t) => t.close?.()));
   });
@@ -29,8 +31,11 @@ describe("agent configuration contract", () => {
         const parsed = agentSchema.safeParse(JSON.parse(JSON.stringify(body)));
         if (!parsed.success) return;
         accepted++;
-        const config = toConfig(parsed.data);
-        const http = config.httpTools.map((decl) => createHttpTool(decl));
+        const config = toConfig(parsed.data, box);
+        // Headers are sealed as the API stores them and opened as the worker's catalog does.
+        const http = config.httpTools.map(({ sealedHeaders, headerNames: _names, ...decl }) =>
+          createHttpTool({ ...decl, headers: sealedHeaders === undefined ? undefined : (JSON.parse(box.open(sealedHeaders)) as Record<string, string>) }),
+        );
         const registry = createToolRegistry([...config.tools.map((n) => codeTools.get(n) as Tool), ...http]);
         expect([...registry.names()].sort()).toEqual([...config.tools, ...config.httpTools.map((t) => t.name)].sort());
         await registry.close();

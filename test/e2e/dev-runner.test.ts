@@ -1,9 +1,11 @@
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/free-port.ts";
-import { createSession, post, waitTurn } from "../support/http.ts";
+import { createSession, post, useApiKey, waitTurn } from "../support/http.ts";
 import { isRunning } from "../support/process-table.ts";
 import { startProcess, type AppProcess } from "../support/processes.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
@@ -19,6 +21,8 @@ const RUNNER_DEADLINE_MS = 240_000;
 /** `npm run dev` as a user runs it (infra/dev.ts), on ports of its own, against this file's database. */
 describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   const prefix = `t${randomBytes(4).toString("hex")}`;
+  // The runner's dev key goes to a file of this test's own, not the checkout's .turnq/dev-key.
+  const keyFile = `${tmpdir()}/turnq-dev-key-${prefix}`;
   let db: TestDatabase;
   const runs: AppProcess[] = [];
   const blockers: Server[] = [];
@@ -37,6 +41,7 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   afterAll(async () => {
     await db?.drop();
     await deleteKeys(redisUrl(), prefix);
+    rmSync(keyFile, { force: true });
   });
 
   async function dev(env: Record<string, string> = {}): Promise<{ run: AppProcess; port: number }> {
@@ -52,6 +57,7 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
       WORKER_CONCURRENCY: "4",
       DB_POOL_MAX: "4",
       SHUTDOWN_GRACE_MS: "3000",
+      TURNQ_DEV_KEY_FILE: keyFile,
       ...env,
     });
     runs.push(run);
@@ -121,6 +127,12 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
     const { run, port } = await dev();
     await run.waitForLine(/^turnq is running/, RUNNER_DEADLINE_MS);
     const base = `http://127.0.0.1:${port}`;
+    // The runner created the dev tenant's key, saved it, and printed it with the curl examples.
+    const key = /^ {2}KEY=(tq_live_\w+)$/m.exec(run.output())?.[1];
+    expect(key).toBeDefined();
+    expect(readFileSync(keyFile, "utf8").trim()).toBe(key);
+    expect(run.output()).toContain(`-H "authorization: Bearer $KEY"`);
+    useApiKey(base, key!);
     const turn = await post(base, `/v1/sessions/${await createSession(base)}/turns`, { input: "hello dev" });
     expect((await waitTurn(base, turn.body.id, 60)).output).toBe("Echo: hello dev (saw 2 messages)");
     const children = childrenOf(run);

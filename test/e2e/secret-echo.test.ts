@@ -18,6 +18,7 @@ import {
 } from "../support/scripted-provider.ts";
 import { redisUrl } from "../support/services.ts";
 import { readSse } from "../support/sse.ts";
+import { keyForApi } from "../support/tenants.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 
 /**
@@ -39,7 +40,12 @@ function fragmentsOf(secret: string, text: string): string[] {
   }
   return [...found];
 }
-const leaked = (text: string) => [...fragmentsOf(LLM_KEY, text), ...fragmentsOf(TOOL_SECRET, text)];
+/**
+ * The turnq API key the test's requests carry, past its visible prefix (`tq_live_` + 8 characters,
+ * which listings show by design): nothing of the rest may be kept anywhere either.
+ */
+let apiKeySecret = "";
+const leaked = (text: string) => [...fragmentsOf(LLM_KEY, text), ...fragmentsOf(TOOL_SECRET, text), ...fragmentsOf(apiKeySecret, text)];
 
 const bearer = (r: ScriptedRequest) => String(r.headers["authorization"] ?? "");
 
@@ -101,7 +107,14 @@ describe("a provider and a tool that echo their secrets", () => {
     otlp = await startOtlpReceiver();
     db = await createTestDatabase();
     llm = await startScriptedProvider(provider);
-    const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl(), TURNQ_PREFIX: prefix, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: "100" };
+    const shared = {
+      DATABASE_URL: db.url,
+      REDIS_URL: redisUrl(),
+      TURNQ_PREFIX: prefix,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      TURNQ_ENCRYPTION_KEY: `k1:${randomBytes(32).toString("base64")}`,
+    };
     worker = startProcess(
       "worker",
       "apps/worker/src/main.ts",
@@ -124,6 +137,8 @@ describe("a provider and a tool that echo their secrets", () => {
     api = startProcess("api", "apps/api/src/main.ts", { ...shared, OTEL_SERVICE_NAME: "turnq-api", PORT: "0", DB_POOL_MAX: "4" }, TELEMETRY_ARGS);
     await worker.waitForLine(/turnq worker started/, 90_000);
     url = JSON.parse(await api.waitForLine(/turnq api listening/, 90_000)).url as string;
+    const { key, prefix: visible } = await keyForApi(db.db, url);
+    apiKeySecret = key.slice(visible.length);
   });
 
   afterAll(async () => {
@@ -134,7 +149,7 @@ describe("a provider and a tool that echo their secrets", () => {
     await deleteKeys(redisUrl(), prefix).catch(() => 0);
   });
 
-  it("leaves no fragment of either secret in logs, Postgres, Redis, SSE or spans", async () => {
+  it("leaves no fragment of any secret (LLM key, tool header, API key) in logs, Postgres, Redis, SSE or spans", async () => {
     const agent = await post(url, "/v1/agents", {
       name: "echo",
       systemPrompt: "Use the tool.",
@@ -196,8 +211,9 @@ describe("a provider and a tool that echo their secrets", () => {
       dump.push(...rows.map((r) => String(r["j"])));
     }
     expect(dump.join("\n")).toContain("tool failed; you sent authorization: [redacted]");
-    // The agent's own stored configuration legitimately holds the tool's header; everything else must not.
-    expect(leaked(dump.filter((row) => !row.includes('"httpTools"')).join("\n"))).toEqual([]);
+    // The agent's stored configuration holds the tool's header sealed (AES-256-GCM), never in the clear.
+    expect(dump.some((row) => row.includes('"sealedHeaders":"v1.k1.'))).toBe(true);
+    expect(leaked(dump.join("\n"))).toEqual([]);
 
     // Redis: every value under the test's prefix, whatever its type.
     const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });

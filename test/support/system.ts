@@ -45,6 +45,8 @@ export interface TestSystem {
  */
 export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem> {
   const prefix = `t${randomBytes(4).toString("hex")}`;
+  // The key that seals agents' HTTP tool headers: the API seals with it, the workers open with it.
+  const encryptionKey = `k1:${randomBytes(32).toString("base64")}`;
   const redis = opts.redisUrl ?? redisUrl();
   // Whatever start-up got to is undone if a later step fails (a worker not ready in time, …):
   // a failed beforeAll leaves no process, database or key behind.
@@ -70,10 +72,11 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       SHUTDOWN_GRACE_MS: "3000",
       // Test files run side by side against one Postgres; keep each system's share of connections small.
       DB_POOL_MAX: "8",
+      TURNQ_ENCRYPTION_KEY: encryptionKey,
       ...opts.workerEnv,
     };
     const api = await startApi(
-      apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix, PORT: "0", DB_POOL_MAX: "8", ...opts.apiEnv }),
+      apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redis, TURNQ_PREFIX: prefix, PORT: "0", DB_POOL_MAX: "8", TURNQ_ENCRYPTION_KEY: encryptionKey, ...opts.apiEnv }),
       pino({ level: "warn" }),
     );
     teardown.add("api", () => api.close());

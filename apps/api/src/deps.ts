@@ -1,3 +1,4 @@
+import type { SecretBox } from "@turnq/core";
 import type { Db, TurnRow } from "@turnq/db";
 import type { EventReader, Mailbox, QueueDepth, RequestAdmission, TurnWatcher, WorkerStatus } from "@turnq/queue";
 import type { Logger } from "pino";
@@ -18,6 +19,8 @@ export interface ApiDeps {
   jaegerUiUrl?: string | undefined;
   /** Fire-and-forget signals to workers and waiting API processes (Redis pub/sub). */
   signals: { cancel(turnId: string): Promise<unknown>; done(turn: TurnRow): Promise<unknown> };
+  /** Seals HTTP tool headers before they are stored; undefined without TURNQ_ENCRYPTION_KEY. */
+  secrets?: SecretBox | undefined;
   /** Verified API keys (every /v1 request is authenticated from it). */
   keys: ApiKeyCache;
   /** Rate limits and quotas shared by all API processes (Redis). */

@@ -1,4 +1,4 @@
-import { parseEnv, sharedEnv } from "@turnq/core";
+import { encryptionKeysEnv, parseEnv, sharedEnv } from "@turnq/core";
 import { z } from "zod";
 import { parseTenantWeights } from "./tenant-weights.ts";
 
@@ -12,6 +12,8 @@ export const apiEnvSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** When set, turn responses carry a link to the turn's trace, e.g. http://localhost:16686 */
   JAEGER_UI_URL: z.url().optional(),
+  /** Keys that seal HTTP tool headers at rest (README, Tenants and keys); without them agents cannot carry headers. */
+  TURNQ_ENCRYPTION_KEY: encryptionKeysEnv.optional(),
   /** The operator key that guards /admin/v1 (tenants and API keys); without it the admin API is off. */
   TURNQ_ADMIN_KEY: z
     .string()

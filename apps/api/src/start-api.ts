@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
+import { createSecretBox } from "@turnq/core";
 import { createDb, findActiveApiKey } from "@turnq/db";
 import {
   createEventReader,
@@ -86,6 +87,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
     jaegerUiUrl: env.JAEGER_UI_URL,
     keys,
+    secrets: env.TURNQ_ENCRYPTION_KEY && createSecretBox(env.TURNQ_ENCRYPTION_KEY),
     signals: {
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
       done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, status: turn.status, turn }),
@@ -93,7 +95,10 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   }, env.TURNQ_ADMIN_KEY === undefined ? undefined : {
     db,
     adminKey: env.TURNQ_ADMIN_KEY,
-    publishRevoked: (keyId) => publishApiKeyRevoked(redis, env.TURNQ_PREFIX, keyId),
+    publishRevoked: (keyId) => {
+      keys.revoke(keyId); // this process at once; the others by the message
+      return publishApiKeyRevoked(redis, env.TURNQ_PREFIX, keyId);
+    },
   });
 
   const server = createHttpServer(app.fetch, {

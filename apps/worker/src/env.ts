@@ -1,4 +1,4 @@
-import { headerValueEnv, httpUrlEnv, parseEnv, sharedEnv } from "@turnq/core";
+import { encryptionKeysEnv, headerValueEnv, httpUrlEnv, parseEnv, sharedEnv } from "@turnq/core";
 import { z } from "zod";
 import { llmPricesSchema } from "./agent/llm-prices.ts";
 
@@ -8,6 +8,8 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 export const workerEnvSchema = z.object({
   ...sharedEnv,
   WORKER_CONCURRENCY: int(1, 5_000).default(200),
+  /** Opens agents' sealed HTTP tool headers; the same list the API seals with (README, Tenants and keys). */
+  TURNQ_ENCRYPTION_KEY: encryptionKeysEnv.optional(),
   DB_POOL_MAX: int(1, 200).default(20),
   LLM_PROVIDER: z.enum(["openai", "anthropic"]).default("openai"),
   LLM_BASE_URL: httpUrlEnv(

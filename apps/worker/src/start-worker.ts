@@ -1,3 +1,4 @@
+import { createSecretBox } from "@turnq/core";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { Queue, Worker } from "bullmq";
@@ -108,6 +109,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     defaults: { model: env.LLM_MODEL, systemPrompt: env.SYSTEM_PROMPT },
     allowPrivateHttpTools: env.HTTP_TOOLS_ALLOW_PRIVATE,
     secrets: [env.LLM_API_KEY],
+    box: env.TURNQ_ENCRYPTION_KEY && createSecretBox(env.TURNQ_ENCRYPTION_KEY),
     onUnknownTool: (agentId, name) => logger.warn({ agentId, tool: name }, "agent names a tool this worker does not have"),
   });
   const cancels = createCancelRegistry();

@@ -8,3 +8,4 @@ export * from "./tool-contract.ts";
 export * from "./secret-scrubber.ts";
 export * from "./http-header-value.ts";
 export * from "./api-key.ts";
+export * from "./secret-box.ts";

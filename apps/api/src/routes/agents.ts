@@ -18,7 +18,7 @@ export function agentJson(a: AgentRow) {
     summaryModel: c.summaryModel ?? null,
     systemPrompt: c.systemPrompt,
     tools: c.tools,
-    httpTools: c.httpTools.map(({ headers, ...t }) => ({ ...t, headerNames: Object.keys(headers ?? {}) })),
+    httpTools: c.httpTools.map(({ headers, sealedHeaders: _sealed, headerNames, ...t }) => ({ ...t, headerNames: headerNames ?? Object.keys(headers ?? {}) })),
     limits: c.limits,
     createdAt: a.createdAt.toISOString(),
   };
@@ -28,7 +28,7 @@ export function agentRoutes(deps: ApiDeps) {
   return new Hono<AppEnv>()
     .post("/v1/agents", jsonBody(limits.agentBodyBytes), async (c) => {
       const body = validate(agentBody, c.get("body"));
-      const agent = await createAgent(deps.db, { tenantId: callerOf(c).tenantId, name: body.name, config: toConfig(body) });
+      const agent = await createAgent(deps.db, { tenantId: callerOf(c).tenantId, name: body.name, config: toConfig(body, deps.secrets) });
       c.header("location", `/v1/agents/${agent.id}`);
       return c.json(agentJson(agent), 201);
     })
@@ -36,7 +36,7 @@ export function agentRoutes(deps: ApiDeps) {
       const id = c.req.param("id");
       if (!isId("agent", id)) throw notFound(id);
       const body = validate(agentBody, c.get("body"));
-      return c.json(agentJson(await addAgentVersion(deps.db, id, { tenantId: callerOf(c).tenantId, name: body.name, config: toConfig(body) })));
+      return c.json(agentJson(await addAgentVersion(deps.db, id, { tenantId: callerOf(c).tenantId, name: body.name, config: toConfig(body, deps.secrets) })));
     })
     .get("/v1/agents/:id", async (c) => {
       const id = c.req.param("id");

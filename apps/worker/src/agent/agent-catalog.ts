@@ -1,4 +1,4 @@
-import { createSecretScrubber } from "@turnq/core";
+import { createSecretScrubber, type SecretBox } from "@turnq/core";
 import { getAgent, type AgentConfig, type Db } from "@turnq/db";
 import type { ToolSpec } from "@turnq/llm";
 import { createHttpTool, createToolRegistry, type Tool, type ToolRegistry } from "@turnq/tools";
@@ -40,6 +40,8 @@ export function createAgentCatalog(deps: {
   onUnknownTool?: (agentId: string, name: string) => void;
   /** Secrets every agent's error text is scrubbed of (the LLM API key; later, the tenant's keys). */
   secrets?: ReadonlyArray<string | undefined>;
+  /** Opens HTTP tool headers sealed by the API (TURNQ_ENCRYPTION_KEY). */
+  box?: SecretBox | undefined;
 }): AgentCatalog {
   const cache = new Map<string, ResolvedAgent>();
   const max = deps.maxEntries ?? 500;
@@ -51,6 +53,13 @@ export function createAgentCatalog(deps: {
     limits: { maxIterations: 8, maxToolCalls: 32, turnDeadlineMs: 300_000 },
   });
 
+  /** The headers in memory only, for the tools that send them; never logged (errors name the key, not a value). */
+  function openHeaders(sealed: string | undefined): Record<string, string> | undefined {
+    if (sealed === undefined) return undefined;
+    if (!deps.box) throw new Error("This agent's HTTP tool headers are encrypted; set TURNQ_ENCRYPTION_KEY on the worker (the API's value).");
+    return JSON.parse(deps.box.open(sealed)) as Record<string, string>;
+  }
+
   function resolve(id: string | null, version: number | null, name: string, config: AgentConfig): ResolvedAgent {
     const tools: Tool[] = [];
     for (const toolName of config.tools) {
@@ -58,14 +67,13 @@ export function createAgentCatalog(deps: {
       if (tool) tools.push(tool);
       else deps.onUnknownTool?.(id ?? "default", toolName);
     }
-    const own = config.httpTools.map((decl) =>
-      createHttpTool({ ...decl, allowPrivateAddresses: deps.allowPrivateHttpTools ?? false }),
-    );
+    const decls = config.httpTools.map(({ sealedHeaders, headerNames: _names, ...decl }) => ({ ...decl, headers: decl.headers ?? openHeaders(sealedHeaders) }));
+    const own = decls.map((decl) => createHttpTool({ ...decl, allowPrivateAddresses: deps.allowPrivateHttpTools ?? false }));
     tools.push(...own);
     const registry = createToolRegistry(tools);
     const model = config.model || deps.defaults.model;
     const secrets = createSecretScrubber(deps.secrets);
-    for (const decl of config.httpTools) secrets.add(...Object.values(decl.headers ?? {}));
+    for (const decl of decls) secrets.add(...Object.values(decl.headers ?? {}));
     return {
       id,
       version,

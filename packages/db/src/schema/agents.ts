@@ -13,6 +13,11 @@ export interface AgentConfig {
     description: string;
     url: string;
     parameters: Record<string, unknown>;
+    /** The header names, for display; their values only in `sealedHeaders`. */
+    headerNames?: string[];
+    /** The headers as JSON, sealed with TURNQ_ENCRYPTION_KEY (AES-256-GCM, packages/core secret-box.ts). */
+    sealedHeaders?: string;
+    /** Headers in the clear: only agents stored before encryption at rest have these. */
     headers?: Record<string, string>;
     timeoutMs?: number;
     parallelSafe?: boolean;
