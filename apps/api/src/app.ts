@@ -2,7 +2,7 @@ import { TurnqError } from "@turnq/core";
 import { Hono } from "hono";
 import type { ApiDeps, AppEnv } from "./deps.ts";
 import { httpServerSpans } from "./middleware/http-spans.ts";
-import { rateLimit } from "./middleware/rate-limit.ts";
+import { admissionUnavailable, rateLimit } from "./middleware/rate-limit.ts";
 import { onError, problem } from "./problem.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { cancelRoutes } from "./routes/cancel.ts";
@@ -22,7 +22,13 @@ export function createApp(deps: ApiDeps) {
   app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" }));
   // Every /v1 request is admitted against its key's and tenant's rate limits; a turn's submit by its
   // route, with the checks that gate a new turn, in the same single call.
-  app.use("/v1/*", rateLimit(deps.admission, { skip: (c) => c.req.method === "POST" && submitPath.test(c.req.path) }));
+  app.use(
+    "/v1/*",
+    rateLimit(deps.admission, {
+      skip: (c) => c.req.method === "POST" && submitPath.test(c.req.path),
+      onUnavailable: admissionUnavailable(deps.logger),
+    }),
+  );
   app.notFound((c) => problem(c, new TurnqError("not_found", `No route for ${c.req.method} ${c.req.path}; see the README for the API.`)));
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes());
