@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { tenantKeys } from "@turnq/queue";
+import { fairShareKeys, tenantKeys } from "@turnq/queue";
 import { percentile } from "../bench/stats.ts";
 import { createTenantSubmitter } from "./tenant-submitter.ts";
 
@@ -55,7 +55,8 @@ export async function runTenantFlood(o: TenantFloodOptions): Promise<TenantFlood
 
     const bTurns: string[] = [];
     const aHeld: number[] = [];
-    const aState = tenantKeys(o.prefix, "tenant-a").state;
+    const aFields = tenantKeys(o.prefix, "tenant-a").field;
+    const share = fairShareKeys(o.prefix).share;
     const aOpenAtStart = aTurns.length > 0 ? await submitter.unfinished(aTurns) : 0;
     const bStart = Date.now();
     for (let i = 0; i < o.bTurns; i++) {
@@ -63,7 +64,7 @@ export async function runTenantFlood(o: TenantFloodOptions): Promise<TenantFlood
       if (aTurns.length > 0 && i % 10 === 0 && (await submitter.unfinished(aTurns)) < aTurns.length / 10) break;
       const tick = Date.now();
       bTurns.push(await submitter.submit("tenant-b", bSessions[i % o.bSessions]!, `b ${i}`));
-      const [sched, parked] = await redis.hmget(aState, "sched", "parked");
+      const [sched, parked] = await redis.hmget(share, `${aFields}s`, `${aFields}p`);
       if (Number(parked) > 0) aHeld.push(Number(sched));
       await new Promise((r) => setTimeout(r, Math.max(0, o.bEveryMs - (Date.now() - tick))));
     }

@@ -4,7 +4,7 @@ import type { ApiDeps, AppEnv } from "./deps.ts";
 import { adminRoutes, type AdminDeps } from "./routes/admin.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { httpServerSpans } from "./middleware/http-spans.ts";
-import { rateLimit } from "./middleware/rate-limit.ts";
+import { admissionUnavailable, rateLimit } from "./middleware/rate-limit.ts";
 import { onError, problem } from "./problem.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { cancelRoutes } from "./routes/cancel.ts";
@@ -24,7 +24,13 @@ export function createApp(deps: ApiDeps, admin?: AdminDeps) {
   app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" }));
   // Every /v1 request is admitted against its key's and tenant's rate limits; a turn's submit by its
   // route, with the checks that gate a new turn, in the same single call.
-  app.use("/v1/*", rateLimit(deps.admission, { skip: (c) => c.req.method === "POST" && submitPath.test(c.req.path) }));
+  app.use(
+    "/v1/*",
+    rateLimit(deps.admission, {
+      skip: (c) => c.req.method === "POST" && submitPath.test(c.req.path),
+      onUnavailable: admissionUnavailable(deps.logger),
+    }),
+  );
   app.notFound((c) => problem(c, new TurnqError("not_found", `No route for ${c.req.method} ${c.req.path}; see the README for the API.`)));
   // Every /v1 route answers only an authenticated caller, for its tenant; probes and scrapes stay open.
   app.use("/v1/*", authenticate(deps.keys));

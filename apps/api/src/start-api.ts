@@ -48,7 +48,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
   queue.on("error", onRedisError);
   // Queue depth and waiting sessions on GET /metrics (fleet-wide values, read at each scrape).
-  const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queue));
+  const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queue, redis, env.TURNQ_PREFIX));
 
   const watcher = createTurnWatcher(subscriber, env.TURNQ_PREFIX);
   // Wait for the subscription before serving, so no notification is missed. Redis may be down: then

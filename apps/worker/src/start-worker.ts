@@ -53,7 +53,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
   queue.on("error", onRedisError);
   const mailbox = createMailbox({ redis, queue, prefix: env.TURNQ_PREFIX });
-  workerMetrics(queueGaugeSources(queue));
+  workerMetrics(queueGaugeSources(queue, redis, env.TURNQ_PREFIX));
   // Every chat() becomes a `chat {model}` span with GenAI attributes (llm-spans.ts).
   const llm = tracedLlmClient(
     createLlmClient({

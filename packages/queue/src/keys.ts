@@ -31,25 +31,20 @@ export function sessionDrainKeyParts(prefix: string): [head: string, tail: strin
 }
 
 /**
- * Fair scheduling state of one tenant (see tenant-share-lua.ts): `state` is a hash (`sched`: its
- * drain jobs in BullMQ, `parked`: its sessions waiting for a share, `w`: its weight), `parked` the
- * list of those sessions in arrival order.
+ * Fair scheduling of one tenant (see tenant-share-lua.ts): `parked`, the list of its sessions waiting
+ * for its share, in arrival order; `field`, the prefix of its fields in the fleet's share hash
+ * (`<field>s` its drain jobs in BullMQ, `<field>p` its parked sessions, `<field>w` its weight).
  */
 export function tenantKeys(prefix: string, tenantId: string) {
-  const base = `${prefix}:t:{${tenantId}}`;
-  return { state: `${base}`, parked: `${base}:parked` };
-}
-
-/** The tenant keys as a prefix and suffixes, for scripts that learn the tenant from a session. */
-export function tenantKeyParts(prefix: string): { head: string; tail: string; parkedTail: string } {
-  return { head: `${prefix}:t:{`, tail: "}", parkedTail: "}:parked" };
+  return { parked: `${prefix}:t:{${tenantId}}:parked`, field: `t:${tenantId}:` };
 }
 
 /**
- * Fleet-wide fair scheduling state: `share` is a hash (`slots`: worker slots of the live fleet,
+ * Fleet-wide fair scheduling state: `share` is one hash (`slots`: worker slots of the live fleet,
  * `weights`: sum of the weights of tenants with work, `sched`: drain jobs in BullMQ, `parked`:
- * sessions parked, `seq`: promotion counter for fresh job ids); `slots` a sorted set of live workers
- * (member `<worker id>#<concurrency>`, score: expiry ms); `parkedTenants` the tenants with parked sessions.
+ * sessions parked, `seq`: promotion counter for fresh job ids, and each tenant's fields, tenantKeys);
+ * `slots` a sorted set of live workers (member `<worker id>#<concurrency>`, score: expiry ms);
+ * `parkedTenants` the tenants with parked sessions.
  */
 export function fairShareKeys(prefix: string) {
   return { share: `${prefix}:fair`, slots: `${prefix}:fair:slots`, parkedTenants: `${prefix}:fair:parked-tenants` };

@@ -3,7 +3,7 @@
  * between "a turn arrives" and "the drain job sees nothing left and ends" race-free.
  *
  * Fair scheduling between tenants (tenant-share-lua.ts) rides on the same scripts: KEYS named
- * T, P, F, PT below are the tenant's hash and parked list, the fleet's share hash and the set of
+ * F, P, PT below are the fleet's share hash, the tenant's list of parked sessions and the set of
  * tenants with parked sessions (keys.ts); `dhead`/`dtail` build a session's drain key from its id.
  * Scripts that release a session return the sessions they promoted, as {session, job id} pairs
  * after their status: the caller adds those drain jobs (the reconciler repairs a crash in between).
@@ -12,7 +12,7 @@ import { tenantShareLua } from "./tenant-share-lua.ts";
 
 /**
  * enqueue — record accepted turns and make sure the session has a drain job (or a parked place).
- * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] T, KEYS[4] P, KEYS[5] F, KEYS[6] PT
+ * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] F, KEYS[4] P, KEYS[5] PT
  * ARGV[1] session id, ARGV[2] tenant id, ARGV[3] tenant weight ('' = keep the stored one, else 1),
  * ARGV[4..] turn ids
  * Returns {1, jobId} when the session was idle: the caller must add a drain job with that id.
@@ -33,27 +33,26 @@ if current then
   if string.sub(current, 1, 7) == 'parked:' then return {2, current} end
   return {0, current}
 end
-local t = redis.call('HMGET', KEYS[3], 'sched', 'parked', 'w')
-local sched, parked, old = tonumber(t[1]) or 0, tonumber(t[2]) or 0, tonumber(t[3])
-local w = tonumber(ARGV[3]) or old or 1
-if sched + parked == 0 then redis.call('HINCRBY', KEYS[5], 'weights', w)
-elseif old and old ~= w then redis.call('HINCRBY', KEYS[5], 'weights', w - old) end
-if sched > 0 and sched >= capOf(KEYS[5], sched, w) then
+local s = readShare(KEYS[3], ARGV[2])
+local w = tonumber(ARGV[3]) or s.w or 1
+if s.sched + s.parked == 0 then s.weights = s.weights + w
+elseif s.w and s.w ~= w then s.weights = s.weights + w - s.w end
+s.w = w
+if s.sched > 0 and s.sched >= capOf(s) then
   redis.call('SET', KEYS[2], 'parked:' .. id)
-  redis.call('RPUSH', KEYS[4], ARGV[1])
-  redis.call('HSET', KEYS[3], 'parked', parked + 1, 'w', w)
-  redis.call('HINCRBY', KEYS[5], 'parked', 1)
-  redis.call('SADD', KEYS[6], ARGV[2])
+  park(s, KEYS[4], KEYS[5], ARGV[2], ARGV[1])
+  writeShare(KEYS[3], s)
   return {2, 'parked:' .. id}
 end
-redis.call('HSET', KEYS[3], 'sched', sched + 1, 'w', w)
-redis.call('HINCRBY', KEYS[5], 'sched', 1)
+s.sched = s.sched + 1
+s.fsched = s.fsched + 1
+writeShare(KEYS[3], s)
 return {1, id}
 `;
 
 /**
  * finish — the drain job found no work; end it only if that is still true.
- * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] T, KEYS[4] P, KEYS[5] F, KEYS[6] PT
+ * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] F, KEYS[4] P, KEYS[5] PT
  * ARGV[1] the drain job's id, ARGV[2] tenant id, ARGV[3] dhead, ARGV[4] dtail
  * Returns {1, promoted…}: released (the session is idle; the next enqueue starts a new job).
  *         {0}: turns arrived meanwhile; keep draining.
@@ -63,36 +62,32 @@ export const finishScript = `${tenantShareLua}
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {-1} end
 if redis.call('SCARD', KEYS[1]) > 0 then return {0} end
 redis.call('DEL', KEYS[2])
-local out = release(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[2], ARGV[3], ARGV[4])
+local out = release(KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3], ARGV[4])
 table.insert(out, 1, 1)
 return out
 `;
 
 /**
  * yield — a drain job ends its slice (it ran TURNS_PER_SLICE turns while its worker was full).
- * KEYS[1] drain key, KEYS[2] T, KEYS[3] P, KEYS[4] F, KEYS[5] PT
+ * KEYS[1] drain key, KEYS[2] F, KEYS[3] P, KEYS[4] PT
  * ARGV[1] the drain job's id, ARGV[2] session id, ARGV[3] tenant id, ARGV[4] dhead, ARGV[5] dtail
- * Returns {0}: the tenant is over its share: the session is parked (the caller ends the job).
- *         {1, promoted…}: within its share: the caller re-queues the job at the tail.
+ * Returns {0, promoted…}: the session is parked (the caller ends the job): its tenant is over its
+ *         share, or other sessions of the tenant are parked (then the oldest takes this one's place,
+ *         so a tenant's sessions take turns within its share as sessions always did in the queue).
+ *         {1}: the caller re-queues the job at the tail.
  *        {-1}: this job no longer owns the session.
  */
 export const yieldScript = `${tenantShareLua}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
-local t = redis.call('HMGET', KEYS[2], 'sched', 'parked', 'w')
-local sched, parked, w = tonumber(t[1]) or 0, tonumber(t[2]) or 0, tonumber(t[3]) or 1
-if sched <= 0 then return {1} end
-if sched > capOf(KEYS[4], sched, w) then
-  redis.call('SET', KEYS[1], 'parked:' .. ARGV[1])
-  redis.call('RPUSH', KEYS[3], ARGV[2])
-  redis.call('HSET', KEYS[2], 'sched', sched - 1, 'parked', parked + 1)
-  redis.call('HINCRBY', KEYS[4], 'sched', -1)
-  redis.call('HINCRBY', KEYS[4], 'parked', 1)
-  redis.call('SADD', KEYS[5], ARGV[3])
-  return {0}
-end
-local out, s, p = promote(KEYS[4], KEYS[5], KEYS[3], ARGV[3], sched, parked, w, ARGV[4], ARGV[5])
-if #out > 0 then redis.call('HSET', KEYS[2], 'sched', s, 'parked', p) end
-table.insert(out, 1, 1)
+local s = readShare(KEYS[2], ARGV[3])
+if s.sched <= 0 or (s.parked == 0 and s.sched <= capOf(s)) then return {1} end
+redis.call('SET', KEYS[1], 'parked:' .. ARGV[1])
+s.sched = s.sched - 1
+s.fsched = s.fsched - 1
+park(s, KEYS[3], KEYS[4], ARGV[3], ARGV[2])
+local out = promote(s, KEYS[3], KEYS[4], ARGV[3], ARGV[4], ARGV[5])
+writeShare(KEYS[2], s)
+table.insert(out, 1, 0)
 return out
 `;
 
@@ -100,19 +95,18 @@ return out
  * topUp — promote a tenant's parked sessions while it is under its share. The reconciler runs it for
  * every tenant with parked sessions, so none is stranded when the share grows without a release of
  * the tenant's own (a new worker, another tenant going idle) or when a crash lost a promotion.
- * KEYS[1] T, KEYS[2] P, KEYS[3] F, KEYS[4] PT
+ * KEYS[1] F, KEYS[2] P, KEYS[3] PT
  * ARGV[1] tenant id, ARGV[2] dhead, ARGV[3] dtail
  * Returns the promoted {session, job id, …}.
  */
 export const topUpScript = `${tenantShareLua}
-local t = redis.call('HMGET', KEYS[1], 'sched', 'parked', 'w')
-local sched, parked = tonumber(t[1]) or 0, tonumber(t[2]) or 0
-if parked <= 0 then
-  redis.call('SREM', KEYS[4], ARGV[1])
+local s = readShare(KEYS[1], ARGV[1])
+if s.parked <= 0 then
+  redis.call('SREM', KEYS[3], ARGV[1])
   return {}
 end
-local out, s, p = promote(KEYS[3], KEYS[4], KEYS[2], ARGV[1], sched, parked, tonumber(t[3]) or 1, ARGV[2], ARGV[3])
-redis.call('HSET', KEYS[1], 'sched', s, 'parked', p)
+local out = promote(s, KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
+writeShare(KEYS[1], s)
 return out
 `;
 
@@ -132,8 +126,8 @@ return 0
  * settle — everything that follows a turn's final write to Postgres, in one call: its closing live
  * events, the notification long-polling requests wait for, forgetting the turn, and (when asked)
  * releasing the session if nothing else is pending.
- * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] the session's event stream, KEYS[4] T, KEYS[5] P,
- * KEYS[6] F, KEYS[7] PT
+ * KEYS[1] pending set, KEYS[2] drain key, KEYS[3] the session's event stream, KEYS[4] F, KEYS[5] P,
+ * KEYS[6] PT
  * ARGV[1] the drain job's id, ARGV[2] turn id, ARGV[3] '1' to release the session when idle,
  * ARGV[4] events channel, ARGV[5] turns-done channel, ARGV[6] done message ('' = none),
  * ARGV[7] stream max length, ARGV[8] stream ttl seconds, ARGV[9] tenant id, ARGV[10] dhead,
@@ -155,7 +149,7 @@ redis.call('SREM', KEYS[1], ARGV[2])
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {-1} end
 if ARGV[3] ~= '1' or redis.call('SCARD', KEYS[1]) > 0 then return {0} end
 redis.call('DEL', KEYS[2])
-local out = release(KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[9], ARGV[10], ARGV[11])
+local out = release(KEYS[4], KEYS[5], KEYS[6], ARGV[9], ARGV[10], ARGV[11])
 table.insert(out, 1, 1)
 return out
 `;

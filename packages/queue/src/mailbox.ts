@@ -40,8 +40,9 @@ export interface Mailbox {
   }>;
   finish(sessionId: string, jobId: string, tenantId?: string): Promise<FinishOutcome>;
   /**
-   * A drain job ran its slice: "requeue" (move to the tail of the queue) while its tenant is within
-   * its share, "parked" (end the job; the session waits for its tenant's share) when over it.
+   * A drain job ran its slice: "parked" (end the job; the session waits in its tenant's parked list)
+   * when the tenant is over its share or has other sessions parked (the oldest is promoted in its
+   * place), else "requeue" (move the job to the tail of the queue).
    */
   yieldSlice(sessionId: string, jobId: string, tenantId?: string): Promise<"requeue" | "parked" | "lost">;
   /** Promotes a tenant's parked sessions while it is under its share; returns how many. */
@@ -73,10 +74,7 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
   const keys = (sessionId: string) => sessionKeys(prefix, sessionId);
   const fair = fairShareKeys(prefix);
   const [dhead, dtail] = sessionDrainKeyParts(prefix);
-  const tenant = (tenantId: string) => {
-    const t = tenantKeys(prefix, tenantId);
-    return [t.state, t.parked, fair.share, fair.parkedTenants];
-  };
+  const tenant = (tenantId: string) => [fair.share, tenantKeys(prefix, tenantId).parked, fair.parkedTenants];
   // defineCommand sends EVALSHA and reloads the script itself after a Redis restart (NOSCRIPT).
   const run = defineScripts(redis);
   const addDrain = (sessionId: string, tenantId: string, jobId: string, traceparent?: string) => {
@@ -114,7 +112,7 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
     async yieldSlice(sessionId, jobId, tenantId = defaultTenantId) {
       const t = tenant(tenantId);
       const r = (await run.yieldSlice(keys(sessionId).drain, ...t, jobId, sessionId, tenantId, dhead, dtail)) as (string | number)[];
-      if (r[0] === 1) await addPromoted(r, 1, tenantId);
+      if (r[0] === 0) await addPromoted(r, 1, tenantId);
       return r[0] === 1 ? "requeue" : r[0] === 0 ? "parked" : "lost";
     },
     async topUp(tenantId) {
@@ -163,12 +161,12 @@ type Scripts = Record<"enqueue" | "finish" | "yieldSlice" | "topUp" | "ack" | "s
 function defineScripts(redis: Redis): Scripts {
   const r = redis as Redis & Record<string, ScriptFn | undefined>;
   if (!r.turnqEnqueue) {
-    redis.defineCommand("turnqEnqueue", { numberOfKeys: 6, lua: enqueueScript });
-    redis.defineCommand("turnqFinish", { numberOfKeys: 6, lua: finishScript });
-    redis.defineCommand("turnqYield", { numberOfKeys: 5, lua: yieldScript });
-    redis.defineCommand("turnqTopUp", { numberOfKeys: 4, lua: topUpScript });
+    redis.defineCommand("turnqEnqueue", { numberOfKeys: 5, lua: enqueueScript });
+    redis.defineCommand("turnqFinish", { numberOfKeys: 5, lua: finishScript });
+    redis.defineCommand("turnqYield", { numberOfKeys: 4, lua: yieldScript });
+    redis.defineCommand("turnqTopUp", { numberOfKeys: 3, lua: topUpScript });
     redis.defineCommand("turnqAck", { numberOfKeys: 2, lua: ackScript });
-    redis.defineCommand("turnqSettle", { numberOfKeys: 7, lua: settleScript });
+    redis.defineCommand("turnqSettle", { numberOfKeys: 6, lua: settleScript });
   }
   const bound = (name: string): ScriptFn => (...args) => (r[name] as ScriptFn).apply(redis, args);
   return {

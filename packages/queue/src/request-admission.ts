@@ -1,14 +1,15 @@
 import type { Redis } from "ioredis";
-import { rateLimitKeys, sessionKeys, tenantKeys } from "./keys.ts";
+import { fairShareKeys, rateLimitKeys, sessionKeys, tenantKeys } from "./keys.ts";
 
 /**
  * admit — the API's admission of one request, shared by every API process: two token buckets (the
  * caller's key, its tenant), and for a submit the session's queued turns and the tenant's busy
  * sessions. One call per request; a refused request takes nothing.
  * KEYS[1] key bucket, KEYS[2] tenant bucket; for a submit also KEYS[3] the session's pending set,
- * KEYS[4] the tenant's fair-share hash (sched + parked = its sessions with unfinished turns)
+ * KEYS[4] the fleet's share hash (the tenant's drain jobs + parked sessions = its busy sessions)
  * ARGV[1] key rate per second, ARGV[2] key burst (0 = no limit), ARGV[3] tenant rate, ARGV[4] tenant
- * burst (0 = no limit), ARGV[5] most queued turns per session, ARGV[6] most busy sessions per tenant
+ * burst (0 = no limit), ARGV[5] most queued turns per session, ARGV[6] most busy sessions per tenant,
+ * ARGV[7] the tenant's field prefix in the share hash
  * Returns {verdict, key tokens left, tenant tokens left, wait ms}: verdict 1 admitted, 0 a bucket is
  * empty (wait ms until it holds a token), 2 the session's queue is full, 3 the tenant has its most
  * busy sessions. A bucket is one string "<tokens> <ms>" (MGET reads both), refilled continuously
@@ -37,7 +38,7 @@ if #KEYS >= 4 then
   local queued = redis.call('SCARD', KEYS[3])
   if queued >= tonumber(ARGV[5]) then return {2, math.floor(k), math.floor(tn), 1000} end
   if queued == 0 then
-    local s = redis.call('HMGET', KEYS[4], 'sched', 'parked')
+    local s = redis.call('HMGET', KEYS[4], ARGV[7] .. 's', ARGV[7] .. 'p')
     if (tonumber(s[1]) or 0) + (tonumber(s[2]) or 0) >= tonumber(ARGV[6]) then return {3, math.floor(k), math.floor(tn), 1000} end
   end
 end
@@ -94,7 +95,8 @@ export function createRequestAdmission(redis: Redis, prefix: string, limits: Adm
     },
     async submit(tenantId: string, keyId: string, sessionId: string): Promise<Admission> {
       const k = rateLimitKeys(prefix, tenantId, keyId);
-      return decode(await r.turnqAdmitSubmit!(k.key, k.tenant, sessionKeys(prefix, sessionId).pending, tenantKeys(prefix, tenantId).state, ...args));
+      const session = sessionKeys(prefix, sessionId).pending;
+      return decode(await r.turnqAdmitSubmit!(k.key, k.tenant, session, fairShareKeys(prefix).share, ...args, tenantKeys(prefix, tenantId).field));
     },
   };
 }

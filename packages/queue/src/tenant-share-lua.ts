@@ -14,63 +14,83 @@
  * unused (an idle tenant's share goes to whoever has work), and gives them back at its next slice
  * boundary once another tenant needs them (the `yield` script parks an over-share session).
  *
- * State (keys.ts): tenant hash T {sched, parked, w}, tenant list P (parked session ids), fleet hash
- * F {slots, weights, sched, parked, seq}, set PT (tenants with parked sessions, for the reconciler).
+ * State (keys.ts): one fleet hash F, read and written once per script: `slots`, `weights`, `sched`
+ * (drain jobs in BullMQ), `parked` (sessions parked), `seq` (promotion counter), and per tenant
+ * `t:<id>:s`, `t:<id>:p`, `t:<id>:w` (its drain jobs, parked sessions, weight); the tenant's list P of
+ * parked session ids; the set PT of tenants with parked sessions (for the reconciler).
  * A parked session keeps its drain key, holding `parked:<job id>`: enqueue sees the session is taken
  * (new turns join it), and promotion gives it a fresh job id (`<old id without -pN>-p<seq>`), so it
  * never collides with the job it was parked from.
  */
 export const tenantShareLua = `
-local function capOf(F, sched, w)
-  local f = redis.call('HMGET', F, 'slots', 'weights', 'sched')
-  local slots = tonumber(f[1]) or 0
-  if slots <= 0 then return 1e15 end
-  local weights = math.max(tonumber(f[2]) or 0, w)
-  local others = (tonumber(f[3]) or 0) - sched
-  return math.max(1, math.ceil(slots * w / weights), slots - others)
+local function num(v) return tonumber(v) or 0 end
+
+-- The fleet hash's fields of the fleet and of one tenant, as numbers.
+local function readShare(F, tenant)
+  local tf = 't:' .. tenant .. ':'
+  local v = redis.call('HMGET', F, tf .. 's', tf .. 'p', tf .. 'w', 'slots', 'weights', 'sched', 'parked', 'seq')
+  return { tf = tf, sched = num(v[1]), parked = num(v[2]), w = tonumber(v[3]), slots = num(v[4]),
+    weights = num(v[5]), fsched = num(v[6]), fparked = num(v[7]), seq = num(v[8]) }
+end
+
+local function writeShare(F, s)
+  redis.call('HSET', F, s.tf .. 's', s.sched, s.tf .. 'p', s.parked, s.tf .. 'w', s.w or 1,
+    'weights', s.weights, 'sched', s.fsched, 'parked', s.fparked, 'seq', s.seq)
+end
+
+local function capOf(s)
+  if s.slots <= 0 then return 1e15 end
+  local w = s.w or 1
+  return math.max(1, math.ceil(s.slots * w / math.max(s.weights, w)), s.slots - (s.fsched - s.sched))
+end
+
+-- Parks a session of the tenant (its drain key already marked parked).
+local function park(s, P, PT, tenant, sid)
+  redis.call('RPUSH', P, sid)
+  redis.call('SADD', PT, tenant)
+  s.parked = s.parked + 1
+  s.fparked = s.fparked + 1
 end
 
 -- Gives parked sessions of the tenant drain jobs while it is under its share (at most 32 a call).
--- F's sched must already count the tenant's drains as \`sched\`. Returns the promoted
--- {session, job id, ...}, and the tenant's new sched and parked counts.
-local function promote(F, PT, P, tenant, sched, parked, w, dhead, dtail)
+-- Returns the promoted {session, job id, ...}.
+local function promote(s, P, PT, tenant, dhead, dtail)
   local out = {}
-  if parked <= 0 then return out, sched, parked end
-  local cap = capOf(F, sched, w)
+  if s.parked <= 0 then return out end
+  local cap = capOf(s)
   local took = 0
-  while sched < cap and parked > 0 and took < 32 do
+  while s.sched < cap and s.parked > 0 and took < 32 do
     local sid = redis.call('LPOP', P)
-    if not sid then parked = 0 break end
-    parked = parked - 1
+    if not sid then s.fparked = s.fparked - s.parked s.parked = 0 break end
+    s.parked = s.parked - 1
+    s.fparked = s.fparked - 1
     took = took + 1
     local dk = dhead .. sid .. dtail
     local v = redis.call('GET', dk)
     if v and string.sub(v, 1, 7) == 'parked:' then
-      local base = string.gsub(string.sub(v, 8), '%-p%d+$', '')
-      local id = base .. '-p' .. redis.call('HINCRBY', F, 'seq', 1)
+      s.seq = s.seq + 1
+      local id = string.gsub(string.sub(v, 8), '%-p%d+$', '') .. '-p' .. s.seq
       redis.call('SET', dk, id)
-      sched = sched + 1
+      s.sched = s.sched + 1
+      s.fsched = s.fsched + 1
       out[#out + 1] = sid
       out[#out + 1] = id
     end
   end
-  if took > 0 then redis.call('HINCRBY', F, 'parked', -took) end
-  if #out > 0 then redis.call('HINCRBY', F, 'sched', #out / 2) end
-  if parked == 0 then redis.call('SREM', PT, tenant) end
-  return out, sched, parked
+  if s.parked <= 0 then redis.call('SREM', PT, tenant) end
+  return out
 end
 
 -- A drain job of the tenant ended (its drain key is gone): uncount it, promote parked sessions.
-local function release(T, P, F, PT, tenant, dhead, dtail)
-  local t = redis.call('HMGET', T, 'sched', 'parked', 'w')
-  local was = tonumber(t[1]) or 0
-  -- A job queued before fair scheduling counted it: nothing to uncount.
-  if was <= 0 then return {} end
-  local w = tonumber(t[3]) or 1
-  redis.call('HINCRBY', F, 'sched', -1)
-  local out, sched, parked = promote(F, PT, P, tenant, was - 1, tonumber(t[2]) or 0, w, dhead, dtail)
-  redis.call('HSET', T, 'sched', sched, 'parked', parked)
-  if sched + parked == 0 then redis.call('HINCRBY', F, 'weights', -w) end
+local function release(F, P, PT, tenant, dhead, dtail)
+  local s = readShare(F, tenant)
+  -- A job queued before fair scheduling counted nothing: nothing to uncount.
+  if s.sched <= 0 then return {} end
+  s.sched = s.sched - 1
+  s.fsched = s.fsched - 1
+  local out = promote(s, P, PT, tenant, dhead, dtail)
+  if s.sched + s.parked == 0 then s.weights = s.weights - (s.w or 1) end
+  writeShare(F, s)
   return out
 end
 `;

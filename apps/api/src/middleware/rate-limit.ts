@@ -8,23 +8,37 @@ import { callerOf } from "../caller.ts";
  * shared by every API process). The submit of a turn is admitted by its route instead, in one call
  * with the checks that gate a new turn (admitSubmit below), so no request costs two.
  */
-export function rateLimit(admission: RequestAdmission, opts: { skip(c: Context): boolean }): MiddlewareHandler {
+export function rateLimit(admission: RequestAdmission, opts: { skip(c: Context): boolean; onUnavailable(err: Error): void }): MiddlewareHandler {
   return async (c, next) => {
     if (opts.skip(c)) return next();
     const caller = callerOf(c);
-    const a = await admission.request(caller.tenantId, caller.keyId);
-    setRateLimitHeaders(c, admission, a);
-    if (a.verdict !== "admitted") throw refusal(a);
+    const a = await admission.request(caller.tenantId, caller.keyId).catch(failOpen(opts.onUnavailable));
+    if (a) {
+      setRateLimitHeaders(c, admission, a);
+      if (a.verdict !== "admitted") throw refusal(a);
+    }
     await next();
   };
 }
 
 /** The submit's admission: rate limits, the session's queued turns, the tenant's busy sessions. */
-export async function admitSubmit(c: Context, admission: RequestAdmission, sessionId: string): Promise<void> {
+export async function admitSubmit(c: Context, admission: RequestAdmission, sessionId: string, onUnavailable: (err: Error) => void): Promise<void> {
   const caller = callerOf(c);
-  const a = await admission.submit(caller.tenantId, caller.keyId, sessionId);
+  const a = await admission.submit(caller.tenantId, caller.keyId, sessionId).catch(failOpen(onUnavailable));
+  if (!a) return;
   setRateLimitHeaders(c, admission, a);
   if (a.verdict !== "admitted") throw refusal(a);
+}
+
+/**
+ * Redis unreachable: the request is admitted unlimited. Postgres is the record of what was
+ * accepted (the reconciler announces turns Redis missed), so a Redis outage must not refuse work.
+ */
+function failOpen(onUnavailable: (err: Error) => void) {
+  return (err: Error): undefined => {
+    onUnavailable(err);
+    return undefined;
+  };
 }
 
 /**
@@ -60,4 +74,14 @@ function refusal(a: Admission): TurnqError {
     case "admitted":
       throw new Error("an admitted request is not refused");
   }
+}
+
+/** Logs an unreachable admission at most once a second per process (a Redis outage is loud enough). */
+export function admissionUnavailable(logger: { warn(o: object, m: string): void }): (err: Error) => void {
+  let last = 0;
+  return (err) => {
+    if (Date.now() - last < 1_000) return;
+    last = Date.now();
+    logger.warn({ err: err.message }, "rate limits unavailable (Redis unreachable); admitting requests unlimited meanwhile");
+  };
 }

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { callerOf, type Caller } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
-import { admitSubmit } from "../middleware/rate-limit.ts";
+import { admissionUnavailable, admitSubmit } from "../middleware/rate-limit.ts";
 import { turnJson } from "../serialize.ts";
 import { withTurnSend } from "../turn-send.ts";
 import { parseWait, waitForTerminal } from "./get-turn.ts";
@@ -27,6 +27,7 @@ const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 export const submitPath = /^\/v1\/sessions\/[^/]+\/turns$/;
 
 export function turnRoutes(deps: ApiDeps) {
+  const onAdmissionUnavailable = admissionUnavailable(deps.logger);
   return new Hono<AppEnv>().post("/v1/sessions/:id/turns", async (c, next) => {
     const sessionId = c.req.param("id");
     if (!isId("session", sessionId)) {
@@ -40,7 +41,7 @@ export function turnRoutes(deps: ApiDeps) {
         retryAfterMs: 2_000,
       });
     }
-    await admitSubmit(c, deps.admission, sessionId);
+    await admitSubmit(c, deps.admission, sessionId, onAdmissionUnavailable);
     await next();
   }, jsonBody(limits.requestBodyBytes), async (c) => {
     const sessionId = c.req.param("id");
