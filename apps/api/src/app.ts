@@ -12,6 +12,8 @@ import { messageRoutes } from "./routes/messages.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { turnRoutes } from "./routes/turns.ts";
+import { webhookDeliveryRoutes } from "./routes/webhook-deliveries.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 /** The HTTP API as a fetch handler; main.ts serves it, tests call `app.request()` or serve it too. */
 export function createApp(deps: ApiDeps) {
@@ -29,5 +31,7 @@ export function createApp(deps: ApiDeps) {
   app.route("/", agentRoutes(deps));
   app.route("/", cancelRoutes(deps));
   app.route("/", eventRoutes(deps));
+  app.route("/", webhookRoutes(deps));
+  app.route("/", webhookDeliveryRoutes(deps));
   return app;
 }

@@ -1,5 +1,5 @@
 import type { Db, TurnRow } from "@turnq/db";
-import type { EventReader, Mailbox, TurnWatcher, WorkerStatus } from "@turnq/queue";
+import type { EventReader, Mailbox, TurnWatcher, WebhookEnqueuer, WorkerStatus } from "@turnq/queue";
 import type { Logger } from "pino";
 
 /** Everything the HTTP layer needs, created by main.ts (or by a test) and passed in. */
@@ -16,6 +16,10 @@ export interface ApiDeps {
   jaegerUiUrl?: string | undefined;
   /** Fire-and-forget signals to workers and waiting API processes (Redis pub/sub). */
   signals: { cancel(turnId: string): Promise<unknown>; done(turn: TurnRow): Promise<unknown> };
+  /** Jobs for committed webhook deliveries (a cancelled queued turn, a manual redelivery). */
+  webhooks: WebhookEnqueuer;
+  /** WEBHOOK_ALLOW_PRIVATE: endpoints may be private or loopback addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 export type AppEnv = { Variables: { body: unknown } };

@@ -11,6 +11,8 @@ export const apiEnvSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** When set, turn responses carry a link to the turn's trace, e.g. http://localhost:16686 */
   JAEGER_UI_URL: z.url().optional(),
+  /** Let webhook endpoints be private, loopback or link-local addresses (off: refused, like http_get). */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

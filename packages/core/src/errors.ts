@@ -21,6 +21,8 @@ export const errorCodes = [
   "headers_too_large",
   "request_timeout",
   "expectation_failed",
+  // A webhook delivery still being retried cannot be redelivered by hand yet.
+  "delivery_in_progress",
   // Recorded on turns by the worker.
   "llm_rate_limited",
   "llm_unavailable",
@@ -80,6 +82,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case "method_not_allowed":
       return 405;
     case "session_busy":
+    case "delivery_in_progress":
       return 409;
     case "idempotency_key_reused":
       return 422;
@@ -127,6 +130,7 @@ export function isRetryable(code: ErrorCode): boolean {
     case "agent_limit_reached":
     case "token_budget_exhausted":
     case "session_busy":
+    case "delivery_in_progress":
     case "invalid_json":
     case "invalid_request":
     case "validation_failed":

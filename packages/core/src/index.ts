@@ -7,3 +7,4 @@ export * from "./storable-text.ts";
 export * from "./tool-contract.ts";
 export * from "./secret-scrubber.ts";
 export * from "./http-header-value.ts";
+export * from "./webhook-events.ts";

@@ -10,3 +10,4 @@ export * from "./event-reader.ts";
 export * from "./provider-admission.ts";
 export * from "./worker-registry.ts";
 export * from "./dead-worker-sweep.ts";
+export * from "./webhook-queue.ts";
