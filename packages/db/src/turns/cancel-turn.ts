@@ -2,12 +2,19 @@ import { eq, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import type { Tx } from "../fencing.ts";
 import { turns, type TurnRow } from "../schema/index.ts";
+import { createTurnDeliveries } from "../webhooks/turn-deliveries.ts";
 
 /**
  * A queued turn is cancelled on the spot; a running one is flagged, and its worker stops it and
  * records what it had (see the agent loop). Already finished turns are left as they are.
  */
-export async function requestCancel(tx: Tx, turnId: string, reason: string): Promise<TurnRow | undefined> {
+export async function requestCancel(
+  tx: Tx,
+  turnId: string,
+  reason: string,
+  /** Receives the webhook deliveries a cancelled queued turn created (committed with the status). */
+  deliveries?: string[],
+): Promise<TurnRow | undefined> {
   const [row] = await tx.select().from(turns).where(eq(turns.id, turnId)).for("update");
   if (!row) return undefined;
   if (row.status === "queued") {
@@ -16,6 +23,8 @@ export async function requestCancel(tx: Tx, turnId: string, reason: string): Pro
       .set({ status: "cancelled", errorCode: "cancelled", errorMessage: reason, cancelRequestedAt: sql`now()`, finishedAt: sql`now()` })
       .where(eq(turns.id, turnId))
       .returning();
+    const ids = await createTurnDeliveries(tx, turnId);
+    deliveries?.push(...ids);
     return done;
   }
   if (row.status === "running" && !row.cancelRequestedAt) {
@@ -26,6 +35,8 @@ export async function requestCancel(tx: Tx, turnId: string, reason: string): Pro
 }
 
 /** POST /v1/turns/{id}/cancel. Idempotent: cancelling twice, or a finished turn, changes nothing more. */
-export async function cancelTurn(db: Db, turnId: string): Promise<TurnRow | undefined> {
-  return db.transaction((tx) => requestCancel(tx, turnId, "Cancelled by request."));
+export async function cancelTurn(db: Db, turnId: string): Promise<{ turn: TurnRow | undefined; webhookDeliveries: string[] }> {
+  const webhookDeliveries: string[] = [];
+  const turn = await db.transaction((tx) => requestCancel(tx, turnId, "Cancelled by request.", webhookDeliveries));
+  return { turn, webhookDeliveries };
 }
