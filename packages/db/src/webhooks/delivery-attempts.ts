@@ -129,8 +129,9 @@ export async function recordWebhookAttempt(db: Db, o: AttemptOutcome): Promise<{
     o.statusCode,
     o.error,
     o.latencyMs,
-    o.startedAt,
-    o.nextAttemptAt,
+    // As ISO text: drizzle configures postgres.js without its Date serializer.
+    o.startedAt.toISOString(),
+    o.nextAttemptAt?.toISOString() ?? null,
     o.breaker.failures,
     o.breaker.openMs,
   ]);
@@ -145,7 +146,7 @@ const deferStatement: Statement = {
 
 /** The delivery waits (open breaker) without spending an attempt; the reconciler sees when it is due. */
 export async function deferWebhookDelivery(db: Db, deliveryId: string, until: Date): Promise<void> {
-  await prepared(db, deferStatement, [deliveryId, until]);
+  await prepared(db, deferStatement, [deliveryId, until.toISOString()]);
 }
 
 const giveUpStatement: Statement = {
