@@ -123,7 +123,7 @@ describe("webhooks", () => {
     }
   });
 
-  it("emits turn.cancelled for a queued turn cancelled through the API and for a running turn its worker stops", async () => {
+  it("emits turn.cancelled for turns cancelled through the API or interrupted, queued or running", async () => {
     const { id, secret } = await registerWebhook(base, `${receiver.url}/cancelled`, ["turn.cancelled"]);
     try {
       const session = await createSession(base);
@@ -143,8 +143,18 @@ describe("webhooks", () => {
         const event = await verifyWebhook(secret, hook!.headers as Record<string, string>, hook!.body);
         expect(event).toMatchObject({ type: "turn.cancelled", data: { turn: { id: turnId, status: "cancelled" } } });
       }
+      // onBusy "interrupt" cancels what is ahead: a queued turn in the submit's own transaction.
+      const third = await post(base, `/v1/sessions/${session}/turns`, { input: "long again [[sim delay=60000]]" });
+      const fourth = await post(base, `/v1/sessions/${session}/turns`, { input: "queued behind" });
+      const fifth = await post(base, `/v1/sessions/${session}/turns`, { input: "now this", onBusy: "interrupt" });
+      expect(fifth.status).toBe(202);
+      for (const turnId of [third.body.id, fourth.body.id]) {
+        // Well within the reconciler's 60 s: enqueued by the submit (queued turn) and the worker (running one).
+        await receiver.waitFor((all) => aboutTurn(all, turnId).some((r) => r.path === "/cancelled"), 20_000, `turn.cancelled of ${turnId}`);
+      }
+      expect((await waitTurn(base, fifth.body.id)).status).toBe("completed");
       // Subscribed to turn.cancelled only.
-      expect(receiver.received.filter((r) => r.path === "/cancelled").map((r) => JSON.parse(r.body).type)).toEqual(["turn.cancelled", "turn.cancelled"]);
+      expect(receiver.received.filter((r) => r.path === "/cancelled").map((r) => JSON.parse(r.body).type)).toEqual(Array(4).fill("turn.cancelled"));
     } finally {
       await del(base, `/v1/webhooks/${id}`);
     }
