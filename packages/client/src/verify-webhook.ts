@@ -3,7 +3,7 @@
  * `webhook-signature`) with WebCrypto only, so it runs unchanged in Node 24, Deno, Bun, workers and
  * browsers. Pass the body exactly as received (the raw text or bytes, not re-serialised JSON).
  *
- *   const event = await verifyWebhook(process.env.TURNQ_WEBHOOK_SECRET, req.headers, rawBody);
+ *   const event = await verifyWebhook(secret, req.headers, rawBody); // secret: the whsec_… of the endpoint
  *
  * Resolves to the parsed event; rejects with WebhookVerificationError when the headers are missing,
  * the timestamp is further than `toleranceSeconds` (300) from now either way (a replay), or no
