@@ -228,8 +228,12 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         await sweep?.stop();
         await heartbeat.stop();
         breakerGauge.removeCallback(observeBreaker);
+        // Deliveries in flight end within WEBHOOK_TIMEOUT_MS, alongside the turns' grace; the
+        // producer stays open until the turns (which enqueue deliveries) are done.
+        const deliveriesStopped = webhooks.stopDelivering();
         await worker.close();
         await workerRedis.quit().catch(() => {});
+        await deliveriesStopped;
         await webhooks.close();
         clearTimeout(deadline);
         await unsubscribeCancels();

@@ -1,6 +1,14 @@
 import { Queue, Worker } from "bullmq";
 import { anyAddress, createGuardedAgent, publicAddressesOnly } from "@turnq/tools";
-import { cappedBackoff, createRedis, createWebhookEnqueuer, webhookDeliveryJob, type WebhookDeliveryJobData, type WebhookEnqueuer } from "@turnq/queue";
+import {
+  cappedBackoff,
+  createRedis,
+  createWebhookEnqueuer,
+  webhookDeliveryJob,
+  whenReady,
+  type WebhookDeliveryJobData,
+  type WebhookEnqueuer,
+} from "@turnq/queue";
 import type { Db } from "@turnq/db";
 import type { Logger } from "pino";
 import { createWebhookProcessor } from "./deliver-webhook.ts";
@@ -23,9 +31,19 @@ export interface WebhookWorkerOptions {
  * The worker process's second BullMQ worker: webhook deliveries, on their own queue, connections and
  * concurrency (WEBHOOK_CONCURRENCY), so receivers, however slow, never take a slot from turns.
  */
-export async function startWebhookWorker(o: WebhookWorkerOptions): Promise<{ enqueuer: WebhookEnqueuer; close(): Promise<void> }> {
+export interface RunningWebhookWorker {
+  /** Adds delivery jobs; fails fast while Redis is away (the reconciler enqueues what was missed). */
+  enqueuer: WebhookEnqueuer;
+  /** Stops taking deliveries and waits for the ones in flight (each ends within WEBHOOK_TIMEOUT_MS). */
+  stopDelivering(): Promise<void>;
+  /** Then closes the producer side; call once the turns that enqueue have stopped. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startWebhookWorker(o: WebhookWorkerOptions): Promise<RunningWebhookWorker> {
   const onRedisError = (err: Error) => o.logger.warn({ err: err.message }, "redis connection error (retrying)");
-  const producer = createRedis(o.redisUrl, "worker", onRedisError);
+  // Fail fast: a turn's settlement must never wait on Redis for its webhooks.
+  const producer = createRedis(o.redisUrl, "producer", onRedisError);
   const queue = new Queue<WebhookDeliveryJobData>(webhookDeliveryJob.queueName, { connection: producer, prefix: o.prefix });
   queue.on("error", onRedisError);
   // Keep-alive connections to receivers, through the same SSRF guard as http_get.
@@ -48,13 +66,20 @@ export async function startWebhookWorker(o: WebhookWorkerOptions): Promise<{ enq
   worker.on("error", (err) => o.logger.error({ err: err.message }, "webhook worker error"));
   worker.on("failed", (job, err) => o.logger.warn({ jobId: job?.id, err: err.message }, "webhook delivery job failed; it will be retried"));
   await worker.waitUntilReady();
+  await Promise.race([whenReady(producer), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  let stopping: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
+  const stopDelivering = () =>
+    (stopping ??= (async () => {
+      await worker.close();
+      await connection.quit().catch(() => {});
+    })());
   return {
     enqueuer: createWebhookEnqueuer(queue),
+    stopDelivering,
     close: () =>
       (closing ??= (async () => {
-        await worker.close();
-        await connection.quit().catch(() => {});
+        await stopDelivering();
         await queue.close();
         await producer.quit().catch(() => {});
         await dispatcher.close().catch(() => {});
