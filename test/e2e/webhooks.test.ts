@@ -70,6 +70,8 @@ describe("webhooks", () => {
     expect(d.attemptLog).toHaveLength(1);
     expect(d.attemptLog[0]).toMatchObject({ attempt: 1, ok: true, statusCode: 200, error: null });
     expect(d.attemptLog[0].latencyMs).toBeGreaterThanOrEqual(0);
+    // No piece of the secret in the worker's log lines.
+    expect(sys.workers[0]!.output()).not.toContain(secret.slice(6, 18));
     expect((await del(base, `/v1/webhooks/${id}`)).status).toBe(204);
     expect((await get(base, `/v1/webhooks/${id}`)).body.code).toBe("not_found");
   });
@@ -243,6 +245,22 @@ describe("webhooks", () => {
       const gap = Date.parse(d.attemptLog[5].startedAt) - Date.parse(d.attemptLog[4].startedAt);
       expect(gap).toBeGreaterThanOrEqual(1_400);
       expect((await get(base, `/v1/webhooks/${id}`)).body.breaker).toMatchObject({ state: "closed", consecutiveFailures: 0, openUntil: null });
+    } finally {
+      receiver.respond = () => 200;
+      await del(base, `/v1/webhooks/${id}`);
+    }
+  });
+
+  it("disables an endpoint whose receiver answers 410 Gone, without retrying", async () => {
+    const { id } = await registerWebhook(base, `${receiver.url}/gone`, ["turn.completed"]);
+    receiver.respond = (req) => (req.path === "/gone" ? 410 : 200);
+    try {
+      const session = await createSession(base);
+      const turn = await post(base, `/v1/sessions/${session}/turns`, { input: "nobody home" }, { prefer: "wait=30" });
+      const d = await waitForDelivery(base, id, turn.body.id, (x) => x.status === "failed");
+      expect(d.attemptLog.map((a: any) => a.statusCode)).toEqual([410]);
+      expect((await get(base, `/v1/webhooks/${id}`)).body.enabled).toBe(false);
+      expect(aboutTurn(receiver.received, turn.body.id).filter((r) => r.path === "/gone")).toHaveLength(1);
     } finally {
       receiver.respond = () => 200;
       await del(base, `/v1/webhooks/${id}`);

@@ -1,6 +1,7 @@
 import { DelayedError, type Processor } from "bullmq";
 import {
   deferWebhookDelivery,
+  disableWebhookEndpoint,
   giveUpWebhookDelivery,
   loadDeliveryToAttempt,
   recordWebhookAttempt,
@@ -68,9 +69,16 @@ export function createWebhookProcessor(deps: WebhookDeliveryDeps): Processor<Web
         "webhook-signature": signWebhook(d.endpoint.secret, d.id, timestamp, body),
       },
     });
-    const next = result.ok ? null : nextAttemptAt(d.scheduleStep, deps.schedule);
+    // 410 Gone: the receiver says the endpoint no longer exists; no retry, and the endpoint is disabled.
+    const gone = result.statusCode === 410;
+    const next = result.ok || gone ? null : nextAttemptAt(d.scheduleStep, deps.schedule);
     const breaker = await recordWebhookAttempt(deps.db, { deliveryId: d.id, ...result, startedAt, nextAttemptAt: next, breaker: deps.breaker });
     if (result.ok) return "delivered";
+    if (gone) {
+      await disableWebhookEndpoint(deps.db, d.endpoint.id);
+      deps.logger.warn({ deliveryId: d.id, endpointId: d.endpoint.id }, "webhook receiver answered 410 Gone; endpoint disabled");
+      return "gone";
+    }
     deps.logger.info(
       { deliveryId: d.id, endpointId: d.endpoint.id, attempt: d.attempts + 1, status: result.statusCode, err: result.error, next: next?.toISOString() ?? null },
       next ? "webhook delivery failed; will retry" : "webhook delivery failed; retry schedule spent",

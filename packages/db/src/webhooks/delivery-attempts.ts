@@ -160,3 +160,14 @@ where id = $1 and status = 'pending'`,
 export async function giveUpWebhookDelivery(db: Db, deliveryId: string, reason: string): Promise<void> {
   await prepared(db, giveUpStatement, [deliveryId, reason]);
 }
+
+const disableStatement: Statement = {
+  operation: "UPDATE",
+  collection: "webhook_endpoints",
+  text: `update webhook_endpoints set enabled = false, updated_at = now() where id = $1`,
+};
+
+/** A receiver that answers 410 Gone asks not to be called again (Standard Webhooks): its endpoint is disabled. */
+export async function disableWebhookEndpoint(db: Db, endpointId: string): Promise<void> {
+  await prepared(db, disableStatement, [endpointId]);
+}
