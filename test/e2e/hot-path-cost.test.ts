@@ -150,6 +150,11 @@ async function oneWaitingTurn(base: string, sessionId: string, input: string, ad
  * the cost of the turns themselves.
  */
 const turnsPerRound = 8;
+/**
+ * Clients a turnq worker keeps blocked in BullMQ's fetch when idle: its drain worker and its
+ * webhook delivery worker (which, for a tenant without endpoints, is sent nothing per turn).
+ */
+const workerFetchers = 2;
 const rounds = 3;
 
 interface Round {
@@ -186,13 +191,13 @@ async function bullmqJobCost(url: string, admin: Redis): Promise<Round[]> {
   let n = 0;
   const run = async (count: number) => {
     for (let i = 0; i < count; i++) {
-      await workerIdle(admin, 2);
+      await workerIdle(admin, workerFetchers + 1);
       const done = new Promise((resolve) => worker.once("completed", resolve));
       await queue.add(drainJob.name, { sessionId: `ses_${n}` }, { ...drainJob.options, jobId: `drain-ses_${n}-turn_${n}` });
       n++;
       await done;
     }
-    await workerIdle(admin, 2);
+    await workerIdle(admin, workerFetchers + 1);
   };
   try {
     await worker.waitUntilReady();
@@ -211,7 +216,7 @@ async function bullmqJobCost(url: string, admin: Redis): Promise<Round[]> {
  * Resolves once `n` clients are blocked in BullMQ's fetch (BZPOPMIN): the worker has nothing left
  * to do, so the next turn starts from the same state as every other.
  */
-async function workerIdle(admin: Redis, n = 1): Promise<void> {
+async function workerIdle(admin: Redis, n = workerFetchers): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const list = (await admin.client("LIST")) as string;

@@ -75,3 +75,11 @@ export async function waitTurn(base: string, turnId: string, seconds = 60, heade
     if (Date.now() > deadline) throw new Error(`turn ${turnId} not terminal after ${seconds}s: ${JSON.stringify(r.body)}`);
   }
 }
+
+export function patch(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  return send("PATCH", base + path, JSON.stringify(body), { "content-type": "application/json", ...headers });
+}
+
+export function del(base: string, path: string, headers: Record<string, string> = {}) {
+  return send("DELETE", base + path, undefined, headers);
+}

@@ -15,6 +15,8 @@ import { messageRoutes } from "./routes/messages.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { submitPath, turnRoutes } from "./routes/turns.ts";
+import { webhookDeliveryRoutes } from "./routes/webhook-deliveries.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 /** The HTTP API as a fetch handler; main.ts serves it, tests call `app.request()` or serve it too. */
 export function createApp(deps: ApiDeps, admin?: AdminDeps) {
@@ -43,6 +45,8 @@ export function createApp(deps: ApiDeps, admin?: AdminDeps) {
   app.route("/", agentRoutes(deps));
   app.route("/", cancelRoutes(deps));
   app.route("/", eventRoutes(deps));
+  app.route("/", webhookRoutes(deps));
+  app.route("/", webhookDeliveryRoutes(deps));
   // Served only when the operator configured TURNQ_ADMIN_KEY.
   if (admin) app.route("/", adminRoutes(admin));
   return app;

@@ -1,6 +1,6 @@
 import type { SecretBox } from "@turnq/core";
 import type { Db, TurnRow } from "@turnq/db";
-import type { EventReader, Mailbox, QueueDepth, RequestAdmission, TurnWatcher, WorkerStatus } from "@turnq/queue";
+import type { EventReader, Mailbox, QueueDepth, RequestAdmission, TurnWatcher, WebhookEnqueuer, WorkerStatus } from "@turnq/queue";
 import type { Logger } from "pino";
 import type { ApiKeyCache } from "./api-key-cache.ts";
 import type { Caller } from "./caller.ts";
@@ -29,6 +29,10 @@ export interface ApiDeps {
   backlog: { depth: QueueDepth; max: number };
   /** A tenant's weight for fair scheduling. */
   tenantWeight(tenantId: string): number;
+  /** Jobs for committed webhook deliveries (a cancelled queued turn, a manual redelivery). */
+  webhooks: WebhookEnqueuer;
+  /** WEBHOOK_ALLOW_PRIVATE: endpoints may be private or loopback addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 export type AppEnv = { Variables: { body: unknown; caller: Caller } };

@@ -45,6 +45,8 @@ export const apiEnvSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** Let webhook endpoints be private, loopback or link-local addresses (off: refused, like http_get). */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

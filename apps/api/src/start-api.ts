@@ -9,6 +9,7 @@ import {
   createRequestAdmission,
   createRedis,
   createTurnWatcher,
+  createWebhookEnqueuer,
   drainJob,
   onApiKeyRevoked,
   publishApiKeyRevoked,
@@ -16,8 +17,10 @@ import {
   publishTurnDone,
   queueGaugeSources,
   readWorkerStatuses,
+  webhookDeliveryJob,
   whenReady,
   type DrainJobData,
+  type WebhookDeliveryJobData,
 } from "@turnq/queue";
 import { createTurnMetrics, turnqMeter } from "@turnq/telemetry";
 import { Queue } from "bullmq";
@@ -47,6 +50,8 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   await Promise.race([Promise.all([whenReady(redis), whenReady(bullRedis)]), new Promise((r) => setTimeout(r, 5_000).unref())]);
   const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
   queue.on("error", onRedisError);
+  const webhookQueue = new Queue<WebhookDeliveryJobData>(webhookDeliveryJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
+  webhookQueue.on("error", onRedisError);
   // Queue depth and waiting sessions on GET /metrics (fleet-wide values, read at each scrape).
   const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queue, redis, env.TURNQ_PREFIX));
 
@@ -92,6 +97,8 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
       done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, status: turn.status, turn }),
     },
+    webhooks: createWebhookEnqueuer(webhookQueue),
+    webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
   }, env.TURNQ_ADMIN_KEY === undefined ? undefined : {
     db,
     adminKey: env.TURNQ_ADMIN_KEY,
@@ -124,6 +131,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
         });
         metrics.dispose();
         await queue.close();
+        await webhookQueue.close();
         await Promise.allSettled([redis.quit(), bullRedis.quit(), subscriber.quit()]);
         await closeDb();
       })()),

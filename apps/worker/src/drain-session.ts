@@ -1,6 +1,6 @@
 import { DelayedError, type Job, type Processor } from "bullmq";
 import { claimNextTurn, finishedTurnIds, isDbUnavailable, type ClaimLimits, type Db, type HistoryRead, type TurnRow } from "@turnq/db";
-import { defaultTenantId, drainJob, type DrainJobData, type Mailbox } from "@turnq/queue";
+import { defaultTenantId, drainJob, type DrainJobData, type Mailbox, type WebhookEnqueuer } from "@turnq/queue";
 import type { Logger } from "pino";
 import type { StartingTurn, TurnOutcome } from "./turn-outcome.ts";
 import { createSettlement, type AfterTurn } from "./turn-settlement.ts";
@@ -10,6 +10,8 @@ export interface DrainDeps {
   db: Db;
   mailbox: Mailbox;
   logger: Logger;
+  /** Jobs for the webhook deliveries a turn's final status created. */
+  webhooks: WebhookEnqueuer;
   limits: ClaimLimits;
   turnsPerSlice: number;
   /** Drain jobs this worker runs at once (WORKER_CONCURRENCY). */

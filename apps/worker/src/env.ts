@@ -1,6 +1,7 @@
 import { encryptionKeysEnv, headerValueEnv, httpUrlEnv, parseEnv, sharedEnv } from "@turnq/core";
 import { z } from "zod";
 import { llmPricesSchema } from "./agent/llm-prices.ts";
+import { defaultRetryScheduleMs, parseRetrySchedule } from "./webhooks/retry-schedule.ts";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -99,6 +100,22 @@ export const workerEnvSchema = z.object({
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(15_000),
   /** Let agents' HTTP tools reach private and loopback addresses (off: they are refused, like http_get). */
   HTTP_TOOLS_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  /** Webhook deliveries this worker sends at once, apart from WORKER_CONCURRENCY (turns). */
+  WEBHOOK_CONCURRENCY: int(1, 1_000).default(50),
+  /** Each delivery attempt, connection to last byte, ends within this. */
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
+  /** Delays after each failed attempt, comma-separated ms; default the Standard Webhooks schedule (about a day). */
+  WEBHOOK_RETRY_SCHEDULE_MS: z
+    .string()
+    .default(defaultRetryScheduleMs.join(","))
+    .transform((raw, ctx) => parseRetrySchedule(raw) ?? (ctx.addIssue({ code: "custom", message: "WEBHOOK_RETRY_SCHEDULE_MS must be delays in ms separated by commas, e.g. 5000,300000,1800000" }), z.NEVER)),
+  /** Failed attempts in a row to one endpoint that open its circuit breaker, and how long it stays open. */
+  WEBHOOK_BREAKER_FAILURES: int(1, 1_000).default(5),
+  WEBHOOK_BREAKER_OPEN_MS: int(100, 86_400_000).default(60_000),
+  /** Pending deliveries this overdue lost their job (Redis restarted…) and are enqueued again by the reconciler. */
+  WEBHOOK_RECONCILE_AGE_MS: int(1_000, 86_400_000).default(60_000),
+  /** Let webhook deliveries reach private and loopback addresses (off: refused, like http_get). */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

@@ -1,5 +1,5 @@
-import { sessionsWithPendingTurns, type Db } from "@turnq/db";
-import { reconcilerLockKey, type Mailbox } from "@turnq/queue";
+import { overdueWebhookDeliveries, sessionsWithPendingTurns, type Db } from "@turnq/db";
+import { reconcilerLockKey, type Mailbox, type WebhookEnqueuer } from "@turnq/queue";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
@@ -14,6 +14,8 @@ export interface ReconcilerDeps {
   batch?: number;
   /** Called with the number of sessions of a pass that had unfinished turns but no drain job (repaired). */
   onRepaired?: (sessions: number) => void;
+  /** Pending webhook deliveries overdue by `overdueMs` lost their job: they are enqueued again. */
+  webhooks?: { enqueuer: WebhookEnqueuer; overdueMs: number };
 }
 
 /**
@@ -42,6 +44,12 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
     // share that grew without a release of their tenant's, or a promotion a crash cut short.
     for (const tenantId of await deps.mailbox.parkedTenants()) await deps.mailbox.topUp(tenantId);
     if (repaired > 0) deps.onRepaired?.(repaired);
+    if (deps.webhooks) {
+      const overdue = await overdueWebhookDeliveries(deps.db, { olderThan: new Date(Date.now() - deps.webhooks.overdueMs), limit: deps.batch ?? 500 });
+      // A job that still exists (waiting, delayed, running) is left as it is: same id.
+      await deps.webhooks.enqueuer.enqueue(overdue);
+      if (overdue.length > 0) deps.logger.info({ deliveries: overdue.length }, "reconciler re-enqueued overdue webhook deliveries");
+    }
     return rows.length;
   }
 

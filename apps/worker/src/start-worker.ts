@@ -33,6 +33,7 @@ import type { WorkerEnv } from "./env.ts";
 import { llmSpanObserver, tracedLlmClient } from "./llm-spans.ts";
 import { startReconciler } from "./reconciler.ts";
 import { disposeWorkerMetrics, workerMetrics } from "./worker-metrics.ts";
+import { startWebhookWorker } from "./webhooks/webhook-worker.ts";
 
 export interface RunningWorker {
   /**
@@ -126,10 +127,24 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     prices: env.LLM_PRICES,
     maxAttempts: env.TURN_MAX_ATTEMPTS,
   };
+  const webhooks = await startWebhookWorker({
+    db,
+    logger,
+    redisUrl: env.REDIS_URL,
+    prefix: env.TURNQ_PREFIX,
+    concurrency: env.WEBHOOK_CONCURRENCY,
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    schedule: env.WEBHOOK_RETRY_SCHEDULE_MS,
+    breaker: { failures: env.WEBHOOK_BREAKER_FAILURES, openMs: env.WEBHOOK_BREAKER_OPEN_MS },
+    allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+    lockDurationMs: env.LOCK_DURATION_MS,
+    stalledIntervalMs: env.STALLED_INTERVAL_MS,
+  });
   const processor = createDrainProcessor({
     db,
     mailbox,
     logger,
+    webhooks: webhooks.enqueuer,
     limits: { maxAttempts: env.TURN_MAX_ATTEMPTS, maxCrashes: env.TURN_MAX_CRASHES },
     turnsPerSlice: env.TURNS_PER_SLICE,
     concurrency: env.WORKER_CONCURRENCY,
@@ -201,6 +216,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     intervalMs: env.RECONCILE_INTERVAL_MS,
     minAgeMs: env.RECONCILE_MIN_AGE_MS,
     onRepaired: (sessions) => workerMetrics().recordReconcilerRepairs(sessions),
+    webhooks: { enqueuer: webhooks.enqueuer, overdueMs: env.WEBHOOK_RECONCILE_AGE_MS },
   });
   worker.run().catch((err: Error) => logger.error({ err: err.message }, "worker stopped with an error"));
   await worker.waitUntilReady();
@@ -219,8 +235,13 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         await sweep?.stop();
         await heartbeat.stop();
         breakerGauge.removeCallback(observeBreaker);
+        // Deliveries in flight end within WEBHOOK_TIMEOUT_MS, alongside the turns' grace; the
+        // producer stays open until the turns (which enqueue deliveries) are done.
+        const deliveriesStopped = webhooks.stopDelivering();
         await worker.close();
         await workerRedis.quit().catch(() => {});
+        await deliveriesStopped;
+        await webhooks.close();
         clearTimeout(deadline);
         await unsubscribeCancels();
         await cancelSubscriber.quit().catch(() => {});

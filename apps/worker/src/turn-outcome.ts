@@ -17,6 +17,8 @@ export interface Settled {
   turn: TurnRow;
   appended: MessageRow[];
   trailingDelta?: { text: string; seq: number | undefined };
+  /** Webhook deliveries the final write created (none when the tenant has no endpoint for the event). */
+  webhookDeliveries?: string[];
 }
 
 /** What running one claimed turn came to; the drain loop decides what happens next from this alone. */

@@ -1,6 +1,6 @@
 import { isRetryable, isTurnqError, TurnqError } from "@turnq/core";
-import { isDbUnavailable, releaseTurn, settleFailedTurn, type Db, type TurnRow } from "@turnq/db";
-import { cappedBackoff, turnDoneMessage, type FinishOutcome, type Mailbox } from "@turnq/queue";
+import { createTurnDeliveries, isDbUnavailable, releaseTurn, settleFailedTurn, type Db, type TurnRow } from "@turnq/db";
+import { cappedBackoff, turnDoneMessage, type FinishOutcome, type Mailbox, type WebhookEnqueuer } from "@turnq/queue";
 import type { Logger } from "pino";
 import type { Settled, TurnOutcome } from "./turn-outcome.ts";
 
@@ -49,6 +49,8 @@ export interface SettlementDeps {
   db: Db;
   mailbox: Mailbox;
   logger: Logger;
+  /** Jobs for the webhook deliveries a final status created (committed with it). */
+  webhooks: WebhookEnqueuer;
   /** A live `turn.status` event for watchers (queued again after a retryable failure). */
   emitStatus(turn: TurnRow, status: string): void;
 }
@@ -56,7 +58,16 @@ export interface SettlementDeps {
 /** The transitions of one drain job's turns. */
 export function createSettlement(deps: SettlementDeps, sessionId: string, jobId: string, tenantId: string) {
   /** Tells Redis a turn is final: its closing events and notification, forget it, maybe release. */
-  const settle = ({ turn, appended, trailingDelta }: Settled, release: boolean): Promise<FinishOutcome> =>
+  const settle = async (settled: Settled, release: boolean): Promise<FinishOutcome> => {
+    const outcome = await settleInRedis(settled, release);
+    const { turn, webhookDeliveries } = settled;
+    // The rows are committed: a job lost here (Redis down, a crash) is re-enqueued by the reconciler.
+    if (webhookDeliveries?.length) {
+      await deps.webhooks.enqueue(webhookDeliveries).catch((err: Error) => deps.logger.warn({ turnId: turn.id, err: err.message }, "could not enqueue webhook deliveries; the reconciler will"));
+    }
+    return outcome;
+  };
+  const settleInRedis = ({ turn, appended, trailingDelta }: Settled, release: boolean): Promise<FinishOutcome> =>
     deps.mailbox.settle(sessionId, jobId, turn.id, {
       release,
       tenantId,
@@ -73,7 +84,13 @@ export function createSettlement(deps: SettlementDeps, sessionId: string, jobId:
     /** A turn the claim found out of attempts (the claim already marked it failed). */
     async exhausted(turn: TurnRow): Promise<AfterTurn> {
       deps.logger.warn({ turnId: turn.id, attempts: turn.attempts }, "turn failed: attempts exhausted");
-      const outcome = await settle({ turn, appended: [] }, false);
+      // The claim that failed it is the hot statement and creates no deliveries: this (rare) path does,
+      // idempotently; were the worker to die right here, the event would be missed.
+      const webhookDeliveries = await createTurnDeliveries(deps.db, turn.id).catch((err: Error) => {
+        deps.logger.warn({ turnId: turn.id, err: err.message }, "could not create the webhook deliveries of an exhausted turn");
+        return [];
+      });
+      const outcome = await settle({ turn, appended: [], webhookDeliveries }, false);
       return outcome === "lost" ? { next: "end", outcome } : { next: "claim" };
     },
 
@@ -88,7 +105,7 @@ export function createSettlement(deps: SettlementDeps, sessionId: string, jobId:
         case "failed": {
           const failed = await settleFailedTurn(deps.db, { turnId: turn.id, lease: turn.lease, code: outcome.code, message: outcome.message, final: true });
           deps.logger.warn({ turnId: turn.id, code: outcome.code }, "turn failed");
-          return then(await settle({ turn: failed, appended: [] }, true));
+          return then(await settle({ turn: failed.turn, appended: [], webhookDeliveries: failed.webhookDeliveries }, true));
         }
         case "retry":
           await settleFailedTurn(deps.db, {

@@ -27,6 +27,8 @@ export const errorCodes = [
   "session_queue_full",
   "tenant_sessions_limit",
   "queue_full",
+  // A webhook delivery still being retried cannot be redelivered by hand yet.
+  "delivery_in_progress",
   // Recorded on turns by the worker.
   "llm_rate_limited",
   "llm_unavailable",
@@ -88,6 +90,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case "method_not_allowed":
       return 405;
     case "session_busy":
+    case "delivery_in_progress":
       return 409;
     case "idempotency_key_reused":
       return 422;
@@ -140,6 +143,7 @@ export function isRetryable(code: ErrorCode): boolean {
     case "agent_limit_reached":
     case "token_budget_exhausted":
     case "session_busy":
+    case "delivery_in_progress":
     case "invalid_json":
     case "invalid_request":
     case "validation_failed":

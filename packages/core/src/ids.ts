@@ -1,7 +1,16 @@
 import { randomFillSync } from "node:crypto";
 
 /** Every id turnq hands out carries one of these prefixes, so a stray id says what it is. */
-export const idPrefixes = { session: "ses", turn: "turn", message: "msg", agent: "agt", tenant: "ten", apiKey: "key" } as const;
+export const idPrefixes = {
+  session: "ses",
+  turn: "turn",
+  message: "msg",
+  agent: "agt",
+  tenant: "ten",
+  apiKey: "key",
+  webhook: "wh",
+  webhookDelivery: "whd",
+} as const;
 export type IdKind = keyof typeof idPrefixes;
 
 // Crockford base32: sortable as strings, no ambiguous letters.

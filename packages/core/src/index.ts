@@ -9,3 +9,4 @@ export * from "./secret-scrubber.ts";
 export * from "./http-header-value.ts";
 export * from "./api-key.ts";
 export * from "./secret-box.ts";
+export * from "./webhook-events.ts";

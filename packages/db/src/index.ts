@@ -21,3 +21,8 @@ export * from "./messages-repo.ts";
 export * from "./schema/index.ts";
 export * from "./agents-repo.ts";
 export { traced, describeQuery, instrumentSql } from "./tracing.ts";
+// Webhooks: endpoints (API), deliveries created with a turn's final status, attempts (worker).
+export * from "./webhooks/turn-deliveries.ts";
+export * from "./webhooks/endpoints-repo.ts";
+export * from "./webhooks/deliveries-repo.ts";
+export * from "./webhooks/delivery-attempts.ts";

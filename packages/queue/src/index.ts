@@ -14,3 +14,4 @@ export * from "./api-key-revocations.ts";
 export * from "./fleet-slots.ts";
 export * from "./request-admission.ts";
 export * from "./queue-depth.ts";
+export * from "./webhook-queue.ts";

@@ -33,3 +33,27 @@ export type DrainJobData = z.infer<typeof drainJob.payload>;
 export function cappedBackoff(attemptsMade: number): number {
   return Math.min(30_000, 1_000 * 2 ** Math.max(0, attemptsMade - 1));
 }
+
+/**
+ * "Deliver webhook message X": one job per delivery for its whole retry schedule (each failed
+ * attempt moves the job back to the delayed set), on a queue of its own, so a slow receiver never
+ * holds a turn's slot. The payload is the delivery's id only: the event, the endpoint and its secret
+ * stay in Postgres. The job id is the delivery id, so enqueueing again (the reconciler, a manual
+ * redelivery racing a retry) never runs a delivery twice at once.
+ */
+export const webhookDeliveryJob = {
+  queueName: "webhooks",
+  name: "deliver",
+  payload: z.object({ deliveryId: z.string().min(1).max(64) }).strict(),
+  options: {
+    removeOnComplete: true,
+    removeOnFail: true,
+    // These count only errors of our own (Postgres unreachable…); a receiver's failures are counted
+    // per delivery in Postgres and scheduled by the processor. A job that still fails is re-enqueued
+    // by the reconciler once its delivery is overdue.
+    attempts: 8,
+    backoff: { type: "capped" },
+  } satisfies JobsOptions,
+} as const;
+
+export type WebhookDeliveryJobData = z.infer<typeof webhookDeliveryJob.payload>;

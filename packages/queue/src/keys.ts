@@ -3,7 +3,7 @@
  * queue keys under the same prefix). Per-session keys share a `{sessionId}` hash tag, so the Lua
  * scripts that touch several of them stay valid on Redis Cluster.
  */
-import { drainJob } from "./job-catalog.ts";
+import { drainJob, webhookDeliveryJob } from "./job-catalog.ts";
 
 export function sessionKeys(prefix: string, sessionId: string) {
   const base = `${prefix}:s:{${sessionId}}`;
@@ -98,6 +98,14 @@ export function reconcilerLockKey(prefix: string): string {
  */
 export function queueListKey(prefix: string, list: "wait" | "active"): string {
   return `${prefix}:${drainJob.queueName}:${list}`;
+}
+
+/**
+ * BullMQ's lists of the webhook delivery queue (`<prefix>:webhooks:wait|active|delayed`): deliveries
+ * waiting for a slot, being sent, and waiting for their next attempt (retries, open breakers).
+ */
+export function webhookQueueListKey(prefix: string, list: "wait" | "active" | "delayed"): string {
+  return `${prefix}:${webhookDeliveryJob.queueName}:${list}`;
 }
 
 /** Fleet-wide admission (in-flight count and token bucket) for one LLM provider endpoint. */

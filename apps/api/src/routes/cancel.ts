@@ -13,8 +13,12 @@ import { turnJson } from "../serialize.ts";
 export function cancelRoutes(deps: ApiDeps) {
   return new Hono<AppEnv>().post("/v1/turns/:id/cancel", async (c) => {
     const id = c.req.param("id");
-    const turn = isId("turn", id) ? await cancelTurn(deps.db, id, callerOf(c).tenantId) : undefined;
+    const { turn, webhookDeliveries } = isId("turn", id) ? await cancelTurn(deps.db, id, callerOf(c).tenantId) : { turn: undefined, webhookDeliveries: [] };
     if (!turn) throw new TurnqError("not_found", `Turn ${id} does not exist.`);
+    // Committed with the cancel: were this enqueue lost, the reconciler enqueues the overdue deliveries.
+    if (webhookDeliveries.length > 0) {
+      await deps.webhooks.enqueue(webhookDeliveries).catch((err: Error) => deps.logger.warn({ turnId: id, err: err.message }, "could not enqueue webhook deliveries; the reconciler will"));
+    }
     if (turn.status === "running") await deps.signals.cancel(turn.id).catch(() => 0);
     if (turn.status === "cancelled") await deps.signals.done(turn).catch(() => 0);
     return c.json(turnJson(turn, deps.jaegerUiUrl), 202);

@@ -93,7 +93,7 @@ async function submitAndAnnounce(
   deferFlush: boolean,
 ) {
   return withTurnSend(sessionId, async (trace, span) => {
-    const { turn, created, interrupted } = await submitTurn(deps.db, {
+    const { turn, created, interrupted, webhookDeliveries } = await submitTurn(deps.db, {
       id,
       deferFlush,
       sessionId,
@@ -107,6 +107,9 @@ async function submitAndAnnounce(
     });
     span.setAttributes({ "turnq.turn.id": turn.id, "turnq.turn.position": turn.position, "turnq.turn.created": created });
     for (const id of interrupted) await deps.signals.cancel(id).catch(() => 0);
+    if (webhookDeliveries?.length) {
+      await deps.webhooks.enqueue(webhookDeliveries).catch((err: Error) => deps.logger.warn({ err: err.message }, "could not enqueue webhook deliveries; the reconciler will"));
+    }
     if (turn.status === "queued" || turn.status === "running") {
       // The turn is committed: from here on it cannot be lost. If Redis is unreachable the
       // reconciler announces it within seconds, so the request still succeeds.

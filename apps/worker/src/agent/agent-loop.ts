@@ -261,7 +261,7 @@ class TurnRun {
   async finish(status: "completed" | "cancelled" | "failed", last: NewMessage[], output: string | null, error?: { code: ErrorCode; message: string }) {
     const messages = [...this.unlogged, ...last];
     const trailing = { text: this.deltas.take(), seq: this.lastSeq };
-    const { turn, messages: rows } = await withAppendMessagesSpan(messages.length, () =>
+    const { turn, messages: rows, webhookDeliveries } = await withAppendMessagesSpan(messages.length, () =>
       finishTurn(this.deps.db, {
         turnId: this.turn.id,
         lease: this.turn.lease,
@@ -278,7 +278,7 @@ class TurnRun {
     rememberAppended(this.deps.contextCache, this.turn.sessionId, rows);
     // The last text delta and the log entries' events go out with the turn's settle (one Redis call).
     if (rows.length > 0) this.lastSeq = rows.at(-1)!.seq;
-    const settled = { turn, appended: rows, ...(trailing.text ? { trailingDelta: trailing } : {}) };
+    const settled = { turn, appended: rows, webhookDeliveries, ...(trailing.text ? { trailingDelta: trailing } : {}) };
     if (status === "completed") return { kind: "completed", ...settled } as const;
     return { kind: "stopped", status, code: error?.code ?? "internal", message: error?.message ?? "", ...settled } as const;
   }

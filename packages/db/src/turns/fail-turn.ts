@@ -3,6 +3,7 @@ import type { ErrorCode } from "@turnq/core";
 import type { Db } from "../client.ts";
 import { assertLease } from "../fencing.ts";
 import { turns, type TurnRow } from "../schema/index.ts";
+import { createTurnDeliveries } from "../webhooks/turn-deliveries.ts";
 
 /**
  * Ends a turn that cannot succeed (`final`), or hands it back to the queue to be tried again later
@@ -11,7 +12,7 @@ import { turns, type TurnRow } from "../schema/index.ts";
 export async function settleFailedTurn(
   db: Db,
   args: { turnId: string; lease: number; code: ErrorCode; message: string; final: boolean; refundAttempt?: boolean },
-): Promise<TurnRow> {
+): Promise<{ turn: TurnRow; webhookDeliveries: string[] }> {
   return db.transaction(async (tx) => {
     await assertLease(tx, args.turnId, args.lease);
     const [row] = await tx
@@ -25,6 +26,7 @@ export async function settleFailedTurn(
       })
       .where(eq(turns.id, args.turnId))
       .returning();
-    return row!;
+    // A final failure is an event for the tenant's webhooks, committed with the status.
+    return { turn: row!, webhookDeliveries: args.final ? await createTurnDeliveries(tx, args.turnId) : [] };
   });
 }

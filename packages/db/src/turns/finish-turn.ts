@@ -3,6 +3,7 @@ import type { Db } from "../client.ts";
 import type { NewMessage } from "../fencing.ts";
 import { prepared, toMessageRow, toTurnRow, turnColumns, type JsonMessage, type RawTurn, type Statement } from "../raw-rows.ts";
 import type { MessageRow, TurnRow } from "../schema/index.ts";
+import { insertTurnDeliveriesSql } from "../webhooks/turn-deliveries.ts";
 
 export interface TurnUsage {
   inputTokens: number;
@@ -14,6 +15,8 @@ export interface TurnUsage {
  * Ends a running turn in one statement (one round trip, atomic): proves the lease under the turn's
  * row lock, takes the next seqs and adds the usage under the session's row lock, appends the
  * messages, records usage and the final status. A lapsed lease changes nothing and returns no row.
+ * The turn's webhook deliveries are created by the same statement (none, and no extra round trip,
+ * when its tenant has no endpoint for the event).
  */
 const finishStatement: Statement = {
   operation: "INSERT",
@@ -35,8 +38,12 @@ with t as (
     cached_input_tokens = $12, output_tokens = $13, cost_micros = $14, agent_version = $15, finished_at = now()
   where id = (select id from t)
   returning ${turnColumns}
+), wh as (
+  ${insertTurnDeliveriesSql("u")}
 )
-select u.*, (select coalesce(json_agg(m order by m.seq), '[]'::json) from m) as appended from u`,
+select u.*, (select coalesce(json_agg(m order by m.seq), '[]'::json) from m) as appended,
+  (select coalesce(json_agg(wh.id), '[]'::json) from wh) as webhook_deliveries
+from u`,
 };
 
 /**
@@ -57,8 +64,8 @@ export async function finishTurn(
     costMicros?: number | undefined;
     agentVersion?: number | undefined;
   },
-): Promise<{ turn: TurnRow; messages: MessageRow[] }> {
-  const [row] = await prepared<RawTurn & { appended: JsonMessage[] }>(db, finishStatement, [
+): Promise<{ turn: TurnRow; messages: MessageRow[]; webhookDeliveries: string[] }> {
+  const [row] = await prepared<RawTurn & { appended: JsonMessage[]; webhook_deliveries: string[] }>(db, finishStatement, [
     args.turnId,
     args.lease,
     JSON.stringify(args.messages.map((m) => ({ role: m.role, content: m.content }))),
@@ -76,5 +83,5 @@ export async function finishTurn(
     args.agentVersion ?? null,
   ]);
   if (!row) throw new TurnqError("lease_lost", `Turn ${args.turnId} is no longer held by this worker (lease ${args.lease}); stopping.`);
-  return { turn: toTurnRow(row), messages: row.appended.map(toMessageRow) };
+  return { turn: toTurnRow(row), messages: row.appended.map(toMessageRow), webhookDeliveries: row.webhook_deliveries };
 }

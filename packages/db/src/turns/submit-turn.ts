@@ -33,6 +33,8 @@ export interface SubmitTurnResult {
   created: boolean;
   /** Running turns that were asked to stop (onBusy "interrupt"); the caller signals their workers. */
   interrupted: string[];
+  /** Webhook deliveries of the queued turns it cancelled (onBusy "interrupt"), committed with them. */
+  webhookDeliveries?: string[];
 }
 
 /**
@@ -128,7 +130,8 @@ async function submitInTransaction(db: Db, input: SubmitTurnInput): Promise<Subm
           throw new Replayed(existing);
         }
       }
-      const interrupted = await applyBusyPolicy(tx, input.sessionId, input.onBusy ?? "enqueue");
+      const webhookDeliveries: string[] = [];
+      const interrupted = await applyBusyPolicy(tx, input.sessionId, input.onBusy ?? "enqueue", webhookDeliveries);
       const [turn] = await tx
         .insert(turns)
         .values({
@@ -144,7 +147,7 @@ async function submitInTransaction(db: Db, input: SubmitTurnInput): Promise<Subm
           traceParent: input.traceParent ?? null,
         })
         .returning();
-      return { turn: turn!, created: true, interrupted };
+      return { turn: turn!, created: true, interrupted, webhookDeliveries };
     });
   } catch (err) {
     if (err instanceof Replayed) return { turn: err.turn, created: false, interrupted: [] };
@@ -162,7 +165,7 @@ class Replayed extends Error {
 }
 
 /** Under the session lock: refuse (reject), or stop what is ahead of the new turn (interrupt). */
-async function applyBusyPolicy(tx: Tx, sessionId: string, policy: "enqueue" | "reject" | "interrupt"): Promise<string[]> {
+async function applyBusyPolicy(tx: Tx, sessionId: string, policy: "enqueue" | "reject" | "interrupt", deliveries: string[]): Promise<string[]> {
   if (policy === "enqueue") return [];
   const ahead = await tx
     .select({ id: turns.id, status: turns.status })
@@ -175,6 +178,6 @@ async function applyBusyPolicy(tx: Tx, sessionId: string, policy: "enqueue" | "r
       details: { turnId: ahead[0]!.id },
     });
   }
-  for (const t of ahead) await requestCancel(tx, t.id, "Interrupted by a newer turn (onBusy: interrupt).");
+  for (const t of ahead) await requestCancel(tx, t.id, "Interrupted by a newer turn (onBusy: interrupt).", undefined, deliveries);
   return ahead.filter((t) => t.status === "running").map((t) => t.id);
 }
