@@ -6,11 +6,14 @@ import { onError, problem } from "./problem.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { cancelRoutes } from "./routes/cancel.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { fleetRoutes } from "./routes/fleet.ts";
 import { getTurnRoutes } from "./routes/get-turn.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { sessionTurnRoutes } from "./routes/session-turns.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { timelineRoutes } from "./routes/timeline.ts";
 import { turnRoutes } from "./routes/turns.ts";
 
 /** The HTTP API as a fetch handler; main.ts serves it, tests call `app.request()` or serve it too. */
@@ -29,5 +32,8 @@ export function createApp(deps: ApiDeps) {
   app.route("/", agentRoutes(deps));
   app.route("/", cancelRoutes(deps));
   app.route("/", eventRoutes(deps));
+  app.route("/", sessionTurnRoutes(deps));
+  app.route("/", timelineRoutes(deps));
+  app.route("/", fleetRoutes(deps));
   return app;
 }

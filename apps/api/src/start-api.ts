@@ -60,6 +60,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     events: createEventReader(redis, subscriber, env.TURNQ_PREFIX),
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
+    queueCounts: () => queue.getJobCounts("wait", "prioritized", "delayed", "active"),
     jaegerUiUrl: env.JAEGER_UI_URL,
     signals: {
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),

@@ -172,14 +172,18 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         })
       : undefined;
 
+  // Sessions this worker's reconciler re-announced, reported with the heartbeat (GET /v1/fleet).
+  let reconcilerRepairs = 0;
   const instanceId = randomUUID();
   const heartbeat = startWorkerHeartbeat(redis, env.TURNQ_PREFIX, () => ({
     instanceId,
     host: hostname(),
     pid: process.pid,
     breaker: llm.status().breaker,
+    provider: llm.provider,
     connectionsWarm: llm.status().connectionsWarm,
     turnsInFlight: cancels.size(),
+    reconcilerRepairs,
   }));
   // 1 while this worker's LLM circuit breaker is open (failing fast), else 0.
   const breakerGauge = turnqMeter().createObservableGauge("turnq.llm.breaker_open", { description: "1 while the LLM circuit breaker is open" });
@@ -194,7 +198,10 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     prefix: env.TURNQ_PREFIX,
     intervalMs: env.RECONCILE_INTERVAL_MS,
     minAgeMs: env.RECONCILE_MIN_AGE_MS,
-    onRepaired: (sessions) => workerMetrics().recordReconcilerRepairs(sessions),
+    onRepaired: (sessions) => {
+      reconcilerRepairs += sessions;
+      workerMetrics().recordReconcilerRepairs(sessions);
+    },
   });
   worker.run().catch((err: Error) => logger.error({ err: err.message }, "worker stopped with an error"));
   await worker.waitUntilReady();

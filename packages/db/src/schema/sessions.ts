@@ -1,6 +1,8 @@
-import { bigint, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
-export const sessions = pgTable("sessions", {
+export const sessions = pgTable(
+  "sessions",
+  {
   id: text().primaryKey(),
   /** Every session belongs to a tenant; until API keys land, all belong to "default". */
   tenantId: text().notNull().default("default"),
@@ -17,6 +19,9 @@ export const sessions = pgTable("sessions", {
   /** Seq of the most recent message; appends take +1.. under the row lock, so seq is gapless. */
   lastSeq: bigint({ mode: "number" }).notNull().default(0),
   createdAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),
-});
+  },
+  // GET /v1/sessions pages a tenant's sessions newest first by id (ids sort by creation time).
+  (t) => [index("sessions_tenant_id_idx").on(t.tenantId, t.id)],
+);
 
 export type SessionRow = typeof sessions.$inferSelect;

@@ -1,0 +1,1 @@
+CREATE INDEX "sessions_tenant_id_idx" ON "sessions" USING btree ("tenant_id","id");
