@@ -5,6 +5,7 @@ import { httpServerSpans } from "./middleware/http-spans.ts";
 import { onError, problem } from "./problem.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { cancelRoutes } from "./routes/cancel.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { fleetRoutes } from "./routes/fleet.ts";
 import { getTurnRoutes } from "./routes/get-turn.ts";
@@ -21,7 +22,8 @@ export function createApp(deps: ApiDeps) {
   const app = new Hono<AppEnv>();
   app.onError(onError(deps.logger));
   // Probes and scrapes would each start a root trace; they stay untraced.
-  app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" }));
+  // The console's static files are not worth a trace either.
+  app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" || path.startsWith("/console") }));
   app.notFound((c) => problem(c, new TurnqError("not_found", `No route for ${c.req.method} ${c.req.path}; see the README for the API.`)));
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes());
@@ -35,5 +37,6 @@ export function createApp(deps: ApiDeps) {
   app.route("/", sessionTurnRoutes(deps));
   app.route("/", timelineRoutes(deps));
   app.route("/", fleetRoutes(deps));
+  if (deps.consoleDir) app.route("/", consoleRoutes({ dir: deps.consoleDir }));
   return app;
 }

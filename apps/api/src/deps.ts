@@ -16,6 +16,8 @@ export interface ApiDeps {
   /** BullMQ's job counts of the drain queue by state (one drain job per busy session). */
   queueCounts: () => Promise<Record<string, number>>;
   jaegerUiUrl?: string | undefined;
+  /** The built web console (apps/console/dist), served at /console. */
+  consoleDir?: string | undefined;
   /** Fire-and-forget signals to workers and waiting API processes (Redis pub/sub). */
   signals: { cancel(turnId: string): Promise<unknown>; done(turn: TurnRow): Promise<unknown> };
 }

@@ -11,6 +11,8 @@ export const apiEnvSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** When set, turn responses carry a link to the turn's trace, e.g. http://localhost:16686 */
   JAEGER_UI_URL: z.url().optional(),
+  /** The built web console served at /console; defaults to apps/console/dist of this checkout or image. */
+  CONSOLE_DIR: z.string().min(1).optional(),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

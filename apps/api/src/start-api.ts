@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { createDb } from "@turnq/db";
 import {
   createEventReader,
@@ -62,6 +63,8 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
     queueCounts: () => queue.getJobCounts("wait", "prioritized", "delayed", "active"),
     jaegerUiUrl: env.JAEGER_UI_URL,
+    // From apps/api/src (dev, tests) and apps/api/dist (the bundle) alike: apps/console/dist.
+    consoleDir: env.CONSOLE_DIR ?? fileURLToPath(new URL("../../console/dist/", import.meta.url)),
     signals: {
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
       done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, status: turn.status, turn }),
