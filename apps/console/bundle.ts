@@ -1,11 +1,12 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { build } from "esbuild";
+import { build, stop } from "esbuild";
 
 /**
  * Bundles the console into `outDir`: one script and one stylesheet named by their content hash
  * (served as immutable), and an index.html that names them (served uncached). No inline script or
- * style anywhere, so the page runs under a CSP of `script-src 'self'; style-src 'self'`.
+ * style anywhere, so the page runs under a CSP of `script-src 'self'; style-src 'self'`. Stops
+ * esbuild's service process afterwards: a dev runner or a test must not keep it alive.
  */
 export async function buildConsole(opts: { srcDir: string; outDir: string; minify?: boolean }): Promise<{ files: string[]; bytes: number }> {
   await rm(opts.outDir, { recursive: true, force: true });
@@ -25,7 +26,7 @@ export async function buildConsole(opts: { srcDir: string; outDir: string; minif
     legalComments: "none",
     metafile: true,
     logLevel: "warning",
-  });
+  }).finally(() => stop());
   const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
   const script = outputs.find((f) => f.startsWith("main-") && f.endsWith(".js"));
   const style = outputs.find((f) => f.startsWith("styles-") && f.endsWith(".css"));

@@ -78,8 +78,14 @@ export function buildTimeline(input: TimelineInput): { entries: TimelineEntry[];
       }
       openTools.delete(ev.callId);
       if (openTools.size === 0) callStart = t;
-    } else if (ev.type === "message" || (ev.type === "turn.status" && ev.status !== "running")) {
-      closeCall(t, ev.type === "message" ? "answer" : "unknown");
+    } else if (ev.type === "message") {
+      // The assistant's tool calls are logged before the tools run, their results before the next
+      // call, and the answer at the end: each marks where a model call ended or begins.
+      const calls = (ev.content as { toolCalls?: unknown[] } | undefined)?.toolCalls;
+      if (ev.role === "assistant") closeCall(t, Array.isArray(calls) && calls.length > 0 ? "tools" : "answer");
+      else if (ev.role === "tool" && callStart !== undefined && firstDelta === undefined) callStart = t;
+    } else if (ev.type === "turn.status") {
+      closeCall(t, "unknown");
     }
   }
   // Tools Postgres knows of that the live events no longer (or never) showed.
@@ -88,22 +94,33 @@ export function buildTimeline(input: TimelineInput): { entries: TimelineEntry[];
       entries.push({ kind: "tool", at: iso(intent.startedAt.getTime()), ms: null, name: intent.name, callId: intent.callId, ok: null });
     }
   }
-  const appended = input.messages;
-  if (appended.length > 0) {
-    entries.push({
-      kind: "append",
-      at: iso(appended[0]!.createdAt.getTime()),
-      fromSeq: appended[0]!.seq,
-      toSeq: appended.at(-1)!.seq,
-      messages: appended.length,
-    });
+  // Each append statement stamps its messages with its own time: one entry per statement.
+  let group: MessageRow[] = [];
+  const flush = () => {
+    if (group.length === 0) return;
+    entries.push({ kind: "append", at: iso(group[0]!.createdAt.getTime()), fromSeq: group[0]!.seq, toSeq: group.at(-1)!.seq, messages: group.length });
+    group = [];
+  };
+  for (const m of input.messages) {
+    if (group.length > 0 && group[0]!.createdAt.getTime() !== m.createdAt.getTime()) flush();
+    group.push(m);
   }
+  flush();
   if (turn.finishedAt) entries.push({ kind: "finished", at: iso(turn.finishedAt.getTime()), status: turn.status });
   entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   return { entries, liveEvents: input.events.length > 0 };
 }
 
-function parse(e: StreamedEvent): { type?: string; status?: string; callId?: unknown; name?: unknown; ok?: unknown; durationMs?: unknown } {
+function parse(e: StreamedEvent): {
+  type?: string;
+  status?: string;
+  role?: string;
+  content?: unknown;
+  callId?: unknown;
+  name?: unknown;
+  ok?: unknown;
+  durationMs?: unknown;
+} {
   try {
     return JSON.parse(e.data) as ReturnType<typeof parse>;
   } catch {

@@ -80,6 +80,8 @@ export function SessionPage({ client, id }: { client: Client; id: string }) {
           });
         } else if (e.event === "turn.status") {
           if (finalStatuses.has(String(e.data.status))) {
+            // Tokens and cost of the session moved.
+            void client.sessions.get(id).then(setSession, () => {});
             setLive((l) => {
               const { [turnId]: _, ...rest } = l;
               return rest;

@@ -86,11 +86,11 @@ function label(e: TimelineEntry): string {
     case "attempt":
       return `attempt ${e.n} starts`;
     case "llm_call":
-      return `LLM call · ${ms(e.ms)} · first token ${ms(e.ttftMs)}${e.endedBy === "tools" ? " · asked for tools" : ""}`;
+      return `LLM call · ${ms(e.ms)}${e.ttftMs === null ? "" : ` · first token ${ms(e.ttftMs)}`}${e.endedBy === "tools" ? " · asked for tools" : ""}`;
     case "tool":
       return `tool ${e.name} · ${e.ok === null ? "outcome unknown" : e.ok ? "ok" : "error"} · ${ms(e.ms)}`;
     case "append":
-      return `append #${e.fromSeq}–#${e.toSeq} (${e.messages} messages)`;
+      return e.fromSeq === e.toSeq ? `append #${e.fromSeq}` : `append #${e.fromSeq}–#${e.toSeq} (${e.messages} messages)`;
     case "finished":
       return `finished: ${e.status}`;
   }
