@@ -5,9 +5,11 @@ import { join } from "node:path";
 import { buildConsole } from "@turnq/console/bundle";
 import { createInMemoryTracing, type InMemoryTracing } from "@turnq/telemetry/testing";
 import { chromium, type Browser, type Page, type Request } from "playwright-core";
+import { createDb } from "@turnq/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHeldTool, type HeldTool } from "../support/held-tool.ts";
 import { get, post } from "../support/http.ts";
+import { seedHistory } from "../support/seed-history.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 
 /** Screenshots of each page land here (gitignored); CI keeps them as artifacts. */
@@ -85,7 +87,7 @@ describe("the web console in a real browser", () => {
     expect((await get(sys.api.url, "/console/assets/..%2Fpackage.json")).status).toBe(404);
   });
 
-  it("shows a session's turn streaming live, cancels a queued turn, links to the timeline, and sends the key only as Authorization", async () => {
+  it("shows a session's turn streaming live with its tool calls, cancels a queued turn, and links to the turn's timeline", async () => {
     const agent = await post(sys.api.url, "/v1/agents", {
       name: "console-clock",
       systemPrompt: "Answer briefly.",
@@ -171,7 +173,35 @@ describe("the web console in a real browser", () => {
     await page.locator(".versions pre").first().waitFor(within);
     expect(await page.locator("body").textContent()).not.toContain("hold-header-secret-value");
     await shot("agents");
+  });
 
+  it("keeps a 10,000-message session light: a few dozen rows in the page, the log fetched by seq as it scrolls", async () => {
+    const { db, close } = createDb(sys.db.url, { max: 2 });
+    const seeded = await seedHistory(db, { count: 10_000, summaryKeep: 4_000 }).finally(() => close());
+    // The seeding turn is not meant to run.
+    await post(sys.api.url, `/v1/turns/${seeded.turnId}/cancel`, "");
+    const before = requests.length;
+    await page.goto(`${sys.api.url}/console#/sessions/${seeded.sessionId}`);
+    await page.locator(".log .row[data-seq='10000'] .msg").waitFor(within);
+    expect(await page.locator(".log .row").count()).toBeLessThan(100);
+    await page.locator(".log").evaluate((el) => {
+      el.scrollTop = 4_999 * 60;
+    });
+    await page.locator(".log .row[data-seq='5000'] .msg").waitFor(within);
+    // The compaction summary is shown with the seq range it covers.
+    await page.locator(".log").evaluate((el) => {
+      el.scrollTop = 5_999 * 60;
+    });
+    await page.locator(".log .row[data-seq='6000'] .badge", { hasText: "covers #1–#5999" }).waitFor(within);
+    expect(await page.locator(".log .row").count()).toBeLessThan(100);
+    await shot("session-10k");
+    const pages = requests.slice(before).filter((r) => r.url().includes(`/v1/sessions/${seeded.sessionId}/messages`));
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    expect(pages.length).toBeLessThanOrEqual(10);
+    for (const r of pages) expect(new URL(r.url()).searchParams.get("limit")).toBe("200");
+  });
+
+  it("sent the key in the Authorization header of every API request, and nowhere else", async () => {
     // Every request: the key only ever in the Authorization header, and on every API call.
     const api = requests.filter((r) => new URL(r.url()).pathname.startsWith("/v1/"));
     expect(api.length).toBeGreaterThan(10);
