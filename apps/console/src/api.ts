@@ -19,9 +19,11 @@ export class ApiError extends Error {
 export interface ClientOptions {
   baseUrl: string;
   apiKey: string;
+  /** Called when the API refuses the key (401), so the console can ask for another. */
+  onUnauthorized?: () => void;
 }
 
-export function createClient({ baseUrl, apiKey }: ClientOptions) {
+export function createClient({ baseUrl, apiKey, onUnauthorized }: ClientOptions) {
   const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${apiKey}`, ...extra });
 
   async function call<T>(method: string, path: string, query?: Record<string, string | number | boolean | undefined>, body?: unknown): Promise<T> {
@@ -36,6 +38,7 @@ export function createClient({ baseUrl, apiKey }: ClientOptions) {
     });
     const text = await res.text();
     const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    if (res.status === 401) onUnauthorized?.();
     if (!res.ok) throw new ApiError(res.status, String(json.code ?? "http_error"), String(json.detail ?? res.statusText));
     return json as T;
   }
@@ -48,7 +51,14 @@ export function createClient({ baseUrl, apiKey }: ClientOptions) {
       create: (body: { agentId?: string; metadata?: Record<string, unknown> } = {}) => call<Session>("POST", "/v1/sessions", undefined, body),
       /** The session's live events; resumes with Last-Event-ID after a drop. */
       stream: (id: string, onEvent: (e: StreamEvent) => void, signal: AbortSignal, onState?: (s: "open" | "reconnecting") => void) =>
-        openEventStream({ url: new URL(`/v1/sessions/${encodeURIComponent(id)}/events`, baseUrl), headers: headers(), onEvent, signal, ...(onState ? { onState } : {}) }),
+        openEventStream({
+          url: new URL(`/v1/sessions/${encodeURIComponent(id)}/events`, baseUrl),
+          headers: headers(),
+          onEvent,
+          signal,
+          onRefused: (status) => void (status === 401 && onUnauthorized?.()),
+          ...(onState ? { onState } : {}),
+        }),
     },
     turns: {
       send: (sessionId: string, input: string) => call<Turn>("POST", `/v1/sessions/${encodeURIComponent(sessionId)}/turns`, undefined, { input }),

@@ -10,9 +10,20 @@ import { href, useRoute } from "./route.ts";
 
 export function App() {
   const [key, setKey] = useState(keyStore.get());
-  const client = useMemo(() => (key ? createClient({ baseUrl: location.origin, apiKey: key }) : undefined), [key]);
+  const [refused, setRefused] = useState(false);
+  const client = useMemo(
+    () =>
+      key
+        ? createClient({
+            baseUrl: location.origin,
+            apiKey: key,
+            onUnauthorized: () => (keyStore.clear(), setKey(null), setRefused(true)),
+          })
+        : undefined,
+    [key],
+  );
   const route = useRoute();
-  if (!client) return <KeyForm onKey={(k) => (keyStore.set(k), setKey(k))} />;
+  if (!client) return <KeyForm refused={refused} onKey={(k) => (keyStore.set(k), setKey(k), setRefused(false))} />;
   const forget = () => (keyStore.clear(), setKey(null));
   return (
     <div class="shell">
@@ -46,7 +57,7 @@ function Page({ client, route }: { client: Client; route: ReturnType<typeof useR
   }
 }
 
-function KeyForm({ onKey }: { onKey: (key: string) => void }) {
+function KeyForm({ onKey, refused }: { onKey: (key: string) => void; refused: boolean }) {
   const [value, setValue] = useState("");
   return (
     <form
@@ -58,6 +69,7 @@ function KeyForm({ onKey }: { onKey: (key: string) => void }) {
     >
       <h1>turnq console</h1>
       <p>Paste an API key. It stays in this tab (session storage) and is sent only in the Authorization header.</p>
+      {refused && <p class="error">The API refused that key (401); paste a valid one.</p>}
       <input name="apiKey" type="password" autocomplete="off" placeholder="API key" value={value} onInput={(e) => setValue(e.currentTarget.value)} />
       <button type="submit">Open</button>
     </form>

@@ -8,7 +8,8 @@ export interface StreamEvent {
 /**
  * Reads an SSE stream with fetch (EventSource cannot send an Authorization header) and reconnects
  * after a drop with `Last-Event-ID`, so the server resumes right after the last event seen: no gap,
- * no repeat. Ends when `signal` aborts. Reconnects back off from 0.5 s to 5 s.
+ * no repeat. Ends when `signal` aborts or the server refuses the request. Reconnects back off from
+ * 0.5 s to 5 s.
  */
 export async function openEventStream(opts: {
   url: URL;
@@ -16,6 +17,8 @@ export async function openEventStream(opts: {
   onEvent: (e: StreamEvent) => void;
   signal: AbortSignal;
   onState?: (state: "open" | "reconnecting") => void;
+  /** A 4xx other than 408/429: trying again would get the same answer, so the stream ends. */
+  onRefused?: (status: number) => void;
 }): Promise<void> {
   let lastId: string | undefined;
   let delay = 500;
@@ -27,6 +30,10 @@ export async function openEventStream(opts: {
         credentials: "omit",
         cache: "no-store",
       });
+      if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+        opts.onRefused?.(res.status);
+        return;
+      }
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
       opts.onState?.("open");
       delay = 500;
