@@ -16,6 +16,7 @@ FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY apps/api/package.json apps/api/
+COPY apps/console/package.json apps/console/
 COPY apps/worker/package.json apps/worker/
 COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
@@ -29,7 +30,7 @@ COPY packages/tools/package.json packages/tools/
 FROM manifests AS build
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build -w @turnq/api -w @turnq/worker
+RUN npm run build -w @turnq/api -w @turnq/worker -w @turnq/console
 
 # Production dependencies only: the bundles still load some packages from node_modules at run time,
 # and the migrations run from source.
@@ -51,6 +52,8 @@ COPY packages ./packages
 COPY infra/container-healthcheck.ts ./infra/
 COPY --from=build /app/apps/api/dist ./apps/api/dist
 COPY --from=build /app/apps/worker/dist ./apps/worker/dist
+# The web console the API serves at /console (static files, hashed names).
+COPY --from=build /app/apps/console/dist ./apps/console/dist
 # The node image's `node` user, by number so that Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE 3000 9464

@@ -9,6 +9,7 @@
  * outright, its children notice their stdin closing and stop themselves (dev/exit-with-parent.ts).
  */
 import { fileURLToPath } from "node:url";
+import { buildConsole } from "@turnq/console/bundle";
 import { runMigrations } from "@turnq/db";
 import { startSimulator, type Simulator } from "@turnq/llm-simulator";
 import { Redis } from "ioredis";
@@ -103,9 +104,19 @@ async function startLocalSimulator(): Promise<Simulator> {
 // The dev tenant's API key: created on first start, reused after (README: Tenants and keys).
 const devKeyFile = env.TURNQ_DEV_KEY_FILE ?? ".turnq/dev-key";
 let devKey = "";
+/** The web console the API serves at /console: a build of under a second, so dev always shows the current sources. */
+async function buildWebConsole(): Promise<void> {
+  try {
+    await buildConsole({ srcDir: `${root}apps/console/src`, outDir: `${root}apps/console/dist` });
+  } catch (err) {
+    // The API and workers are still worth starting; /console answers 503 saying to build it.
+    console.error(`dev: the web console did not build (${(err as Error).message}); /console will say so`);
+  }
+}
 
 async function main(): Promise<void> {
   await checkRedis(env.REDIS_URL!);
+  await buildWebConsole();
   await prepareDatabase(env.DATABASE_URL!);
   const { key, created } = await ensureDevKey(env.DATABASE_URL!, devKeyFile.startsWith("/") ? devKeyFile : `${root}${devKeyFile}`);
   devKey = key;
@@ -155,6 +166,7 @@ turnq is running: API ${base}, ${workerCount} workers. Send a turn (every /v1 re
   curl -s ${base}/v1/turns/$TURN -H "authorization: Bearer $KEY" -H 'Prefer: wait=10'
   curl -s ${base}/v1/sessions/$SESSION/messages -H "authorization: Bearer $KEY"
 
+Console: ${base}/console (paste an API key; it stays in the browser tab).
 Metrics: ${base}/metrics. Traces: ${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : "recorded, not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 and run Jaeger; see README, Tracing)"}.
 Ctrl-C stops everything.
 `);

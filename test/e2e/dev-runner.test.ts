@@ -135,6 +135,11 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
     useApiKey(base, key!);
     const turn = await post(base, `/v1/sessions/${await createSession(base)}/turns`, { input: "hello dev" });
     expect((await waitTurn(base, turn.body.id, 60)).output).toBe("Echo: hello dev (saw 2 messages)");
+    // The console is built at start, and its URL printed beside the curl example.
+    expect(run.output()).toContain(`Console: ${base}/console`);
+    const page = await fetch(`${base}/console`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<script type="module" src="\/console\/assets\/main-[A-Z0-9]+\.js">/);
     const children = childrenOf(run);
     expect(children.map((c) => c.name).sort()).toEqual(["api", "worker-1", "worker-2"]);
 

@@ -8,12 +8,16 @@ import { admissionUnavailable, rateLimit } from "./middleware/rate-limit.ts";
 import { onError, problem } from "./problem.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { cancelRoutes } from "./routes/cancel.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { fleetRoutes } from "./routes/fleet.ts";
 import { getTurnRoutes } from "./routes/get-turn.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { sessionTurnRoutes } from "./routes/session-turns.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { timelineRoutes } from "./routes/timeline.ts";
 import { submitPath, turnRoutes } from "./routes/turns.ts";
 import { webhookDeliveryRoutes } from "./routes/webhook-deliveries.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
@@ -23,7 +27,10 @@ export function createApp(deps: ApiDeps, admin?: AdminDeps) {
   const app = new Hono<AppEnv>();
   app.onError(onError(deps.logger));
   // Probes and scrapes would each start a root trace; they stay untraced.
-  app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" }));
+  // The console's static files are not worth a trace either.
+  app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" || path.startsWith("/console") }));
+  // Every /v1 route answers only an authenticated caller, for its tenant; probes and scrapes stay open.
+  app.use("/v1/*", authenticate(deps.keys));
   // Every /v1 request is admitted against its key's and tenant's rate limits; a turn's submit by its
   // route, with the checks that gate a new turn, in the same single call.
   app.use(
@@ -34,8 +41,6 @@ export function createApp(deps: ApiDeps, admin?: AdminDeps) {
     }),
   );
   app.notFound((c) => problem(c, new TurnqError("not_found", `No route for ${c.req.method} ${c.req.path}; see the README for the API.`)));
-  // Every /v1 route answers only an authenticated caller, for its tenant; probes and scrapes stay open.
-  app.use("/v1/*", authenticate(deps.keys));
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes());
   app.route("/", sessionRoutes(deps));
@@ -45,6 +50,10 @@ export function createApp(deps: ApiDeps, admin?: AdminDeps) {
   app.route("/", agentRoutes(deps));
   app.route("/", cancelRoutes(deps));
   app.route("/", eventRoutes(deps));
+  app.route("/", sessionTurnRoutes(deps));
+  app.route("/", timelineRoutes(deps));
+  app.route("/", fleetRoutes(deps));
+  if (deps.consoleDir) app.route("/", consoleRoutes({ dir: deps.consoleDir }));
   app.route("/", webhookRoutes(deps));
   app.route("/", webhookDeliveryRoutes(deps));
   // Served only when the operator configured TURNQ_ADMIN_KEY.

@@ -16,7 +16,11 @@ export interface ApiDeps {
   readiness: Record<string, () => Promise<unknown>>;
   /** The workers that reported in recently (for /readyz). */
   workers: () => Promise<WorkerStatus[]>;
+  /** BullMQ's job counts of the drain queue by state (one drain job per busy session). */
+  queueCounts: () => Promise<Record<string, number>>;
   jaegerUiUrl?: string | undefined;
+  /** The built web console (apps/console/dist), served at /console. */
+  consoleDir?: string | undefined;
   /** Fire-and-forget signals to workers and waiting API processes (Redis pub/sub). */
   signals: { cancel(turnId: string): Promise<unknown>; done(turn: TurnRow): Promise<unknown> };
   /** Seals HTTP tool headers before they are stored; undefined without TURNQ_ENCRYPTION_KEY. */

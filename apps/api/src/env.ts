@@ -47,6 +47,8 @@ export const apiEnvSchema = z.object({
     }),
   /** Let webhook endpoints be private, loopback or link-local addresses (off: refused, like http_get). */
   WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  /** The built web console served at /console; defaults to apps/console/dist of this checkout or image. */
+  CONSOLE_DIR: z.string().min(1).optional(),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

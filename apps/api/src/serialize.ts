@@ -1,4 +1,4 @@
-import type { MessageRow, SessionRow, TurnRow } from "@turnq/db";
+import type { MessageRow, SessionListRow, SessionRow, TurnRow } from "@turnq/db";
 
 export function sessionJson(s: SessionRow) {
   return {
@@ -8,7 +8,23 @@ export function sessionJson(s: SessionRow) {
     tokenBudget: s.tokenBudget,
     tokensUsed: s.tokensUsed,
     costUsd: s.costMicros / 1_000_000,
+    // The newest log entry's seq: seq is gapless from 1, so a reader pages the log by seq ranges.
+    lastSeq: s.lastSeq,
     createdAt: s.createdAt.toISOString(),
+  };
+}
+
+export function sessionListJson(s: SessionListRow) {
+  return {
+    id: s.id,
+    agentId: s.agentId,
+    metadata: s.metadata,
+    tokensUsed: s.tokensUsed,
+    costUsd: s.costMicros / 1_000_000,
+    createdAt: s.createdAt.toISOString(),
+    lastTurnAt: s.lastTurnAt?.toISOString() ?? null,
+    lastTurnStatus: s.lastTurnStatus,
+    openTurns: s.openTurns,
   };
 }
 

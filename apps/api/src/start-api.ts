@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { createSecretBox } from "@turnq/core";
 import { createDb, findActiveApiKey } from "@turnq/db";
 import {
@@ -90,9 +91,12 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     backlog: { depth: createQueueDepth(redis, env.TURNQ_PREFIX), max: env.QUEUE_MAX_WAITING_SESSIONS },
     tenantWeight: tenantWeights(env.TENANT_WEIGHTS),
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
+    queueCounts: () => queue.getJobCounts("wait", "prioritized", "delayed", "active"),
     jaegerUiUrl: env.JAEGER_UI_URL,
     keys,
     secrets: env.TURNQ_ENCRYPTION_KEY && createSecretBox(env.TURNQ_ENCRYPTION_KEY),
+    // From apps/api/src (dev, tests) and apps/api/dist (the bundle) alike: apps/console/dist.
+    consoleDir: env.CONSOLE_DIR ?? fileURLToPath(new URL("../../console/dist/", import.meta.url)),
     signals: {
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
       done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, status: turn.status, turn }),

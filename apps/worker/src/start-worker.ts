@@ -193,14 +193,18 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         })
       : undefined;
 
+  // Sessions this worker's reconciler re-announced, reported with the heartbeat (GET /v1/fleet).
+  let reconcilerRepairs = 0;
   const instanceId = randomUUID();
   const heartbeat = startWorkerHeartbeat(redis, env.TURNQ_PREFIX, () => ({
     instanceId,
     host: hostname(),
     pid: process.pid,
     breaker: llm.status().breaker,
+    provider: llm.provider,
     connectionsWarm: llm.status().connectionsWarm,
     turnsInFlight: cancels.size(),
+    reconcilerRepairs,
   }));
   // 1 while this worker's LLM circuit breaker is open (failing fast), else 0.
   const breakerGauge = turnqMeter().createObservableGauge("turnq.llm.breaker_open", { description: "1 while the LLM circuit breaker is open" });
@@ -215,7 +219,10 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     prefix: env.TURNQ_PREFIX,
     intervalMs: env.RECONCILE_INTERVAL_MS,
     minAgeMs: env.RECONCILE_MIN_AGE_MS,
-    onRepaired: (sessions) => workerMetrics().recordReconcilerRepairs(sessions),
+    onRepaired: (sessions) => {
+      reconcilerRepairs += sessions;
+      workerMetrics().recordReconcilerRepairs(sessions);
+    },
     webhooks: { enqueuer: webhooks.enqueuer, overdueMs: env.WEBHOOK_RECONCILE_AGE_MS },
   });
   worker.run().catch((err: Error) => logger.error({ err: err.message }, "worker stopped with an error"));

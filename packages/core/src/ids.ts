@@ -56,6 +56,17 @@ export function newId(kind: IdKind, now: number = Date.now()): string {
   return `${idPrefixes[kind]}_${encode(bytes)}`;
 }
 
+/** The smallest id of this kind created at `ms`: ids at or after that time compare >= it. */
+export function idFloor(kind: IdKind, ms: number): string {
+  const bytes = new Uint8Array(16);
+  let t = Math.max(0, Math.floor(ms));
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
+  return `${idPrefixes[kind]}_${encode(bytes)}`;
+}
+
 const idPattern = /^[0-9a-hjkmnp-tv-z]{26}$/;
 
 /** True when `id` is a well-formed id of this kind; used to answer 404 without a database query. */

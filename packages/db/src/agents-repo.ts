@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { newId, TurnqError } from "@turnq/core";
 import type { Db } from "./client.ts";
 import { agents, type AgentConfig, type AgentRow } from "./schema/index.ts";
@@ -48,4 +48,19 @@ export async function agentExists(db: Db, id: string, tenantId: string): Promise
     .where(and(eq(agents.id, id), eq(agents.tenantId, tenantId)))
     .limit(1);
   return row !== undefined;
+}
+
+/** The latest version of each agent, newest agent first, after the keyset cursor `before` (an agent id). */
+export async function listAgents(db: Db, opts: { before?: string | undefined; limit: number }): Promise<AgentRow[]> {
+  return db
+    .selectDistinctOn([agents.id])
+    .from(agents)
+    .where(opts.before ? lt(agents.id, opts.before) : undefined)
+    .orderBy(desc(agents.id), desc(agents.version))
+    .limit(opts.limit);
+}
+
+/** Every version of one agent, newest first. */
+export async function agentVersions(db: Db, id: string): Promise<AgentRow[]> {
+  return db.select().from(agents).where(eq(agents.id, id)).orderBy(desc(agents.version));
 }

@@ -4,6 +4,8 @@ export * from "./migrate.ts";
 export * from "./sessions-repo.ts";
 export * from "./tenants-repo.ts";
 export * from "./api-keys-repo.ts";
+export * from "./session-list.ts";
+export * from "./turn-stats.ts";
 export { type NewMessage } from "./fencing.ts";
 // The turn's lifecycle: one module per transition, with the reads beside them.
 export * from "./turns/submit-turn.ts";
@@ -15,6 +17,7 @@ export * from "./turns/release-turn.ts";
 export * from "./turns/cancel-turn.ts";
 export * from "./turns/append-turn-messages.ts";
 export * from "./turns/read-turns.ts";
+export * from "./turns/list-turns.ts";
 export { reviveTurnRow } from "./raw-rows.ts";
 export * from "./tool-intents.ts";
 export * from "./messages-repo.ts";

@@ -34,6 +34,21 @@ export function createEventReader(redis: Redis, subscriber: Redis, prefix: strin
   }
 
   return {
+    /**
+     * The live events of one turn the stream still holds (an hour, up to 5,000 a session), oldest
+     * first; a stream id starts with its millisecond time, which is what a turn's timeline is built from.
+     */
+    async ofTurn(sessionId: string, turnId: string): Promise<StreamedEvent[]> {
+      const out: StreamedEvent[] = [];
+      let cursor = "0";
+      for (let read = 0; read < 20; read++) {
+        const batch = await readAfter(sessionId, cursor);
+        for (const e of batch) if (e.turnId === turnId) out.push(e);
+        if (batch.length < 500) break;
+        cursor = batch.at(-1)!.id;
+      }
+      return out;
+    },
     /** Id of the newest event, or "0" when the stream is empty. */
     async tailId(sessionId: string): Promise<string> {
       const last = await redis.xrevrange(sessionEventsKey(prefix, sessionId), "+", "-", "COUNT", 1);

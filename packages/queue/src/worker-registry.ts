@@ -7,8 +7,12 @@ export interface WorkerStatus {
   pid: number;
   /** The LLM client's circuit breaker: "open" means this worker fails LLM calls fast right now. */
   breaker: string;
+  /** The LLM provider the breaker guards (absent from older workers). */
+  provider?: string;
   connectionsWarm: boolean;
   turnsInFlight: number;
+  /** Sessions this worker's reconciler re-announced since it started (absent from older workers). */
+  reconcilerRepairs?: number;
   at: number;
 }
 

@@ -1,10 +1,11 @@
 import { isId, limits, TurnqError } from "@turnq/core";
-import { addAgentVersion, createAgent, getAgent, type AgentRow } from "@turnq/db";
+import { addAgentVersion, agentVersions, createAgent, getAgent, listAgents, type AgentRow } from "@turnq/db";
 import { Hono } from "hono";
 import { agentBody, toConfig } from "../agent-body.ts";
 import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
+import { intParam, textParam } from "../query-params.ts";
 import { validate } from "../validate.ts";
 
 /** Header values of HTTP tools are secrets: the API shows which headers are set, never their values. */
@@ -37,6 +38,20 @@ export function agentRoutes(deps: ApiDeps) {
       if (!isId("agent", id)) throw notFound(id);
       const body = validate(agentBody, c.get("body"));
       return c.json(agentJson(await addAgentVersion(deps.db, id, { tenantId: callerOf(c).tenantId, name: body.name, config: toConfig(body, deps.secrets) })));
+    })
+    // Latest version of each agent, newest first; `before` is the previous page's `nextBefore`.
+    .get("/v1/agents", async (c) => {
+      const before = textParam(c.req.query("before"), "before", 40);
+      if (before !== undefined && !isId("agent", before)) throw new TurnqError("invalid_request", "before must be an agent id (a page's nextBefore).");
+      const limit = intParam(c.req.query("limit"), "limit", 50, 1, limits.maxPageSize);
+      const rows = await listAgents(deps.db, { before, limit });
+      return c.json({ data: rows.map(agentJson), nextBefore: rows.length === limit ? rows.at(-1)!.id : null });
+    })
+    .get("/v1/agents/:id/versions", async (c) => {
+      const id = c.req.param("id");
+      const rows = isId("agent", id) ? await agentVersions(deps.db, id) : [];
+      if (rows.length === 0) throw notFound(id);
+      return c.json({ data: rows.map(agentJson) });
     })
     .get("/v1/agents/:id", async (c) => {
       const id = c.req.param("id");

@@ -1,8 +1,9 @@
-import { limits, TurnqError } from "@turnq/core";
+import { limits } from "@turnq/core";
 import { listMessages } from "@turnq/db";
 import { Hono } from "hono";
 import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
+import { intParam } from "../query-params.ts";
 import { messageJson } from "../serialize.ts";
 import { findSession } from "./sessions.ts";
 
@@ -15,13 +16,4 @@ export function messageRoutes(deps: ApiDeps) {
     const data = rows.map(messageJson);
     return c.json({ data, nextAfter: rows.length === limit ? rows[rows.length - 1]!.seq : null });
   });
-}
-
-function intParam(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new TurnqError("invalid_request", `Query parameter ${name} must be an integer from ${min} to ${max}.`);
-  }
-  return n;
 }

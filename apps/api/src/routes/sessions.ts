@@ -1,11 +1,12 @@
 import { isId, limits, TurnqError } from "@turnq/core";
-import { agentExists, createSession, getSession } from "@turnq/db";
-import { Hono } from "hono";
+import { agentExists, createSession, getSession, listSessions } from "@turnq/db";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
-import { sessionJson } from "../serialize.ts";
+import { boolParam, intParam, textParam } from "../query-params.ts";
+import { sessionJson, sessionListJson } from "../serialize.ts";
 import { validate } from "../validate.ts";
 
 const createSessionBody = z
@@ -40,6 +41,21 @@ export function sessionRoutes(deps: ApiDeps) {
       c.header("location", `/v1/sessions/${session.id}`);
       return c.json(sessionJson(session), 201);
     })
+    // The caller's sessions, newest first; `before` is the previous page's `nextBefore`.
+    .get("/v1/sessions", async (c) => {
+      const before = textParam(c.req.query("before"), "before", 40);
+      if (before !== undefined && !isId("session", before)) throw new TurnqError("invalid_request", "before must be a session id (a page's nextBefore).");
+      const limit = intParam(c.req.query("limit"), "limit", 50, 1, limits.maxPageSize);
+      const rows = await listSessions(deps.db, {
+        tenantId: callerOf(c).tenantId,
+        before,
+        agentId: textParam(c.req.query("agentId"), "agentId", 40),
+        q: textParam(c.req.query("q"), "q"),
+        active: boolParam(c.req.query("active"), "active", false),
+        limit,
+      });
+      return c.json({ data: rows.map(sessionListJson), nextBefore: rows.length === limit ? rows.at(-1)!.id : null });
+    })
     .get("/v1/sessions/:id", async (c) => {
       const session = await findSession(deps, callerOf(c).tenantId, c.req.param("id"));
       return c.json(sessionJson(session));
@@ -51,4 +67,9 @@ export async function findSession(deps: ApiDeps, tenantId: string, id: string) {
   const session = isId("session", id) ? await getSession(deps.db, id, tenantId) : undefined;
   if (!session) throw new TurnqError("not_found", `Session ${id} does not exist; create one with POST /v1/sessions.`);
   return session;
+}
+
+/** The session, when it exists and belongs to the caller's tenant (else 404, never a 403 that confirms it exists). */
+export async function findCallerSession(deps: ApiDeps, c: Context, id: string) {
+  return findSession(deps, callerOf(c).tenantId, id);
 }

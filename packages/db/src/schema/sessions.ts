@@ -23,7 +23,8 @@ export const sessions = pgTable(
   lastSeq: bigint({ mode: "number" }).notNull().default(0),
   createdAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [index("sessions_tenant_idx").on(t.tenantId)],
+  // GET /v1/sessions pages a tenant's sessions newest first by id (ids sort by creation time).
+  (t) => [index("sessions_tenant_id_idx").on(t.tenantId, t.id)],
 );
 
 export type SessionRow = typeof sessions.$inferSelect;
