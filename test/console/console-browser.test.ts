@@ -14,8 +14,8 @@ import { startSystem, type TestSystem } from "../support/system.ts";
 
 /** Screenshots of each page land here (gitignored); CI keeps them as artifacts. */
 const artifacts = join(import.meta.dirname, "../../test-results/console");
-/** A key the page must send in the Authorization header and nowhere else. */
-const apiKey = "tq_console_test_5f1c9a7e2b8d4e60a3";
+/** The system tenant's key: the page must send it in the Authorization header and nowhere else. */
+let apiKey = "";
 /** Conditions on a busy 2-core machine: generous, and polled, never slept on. */
 const within = { timeout: 60_000 };
 
@@ -53,6 +53,7 @@ describe("the web console in a real browser", () => {
       // A stalled model stream (the stall directive) must outlast the test's look at it.
       workerEnv: { HTTP_TOOLS_ALLOW_PRIVATE: "true", LLM_IDLE_TIMEOUT_MS: "300000" },
     });
+    apiKey = sys.tenant.key;
     browser = await chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox", "--disable-dev-shm-usage"] });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(within.timeout);

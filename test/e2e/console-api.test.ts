@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, post } from "../support/http.ts";
+import { get, post, withApiKey } from "../support/http.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 
 /** The read routes the console needs, against the real API (no workers: turns stay queued). */
@@ -83,7 +83,7 @@ describe("listing routes for the console", () => {
       httpTools: [{ name: "x", description: "d", url: "https://example.com/x", headers: { authorization: "Bearer list-secret-9" } }],
     });
     const id = created.body.id as string;
-    await fetch(`${base}/v1/agents/${id}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "versioned v2" }) });
+    await fetch(`${base}/v1/agents/${id}`, { method: "PUT", headers: withApiKey(base, { "content-type": "application/json" }), body: JSON.stringify({ name: "versioned v2" }) });
     const list = await get(base, "/v1/agents");
     expect(list.body.data[0]).toMatchObject({ id, version: 2, name: "versioned v2" });
     const versions = await get(base, `/v1/agents/${id}/versions`);

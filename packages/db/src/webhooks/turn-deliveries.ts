@@ -10,20 +10,12 @@ import { sql } from "drizzle-orm";
  * caller enqueues delivery jobs only for the ids it gets back.
  */
 
-/**
- * The tenant of a turn, as SQL. Until sessions carry a tenant every turn belongs to "default"
- * (the tenant `callerOf` gives every caller today); with tenants this becomes the session's column.
- */
-export function turnTenantSql(_sessionIdExpr: string): string {
-  return `'default'`;
-}
-
-/** INSERT … SELECT creating the deliveries of `turn` (an alias with id, session_id, status). */
+/** INSERT … SELECT creating the deliveries of `turn` (an alias with id, tenant_id, status). */
 export function insertTurnDeliveriesSql(turn: string): string {
   return `insert into webhook_deliveries (id, tenant_id, endpoint_id, turn_id, event)
   select turnq_new_id('whd'), e.tenant_id, e.id, ${turn}.id, 'turn.' || ${turn}.status
   from ${turn} join webhook_endpoints e
-    on e.tenant_id = ${turnTenantSql(`${turn}.session_id`)} and e.enabled and ('turn.' || ${turn}.status) = any(e.events)
+    on e.tenant_id = ${turn}.tenant_id and e.enabled and ('turn.' || ${turn}.status) = any(e.events)
   where ${turn}.status in ('completed', 'failed', 'cancelled')
   on conflict (endpoint_id, turn_id, event) do nothing
   returning id`;
@@ -36,7 +28,7 @@ export function insertTurnDeliveriesSql(turn: string): string {
  */
 export async function createTurnDeliveries(db: Db | Tx, turnId: string): Promise<string[]> {
   const rows = await db.execute<{ id: string }>(
-    sql`with t as (select id, session_id, status from turns where id = ${turnId}) ${sql.raw(insertTurnDeliveriesSql("t"))}`,
+    sql`with t as (select id, tenant_id, status from turns where id = ${turnId}) ${sql.raw(insertTurnDeliveriesSql("t"))}`,
   );
   return [...rows].map((r) => r.id);
 }
