@@ -55,7 +55,7 @@ export async function runTenantFlood(o: TenantFloodOptions): Promise<TenantFlood
 
     const bTurns: string[] = [];
     const aHeld: number[] = [];
-    const aFields = tenantKeys(o.prefix, "tenant-a").field;
+    const aFields = tenantKeys(o.prefix, await submitter.tenantId("tenant-a")).field;
     const share = fairShareKeys(o.prefix).share;
     const aOpenAtStart = aTurns.length > 0 ? await submitter.unfinished(aTurns) : 0;
     const bStart = Date.now();

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
-import { createDb, createSession, submitTurn } from "@turnq/db";
+import { createDb, createSession, createTenant, submitTurn } from "@turnq/db";
 import { createMailbox, createRedis, drainJob, type DrainJobData } from "@turnq/queue";
 
 /**
@@ -14,13 +14,22 @@ export function createTenantSubmitter(opts: { databaseUrl: string; redisUrl: str
   const bullRedis = createRedis(opts.redisUrl, "producer", () => {});
   const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: opts.prefix });
   const mailbox = createMailbox({ redis, queue, prefix: opts.prefix });
+  // Tenants are named by the caller ("tenant-a") and created on first use.
+  const ids = new Map<string, Promise<string>>();
+  const tenantId = (name: string): Promise<string> => {
+    let id = ids.get(name);
+    if (!id) ids.set(name, (id = createTenant(db, { name: `${name}-${randomUUID().slice(0, 8)}` }).then((t) => t.id)));
+    return id;
+  };
   return {
-    async session(tenantId: string): Promise<string> {
-      return (await createSession(db, { metadata: {}, tenantId })).id;
+    tenantId,
+    async session(tenant: string): Promise<string> {
+      return (await createSession(db, { metadata: {}, tenantId: await tenantId(tenant) })).id;
     },
-    async submit(tenantId: string, sessionId: string, input: string, weight?: number): Promise<string> {
-      const { turn } = await submitTurn(db, { sessionId, tenantId, input, requestHash: createHash("sha256").update(randomUUID()).digest("hex") });
-      await mailbox.enqueue(sessionId, [turn.id], { tenantId, ...(weight ? { weight } : {}) });
+    async submit(tenant: string, sessionId: string, input: string, weight?: number): Promise<string> {
+      const tenantId_ = await tenantId(tenant);
+      const { turn } = await submitTurn(db, { sessionId, tenantId: tenantId_, input, requestHash: createHash("sha256").update(randomUUID()).digest("hex") });
+      await mailbox.enqueue(sessionId, [turn.id], { tenantId: tenantId_, ...(weight ? { weight } : {}) });
       return turn.id;
     },
     async times(ids: string[]) {
