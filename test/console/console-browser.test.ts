@@ -178,7 +178,7 @@ describe("the web console in a real browser", () => {
 
   it("keeps a 10,000-message session light: a few dozen rows in the page, the log fetched by seq as it scrolls", async () => {
     const { db, close } = createDb(sys.db.url, { max: 2 });
-    const seeded = await seedHistory(db, { count: 10_000, summaryKeep: 4_000 }).finally(() => close());
+    const seeded = await seedHistory(db, { count: 10_000, summaryKeep: 4_000, tenantId: sys.tenant.tenant.id }).finally(() => close());
     // The seeding turn is not meant to run.
     await post(sys.api.url, `/v1/turns/${seeded.turnId}/cancel`, "");
     const before = requests.length;

@@ -1,10 +1,12 @@
 import { sql } from "drizzle-orm";
-import { submitTurn, type Db } from "@turnq/db";
-import { createTestSession, testTenantId } from "./tenants.ts";
+import { createSession, submitTurn, type Db } from "@turnq/db";
+import { testTenantId } from "./tenants.ts";
 
 export interface SeedHistoryOptions {
   /** Messages to add, alternating user and assistant. */
   count: number;
+  /** The tenant of the new session and turn; default the database handle's test tenant. */
+  tenantId?: string;
   /** Append to this session (its log continues gaplessly); default a new session. */
   sessionId?: string | undefined;
   /** Filler words per message after its "message <seq>" label; default 12. */
@@ -20,8 +22,9 @@ export interface SeedHistoryOptions {
  * with the session's seq counter bumped in the same transaction as a real append would.
  */
 export async function seedHistory(db: Db, opts: SeedHistoryOptions): Promise<{ sessionId: string; turnId: string; lastSeq: number }> {
-  const sessionId = opts.sessionId ?? (await createTestSession(db, { metadata: { seeded: true } })).id;
-  const { turn } = await submitTurn(db, { tenantId: await testTenantId(db), sessionId, input: "seed", requestHash: `seed-${Date.now()}-${Math.random()}` });
+  const tenantId = opts.tenantId ?? (await testTenantId(db));
+  const sessionId = opts.sessionId ?? (await createSession(db, { metadata: { seeded: true }, tenantId })).id;
+  const { turn } = await submitTurn(db, { tenantId, sessionId, input: "seed", requestHash: `seed-${Date.now()}-${Math.random()}` });
   const words = opts.words ?? 12;
   const summaryAt = opts.summaryKeep === undefined ? -1 : opts.summaryKeep;
   const lastSeq = await db.transaction(async (tx) => {
