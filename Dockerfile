@@ -6,6 +6,7 @@
 #   API       node --max-semi-space-size=8 --heap-growing-percent=50 apps/api/dist/server.mjs   (default)
 #   worker    node --max-semi-space-size=8 --heap-growing-percent=50 apps/worker/dist/server.mjs
 #   migrate   node packages/db/src/migrate-cli.ts
+#   admin     node apps/admin/src/main.ts tenants create acme   (npm run turnq's CLI: tenants, API keys)
 # Configuration comes from the environment only (.env.example lists it); no .env is copied in.
 #
 #   docker build -t turnq .
@@ -15,6 +16,7 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY apps/admin/package.json apps/admin/
 COPY apps/api/package.json apps/api/
 COPY apps/console/package.json apps/console/
 COPY apps/worker/package.json apps/worker/

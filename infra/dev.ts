@@ -8,11 +8,13 @@
  * later, SIGINT, SIGTERM, SIGHUP, an error in the runner itself; and if the runner is killed
  * outright, its children notice their stdin closing and stop themselves (dev/exit-with-parent.ts).
  */
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildConsole } from "@turnq/console/bundle";
 import { runMigrations } from "@turnq/db";
 import { startSimulator, type Simulator } from "@turnq/llm-simulator";
 import { Redis } from "ioredis";
+import { devEncryptionKey } from "./dev/dev-encryption-key.ts";
 import { ensureDevKey } from "./dev/dev-key.ts";
 import { isPortTaken, portTakenMessage } from "./dev/port-taken.ts";
 import { createSupervisor, DevFailure } from "./dev/supervisor.ts";
@@ -118,7 +120,10 @@ async function main(): Promise<void> {
   await checkRedis(env.REDIS_URL!);
   await buildWebConsole();
   await prepareDatabase(env.DATABASE_URL!);
-  const { key, created } = await ensureDevKey(env.DATABASE_URL!, devKeyFile.startsWith("/") ? devKeyFile : `${root}${devKeyFile}`);
+  const keyPath = devKeyFile.startsWith("/") ? devKeyFile : `${root}${devKeyFile}`;
+  const { key, created } = await ensureDevKey(env.DATABASE_URL!, keyPath);
+  // Agents' HTTP tool headers are sealed with it by the API and opened by the workers.
+  env.TURNQ_ENCRYPTION_KEY ??= devEncryptionKey(`${dirname(keyPath)}/encryption-key`);
   devKey = key;
   console.log(created ? `Created tenant "dev" and an API key for it, saved in ${devKeyFile}` : `Using the dev API key in ${devKeyFile}`);
   if (!env.LLM_BASE_URL) {

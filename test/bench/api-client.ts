@@ -19,6 +19,12 @@ const GIVE_UP_MS = 120_000;
 /** Tries per request when the connection breaks (not on an HTTP error status). */
 const TRIES = 4;
 let transportRetries = 0;
+/** The running system's API key (startBenchSystem sets it), sent with every call. */
+let apiKey: string | undefined;
+
+export function useBenchApiKey(key: string): void {
+  apiKey = key;
+}
 
 /** Requests sent again after a broken connection, since the process started (progress lines show it). */
 export function transportRetryCount(): number {
@@ -85,7 +91,11 @@ export async function callOnce<T>(
     signal,
     method,
     path,
-    headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+    headers: {
+      ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+      ...headers,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     headersTimeout: 60_000,
   });

@@ -6,6 +6,9 @@ import { startProcess, type AppProcess } from "../support/processes.ts";
 import { redisUrl } from "../support/services.ts";
 import { createBenchDatabase, type BenchDatabase } from "./bench-database.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
+import { useApiKey } from "../support/http.ts";
+import { createTenantWithKey } from "../support/tenants.ts";
+import { useBenchApiKey } from "./api-client.ts";
 import { SERVER_BUNDLES, serverNodeArgs } from "../support/server-bundles.ts";
 
 export interface BenchSystemOptions {
@@ -34,6 +37,8 @@ export interface BenchSystem {
   workers: AppProcess[];
   /** The API's own process when `childApi` was given (for its CPU time and RSS); else undefined. */
   apiProcess: AppProcess | undefined;
+  /** Headers with the bench tenant's API key (api-client.ts and test/support/http.ts send it by themselves). */
+  auth: Record<string, string>;
   /** The system's Redis and key prefix (to look at its queue). */
   redisUrl: string;
   prefix: string;
@@ -99,7 +104,10 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
       return w;
     };
     await Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(`worker-${i + 1}`)));
-    return { api, db, sim, workers, apiProcess: children[0], stop, startWorker, redisUrl: redis, prefix };
+    const tenant = await createTenantWithKey(db.db, "bench");
+    useBenchApiKey(tenant.key);
+    useApiKey(api.url, tenant.key);
+    return { api, db, sim, workers, apiProcess: children[0], stop, startWorker, redisUrl: redis, prefix, auth: tenant.headers };
   } catch (err) {
     await stop().catch(() => {});
     await Promise.all(children.map((c) => c.stop("SIGKILL")));

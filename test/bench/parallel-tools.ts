@@ -48,7 +48,7 @@ export async function runToolsBench(): Promise<PartOutcome<ToolsResult>> {
   try {
     const res = await fetch(`${sys.api.url}/v1/agents`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...sys.auth },
       body: JSON.stringify({
         name: "bench-tools",
         httpTools: [{ name: "slow", description: "Answers after a while", url: tools.url, parallelSafe: true }],

@@ -46,7 +46,7 @@ export async function runTtfdBench(): Promise<PartOutcome<TtfdResult>> {
   try {
     await Promise.all(
       Array.from({ length: clients }, async () => {
-        const res = await fetch(`${sys.api.url}/v1/sessions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+        const res = await fetch(`${sys.api.url}/v1/sessions`, { method: "POST", headers: { "content-type": "application/json", ...sys.auth }, body: "{}" });
         const session = (await res.json()) as { id: string };
         // Events of the turn in flight are handed to `current`; the stream stays open for all turns.
         let current: { id: string; onEvent(e: SseEvent, at: number): void } | undefined;
@@ -84,7 +84,7 @@ export async function runTtfdBench(): Promise<PartOutcome<TtfdResult>> {
             };
             fetch(`${sys.api.url}/v1/sessions/${session.id}/turns`, {
               method: "POST",
-              headers: { "content-type": "application/json" },
+              headers: { "content-type": "application/json", ...sys.auth },
               body: JSON.stringify({ input: `ttfd turn ${n}` }),
             })
               .then(async (r) => {

@@ -11,7 +11,7 @@ describe("the agent loop through the API", () => {
   let sys: TestSystem;
   let toolServer: Server;
   let toolUrl: string;
-  const toolCalls: { start: number; end: number; key: string | undefined; body: string }[] = [];
+  const toolCalls: { start: number; end: number; key: string | undefined; token?: string | undefined; body: string }[] = [];
   // Calls to `?barrier=3` wait until three are in flight, then all are answered: only calls made
   // at the same time can complete (calls made one after another would time out), whatever the load.
   const atBarrier: (() => void)[] = [];
@@ -29,7 +29,7 @@ describe("the agent loop through the API", () => {
           return res.end("boom");
         }
         const answer = () => {
-          toolCalls.push({ start, end: Date.now(), key: req.headers["idempotency-key"] as string | undefined, body });
+          toolCalls.push({ start, end: Date.now(), key: req.headers["idempotency-key"] as string | undefined, token: req.headers["x-tool-token"] as string | undefined, body });
           res.setHeader("content-type", "application/json");
           res.end(JSON.stringify({ ok: true, echo: body }));
         };
@@ -63,7 +63,8 @@ describe("the agent loop through the API", () => {
 
   it("runs three parallel-safe tools at the same time and logs results in call order", async () => {
     const sessionId = await sessionWithAgent({
-      httpTools: [{ name: "slow", description: "slow tool", url: `${toolUrl}?barrier=3`, parallelSafe: true, idempotent: false }],
+      // The header is sealed when the agent is stored; the worker opens it to call the tool.
+      httpTools: [{ name: "slow", description: "slow tool", url: `${toolUrl}?barrier=3`, parallelSafe: true, idempotent: false, headers: { "x-tool-token": "tok-sealed-at-rest" } }],
     });
     const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: 'go [[sim tools=slow,slow,slow args={"n":1}]]' });
     const done = await waitTurn(sys.api.url, turn.body.id);
@@ -73,6 +74,10 @@ describe("the agent loop through the API", () => {
     // Concurrent: all three were in flight at once (the barrier answers none before the third arrives).
     expect(Math.max(...calls.map((c) => c.start))).toBeLessThanOrEqual(Math.min(...calls.map((c) => c.end)));
     expect(new Set(calls.map((c) => c.key)).size).toBe(3);
+    expect(calls.map((c) => c.token)).toEqual(Array(3).fill("tok-sealed-at-rest"));
+    const stored = await sys.db.sql`select config::text as c from agents`;
+    expect(stored.some((r) => String(r["c"]).includes('"sealedHeaders":"v1.k1.'))).toBe(true);
+    expect(stored.map((r) => String(r["c"])).join("\n")).not.toContain("tok-sealed-at-rest");
     expect(calls.every((c) => c.key?.startsWith(`${turn.body.id}:`))).toBe(true);
 
     const log = (await get(sys.api.url, `/v1/sessions/${sessionId}/messages`)).body.data;

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
@@ -22,7 +22,8 @@ const RUNNER_DEADLINE_MS = 240_000;
 describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   const prefix = `t${randomBytes(4).toString("hex")}`;
   // The runner's dev key goes to a file of this test's own, not the checkout's .turnq/dev-key.
-  const keyFile = `${tmpdir()}/turnq-dev-key-${prefix}`;
+  const keyDir = mkdtempSync(`${tmpdir()}/turnq-dev-`);
+  const keyFile = `${keyDir}/dev-key`;
   let db: TestDatabase;
   const runs: AppProcess[] = [];
   const blockers: Server[] = [];
@@ -41,7 +42,7 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   afterAll(async () => {
     await db?.drop();
     await deleteKeys(redisUrl(), prefix);
-    rmSync(keyFile, { force: true });
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   async function dev(env: Record<string, string> = {}): Promise<{ run: AppProcess; port: number }> {
