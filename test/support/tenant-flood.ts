@@ -41,6 +41,14 @@ export async function runTenantFlood(o: TenantFloodOptions): Promise<TenantFlood
   try {
     const aSessions = await Promise.all(Array.from({ length: o.aSessions }, () => submitter.session("tenant-a")));
     const bSessions = await Promise.all(Array.from({ length: o.bSessions }, () => submitter.session("tenant-b")));
+    // Warm-up, not measured: each B session's first turn (the workers' first turns load caches,
+    // prepare statements and open connections).
+    const warm = await Promise.all(bSessions.map((s) => submitter.submit("tenant-b", s, "warm-up")));
+    const warmDeadline = Date.now() + o.deadlineMs;
+    while ((await submitter.unfinished(warm)) > 0) {
+      if (Date.now() > warmDeadline) throw new Error(`warm-up turns still unfinished after ${o.deadlineMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const aTurns: string[] = [];
     const work = Array.from({ length: o.aTurnsPerSession }, (_, round) => aSessions.map((s) => [s, round] as const)).flat();
     let next = 0;
