@@ -50,8 +50,10 @@ describe("the web console in a real browser", () => {
     sys = await startSystem({
       workers: 1,
       apiEnv: { CONSOLE_DIR: consoleDir, JAEGER_UI_URL: "http://jaeger.example:16686" },
-      // A stalled model stream (the stall directive) must outlast the test's look at it.
-      workerEnv: { HTTP_TOOLS_ALLOW_PRIVATE: "true", LLM_IDLE_TIMEOUT_MS: "300000" },
+      // A stalled model stream (the stall directive) must outlast the test's look at it, and a turn
+      // held in a tool must keep its worker's lock on a loaded machine (the test systems' 4 s lock
+      // was lost once under a full suite: the turn was redelivered and the held call "outcome unknown").
+      workerEnv: { HTTP_TOOLS_ALLOW_PRIVATE: "true", LLM_IDLE_TIMEOUT_MS: "300000", LOCK_DURATION_MS: "30000" },
     });
     apiKey = sys.tenant.key;
     browser = await chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox", "--disable-dev-shm-usage"] });
