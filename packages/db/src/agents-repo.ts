@@ -51,16 +51,16 @@ export async function agentExists(db: Db, id: string, tenantId: string): Promise
 }
 
 /** The latest version of each agent, newest agent first, after the keyset cursor `before` (an agent id). */
-export async function listAgents(db: Db, opts: { before?: string | undefined; limit: number }): Promise<AgentRow[]> {
+export async function listAgents(db: Db, opts: { tenantId: string; before?: string | undefined; limit: number }): Promise<AgentRow[]> {
   return db
     .selectDistinctOn([agents.id])
     .from(agents)
-    .where(opts.before ? lt(agents.id, opts.before) : undefined)
+    .where(and(eq(agents.tenantId, opts.tenantId), opts.before ? lt(agents.id, opts.before) : undefined))
     .orderBy(desc(agents.id), desc(agents.version))
     .limit(opts.limit);
 }
 
-/** Every version of one agent, newest first. */
-export async function agentVersions(db: Db, id: string): Promise<AgentRow[]> {
-  return db.select().from(agents).where(eq(agents.id, id)).orderBy(desc(agents.version));
+/** Every version of one agent of the tenant's, newest first (none: another tenant's or unknown). */
+export async function agentVersions(db: Db, id: string, tenantId: string): Promise<AgentRow[]> {
+  return db.select().from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, tenantId))).orderBy(desc(agents.version));
 }

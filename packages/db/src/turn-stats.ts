@@ -19,7 +19,7 @@ export interface TurnStatsBucket {
  * Turn ids sort by creation time, so the window is a range of the primary key, capped at the
  * newest `maxTurns` turns: the cost is bounded whatever the load or the table's size.
  */
-export async function turnStats(db: Db, opts: { minutes: number; maxTurns: number; now?: number }): Promise<TurnStatsBucket[]> {
+export async function turnStats(db: Db, opts: { tenantId: string; minutes: number; maxTurns: number; now?: number }): Promise<TurnStatsBucket[]> {
   const since = (opts.now ?? Date.now()) - opts.minutes * 60_000;
   const rows = await db.execute<{
     minute: Date | string;
@@ -32,7 +32,7 @@ export async function turnStats(db: Db, opts: { minutes: number; maxTurns: numbe
   }>(sql`
     with recent as (
       select created_at, started_at, finished_at, status from turns
-      where id >= ${idFloor("turn", since)} order by id desc limit ${opts.maxTurns}
+      where id >= ${idFloor("turn", since)} and tenant_id = ${opts.tenantId} order by id desc limit ${opts.maxTurns}
     )
     select date_trunc('minute', created_at) as minute, count(*)::int as turns,
       count(*) filter (where status = 'failed')::int as failed,

@@ -44,12 +44,12 @@ export function agentRoutes(deps: ApiDeps) {
       const before = textParam(c.req.query("before"), "before", 40);
       if (before !== undefined && !isId("agent", before)) throw new TurnqError("invalid_request", "before must be an agent id (a page's nextBefore).");
       const limit = intParam(c.req.query("limit"), "limit", 50, 1, limits.maxPageSize);
-      const rows = await listAgents(deps.db, { before, limit });
+      const rows = await listAgents(deps.db, { tenantId: callerOf(c).tenantId, before, limit });
       return c.json({ data: rows.map(agentJson), nextBefore: rows.length === limit ? rows.at(-1)!.id : null });
     })
     .get("/v1/agents/:id/versions", async (c) => {
       const id = c.req.param("id");
-      const rows = isId("agent", id) ? await agentVersions(deps.db, id) : [];
+      const rows = isId("agent", id) ? await agentVersions(deps.db, id, callerOf(c).tenantId) : [];
       if (rows.length === 0) throw notFound(id);
       return c.json({ data: rows.map(agentJson) });
     })

@@ -2,6 +2,7 @@ import { turnStats } from "@turnq/db";
 import type { WorkerStatus } from "@turnq/queue";
 import { Hono } from "hono";
 import type { ApiDeps, AppEnv } from "../deps.ts";
+import { callerOf } from "../caller.ts";
 import { intParam } from "../query-params.ts";
 
 /**
@@ -15,7 +16,8 @@ export function fleetRoutes(deps: ApiDeps) {
     const [counts, workers, series] = await Promise.all([
       deps.queueCounts().catch(() => null),
       deps.workers().catch(() => []),
-      turnStats(deps.db, { minutes, maxTurns: 50_000 }),
+      // The caller's own turns: another tenant's load is not its business.
+      turnStats(deps.db, { tenantId: callerOf(c).tenantId, minutes, maxTurns: 50_000 }),
     ]);
     const now = Date.now();
     return c.json({
