@@ -6,6 +6,8 @@ import type { AppEnv } from "./deps.ts";
 export interface Caller {
   tenantId: string;
   keyId: string;
+  /** The tenant's weight in fair scheduling (`tenants.weight`, set by the operator; 1 by default). */
+  weight: number;
 }
 
 /** The caller of a /v1 request, set by the authenticate middleware before any route runs. */

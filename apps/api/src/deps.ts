@@ -31,8 +31,6 @@ export interface ApiDeps {
   admission: RequestAdmission;
   /** Backpressure: sessions waiting for a worker (a cached reading), and the bound beyond which submits get 503. */
   backlog: { depth: QueueDepth; max: number };
-  /** A tenant's weight for fair scheduling. */
-  tenantWeight(tenantId: string): number;
   /** Jobs for committed webhook deliveries (a cancelled queued turn, a manual redelivery). */
   webhooks: WebhookEnqueuer;
   /** WEBHOOK_ALLOW_PRIVATE: endpoints may be private or loopback addresses. */

@@ -1,6 +1,5 @@
 import { encryptionKeysEnv, parseEnv, sharedEnv } from "@turnq/core";
 import { z } from "zod";
-import { parseTenantWeights } from "./tenant-weights.ts";
 
 /** The API's whole configuration. The only module of the API that reads process.env. */
 export const apiEnvSchema = z.object({
@@ -33,18 +32,6 @@ export const apiEnvSchema = z.object({
   TENANT_MAX_BUSY_SESSIONS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   /** Sessions waiting for a worker, fleet-wide, beyond which submits get 503 queue_full (backpressure). */
   QUEUE_MAX_WAITING_SESSIONS: z.coerce.number().int().min(1).max(100_000_000).default(100_000),
-  /** Fair-scheduling weights, `tenant=weight,…` (unlisted tenants weigh 1). */
-  TENANT_WEIGHTS: z
-    .string()
-    .default("")
-    .transform((raw, ctx) => {
-      try {
-        return parseTenantWeights(raw);
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
   /** Let webhook endpoints be private, loopback or link-local addresses (off: refused, like http_get). */
   WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   /** The built web console served at /console; defaults to apps/console/dist of this checkout or image. */

@@ -30,7 +30,6 @@ import { createApiKeyCache } from "./api-key-cache.ts";
 import { createApp } from "./app.ts";
 import type { ApiEnv } from "./env.ts";
 import { createHttpServer } from "./http-server.ts";
-import { tenantWeights } from "./tenant-weights.ts";
 
 export interface RunningApi {
   url: string;
@@ -89,7 +88,6 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
       tenantMaxBusySessions: env.TENANT_MAX_BUSY_SESSIONS,
     }),
     backlog: { depth: createQueueDepth(redis, env.TURNQ_PREFIX), max: env.QUEUE_MAX_WAITING_SESSIONS },
-    tenantWeight: tenantWeights(env.TENANT_WEIGHTS),
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
     queueCounts: () => queue.getJobCounts("wait", "prioritized", "delayed", "active"),
     jaegerUiUrl: env.JAEGER_UI_URL,

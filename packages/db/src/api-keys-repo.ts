@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { generateApiKey, newId } from "@turnq/core";
 import type { Db } from "./client.ts";
-import { apiKeys, type ApiKeyRow } from "./schema/index.ts";
+import { apiKeys, tenants, type ApiKeyRow } from "./schema/index.ts";
 
 /** A key as listings show it: never the key, never its hash. */
 export type ApiKeyInfo = Pick<ApiKeyRow, "id" | "tenantId" | "prefix" | "createdAt" | "revokedAt">;
@@ -26,10 +26,11 @@ export async function createApiKey(db: Db, tenantId: string): Promise<ApiKeyInfo
 }
 
 /** The active key with this hash, and its tenant: what the API's key cache is filled from. */
-export async function findActiveApiKey(db: Db, hash: string): Promise<{ keyId: string; tenantId: string } | undefined> {
+export async function findActiveApiKey(db: Db, hash: string): Promise<{ keyId: string; tenantId: string; weight: number } | undefined> {
   const [row] = await db
-    .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId })
+    .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, weight: tenants.weight })
     .from(apiKeys)
+    .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
   return row;
 }

@@ -113,7 +113,7 @@ async function submitAndAnnounce(
     if (turn.status === "queued" || turn.status === "running") {
       // The turn is committed: from here on it cannot be lost. If Redis is unreachable the
       // reconciler announces it within seconds, so the request still succeeds.
-      const tenant = { tenantId: caller.tenantId, weight: deps.tenantWeight(caller.tenantId) };
+      const tenant = { tenantId: caller.tenantId, weight: caller.weight };
       await deps.mailbox.enqueue(sessionId, [turn.id], { traceparent: trace.traceParent, ...tenant }).catch((err: Error) => {
         deps.logger.warn({ turnId: turn.id, err: err.message }, "enqueue failed; the reconciler will pick the turn up");
       });
