@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { createDb } from "@turnq/db";
 import { startSimulator, type Simulator } from "@turnq/llm-simulator";
 import { buildTree, formatTree, OtlpSpanKind, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "@turnq/telemetry/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, post, waitTurn } from "../support/http.ts";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
 import { redisUrl } from "../support/services.ts";
+import { keyForApi } from "../support/tenants.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 
 const API_KEY = "sk-test-secretPLANTEDkey0123456789";
@@ -40,6 +42,8 @@ function describeSystem(title: string, workerExtra: Record<string, string>, body
       procs.push(worker, api);
       await worker.waitForLine(/turnq worker started/);
       url = JSON.parse(await api.waitForLine(/turnq api listening/)).url as string;
+      const handle = createDb(db.url, { max: 1 });
+      await keyForApi(handle.db, url).finally(() => handle.close());
     });
     afterAll(async () => {
       await Promise.all(procs.map((p) => p.stop("SIGTERM")));
