@@ -49,6 +49,7 @@ describe("Prometheus scraping a running API and worker", () => {
   let db: TestDatabase;
   let sim: Simulator;
   let prom: RunningPrometheus | undefined;
+  let tenantId = "";
   const started: AppProcess[] = [];
 
   beforeAll(async () => {
@@ -60,7 +61,7 @@ describe("Prometheus scraping a running API and worker", () => {
     started.push(api);
     await api.waitForLine(/turnq api listening/, STARTUP_MS);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await keyForApi(db.db, apiUrl);
+    tenantId = (await keyForApi(db.db, apiUrl)).tenant.id;
 
     // Accepted while no worker runs, then lost by Redis: only the reconciler can bring it back.
     const lost = await post(apiUrl, `/v1/sessions/${await createSession(apiUrl)}/turns`, { input: "lost and found" });
@@ -118,6 +119,9 @@ describe("Prometheus scraping a running API and worker", () => {
     ]);
     // Four turns finished on the worker; the queue gauges come from both processes.
     await expect.poll(async () => Number((await prom!.query("sum(turnq_turn_duration_count)")).data.result[0]?.value[1]), { timeout: 20_000 }).toBe(4);
+    // Every turn metric names its tenant.
+    const byTenant = await prom!.query("sum by (turnq_tenant_id) (turnq_turn_duration_count)");
+    expect(byTenant.data.result.map((r) => [r.metric.turnq_tenant_id, r.value[1]])).toEqual([[tenantId, "4"]]);
     const depth = await prom!.query("count by (job) (turnq_queue_depth)");
     expect(depth.data.result.map((r) => r.metric.job).sort()).toEqual(["turnq-api", "turnq-worker"]);
     const repairs = await prom!.query("sum(turnq_reconciler_repairs_total)");

@@ -60,8 +60,10 @@ export async function traceTurnAttempt(
   const parent = contextWithConversation(turn.sessionId, contextFromTraceparent(turn.traceParent));
   const links = spansMayRecord() ? drainLinks(turn, job) : [];
   const metrics = workerMetrics();
-  if (turn.attempts <= 1) metrics.recordQueueWait(queueWaitMs / 1_000);
-  metrics.turnStarted();
+  // Every turn metric carries its tenant (issue #10): operators see who loads the fleet.
+  const tenant = { "turnq.tenant.id": turn.tenantId };
+  if (turn.attempts <= 1) metrics.recordQueueWait(queueWaitMs / 1_000, tenant);
+  metrics.turnStarted(tenant);
   try {
     return await withSpan(
       `process ${drainJob.queueName}`,
@@ -91,13 +93,13 @@ export async function traceTurnAttempt(
           { attributes: { [GenAiAttr.operationName]: GenAiOperation.invokeAgent, [GenAiAttr.providerName]: agent.provider } },
           async (span) => markOutcome(span, await run()),
         );
-        if ("code" in outcome && outcome.kind !== "stopped") metrics.recordError(outcome.code);
+        if ("code" in outcome && outcome.kind !== "stopped") metrics.recordError(outcome.code, tenant);
         return markOutcome(consumer, outcome);
       },
     );
   } finally {
-    metrics.turnFinished();
-    metrics.recordTurnDuration((Date.now() - now) / 1_000);
+    metrics.turnFinished(tenant);
+    metrics.recordTurnDuration((Date.now() - now) / 1_000, tenant);
     lastFinished.delete(turn.sessionId);
     lastFinished.set(turn.sessionId, { position: turn.position, at: Date.now() });
     if (lastFinished.size > LAST_FINISHED_MAX) lastFinished.delete(lastFinished.keys().next().value!);
