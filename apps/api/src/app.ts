@@ -10,6 +10,7 @@ import { getTurnRoutes } from "./routes/get-turn.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { turnRoutes } from "./routes/turns.ts";
 
@@ -18,10 +19,11 @@ export function createApp(deps: ApiDeps) {
   const app = new Hono<AppEnv>();
   app.onError(onError(deps.logger));
   // Probes and scrapes would each start a root trace; they stay untraced.
-  app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" }));
+  app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/openapi.json" || path === "/healthz" || path === "/readyz" }));
   app.notFound((c) => problem(c, new TurnqError("not_found", `No route for ${c.req.method} ${c.req.path}; see the README for the API.`)));
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes());
+  app.route("/", openApiRoutes());
   app.route("/", sessionRoutes(deps));
   app.route("/", turnRoutes(deps));
   app.route("/", getTurnRoutes(deps));

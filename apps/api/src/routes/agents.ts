@@ -1,3 +1,4 @@
+import type { Agent, JsonValue } from "@turnq/contract";
 import { isId, limits, TurnqError } from "@turnq/core";
 import { addAgentVersion, createAgent, getAgent, type AgentRow } from "@turnq/db";
 import { Hono } from "hono";
@@ -7,7 +8,7 @@ import { jsonBody } from "../middleware/json-body.ts";
 import { validate } from "../validate.ts";
 
 /** Header values of HTTP tools are secrets: the API shows which headers are set, never their values. */
-export function agentJson(a: AgentRow) {
+export function agentJson(a: AgentRow): Agent {
   const c = a.config;
   return {
     id: a.id,
@@ -17,7 +18,7 @@ export function agentJson(a: AgentRow) {
     summaryModel: c.summaryModel ?? null,
     systemPrompt: c.systemPrompt,
     tools: c.tools,
-    httpTools: c.httpTools.map(({ headers, ...t }) => ({ ...t, headerNames: Object.keys(headers ?? {}) })),
+    httpTools: c.httpTools.map(({ headers, ...t }) => ({ ...t, parameters: t.parameters as Record<string, JsonValue>, headerNames: Object.keys(headers ?? {}) })),
     limits: c.limits,
     createdAt: a.createdAt.toISOString(),
   };
