@@ -1,4 +1,12 @@
 import { Agent, request } from "node:http";
+import { buildOpenApiDocument } from "@turnq/contract";
+import { OpenApiChecker } from "./openapi-check.ts";
+
+/**
+ * Every answer these helpers get from a documented operation is checked against the OpenAPI
+ * document (the one GET /openapi.json serves), so every e2e test also tests the document.
+ */
+let checker: OpenApiChecker | undefined;
 
 /**
  * Small JSON helpers over real HTTP, through one bounded connection pool. A test that fires a
@@ -25,6 +33,12 @@ async function send(method: string, url: string, body: string | undefined, heade
         }
         const out = new Headers();
         for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out.set(k, Array.isArray(v) ? v.join(", ") : v);
+        try {
+          checker ??= new OpenApiChecker(buildOpenApiDocument());
+          checker.checkIfDocumented(method, url, res.statusCode!, out.get("content-type"), parsed);
+        } catch (err) {
+          return reject(err);
+        }
         resolve({ status: res.statusCode!, headers: out, body: parsed as any });
       });
     });

@@ -45,6 +45,12 @@ export class OpenApiChecker {
     this.covered.set(route.operationId, seen);
   }
 
+  /** Like checkResponse, for requests to a documented operation; others (unknown paths) pass. */
+  checkIfDocumented(method: string, url: string, status: number, contentType: string | null, body: unknown): void {
+    const path = new URL(url, "http://x").pathname;
+    if (this.routes.some((r) => r.method === method.toUpperCase() && r.pattern.test(path))) this.checkResponse(method, url, status, contentType, body);
+  }
+
   /** Throws unless `data` is what the document says an SSE event of this name carries. */
   checkEvent(name: string, data: unknown): void {
     if (!this.doc["x-turnq-events"][name]) throw new Error(`SSE event "${name}" is not in the document's x-turnq-events`);
