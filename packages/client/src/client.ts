@@ -1,6 +1,7 @@
 import type { Agent, AgentRequest, CreateSessionRequest, Message, MessagePage, Readiness, Session, SubmitTurnRequest, Turn } from "@turnq/contract";
 import { isTurnqApiError } from "./errors.ts";
 import { TurnqEventStream, type StreamOptions } from "./event-stream.ts";
+import { sleep } from "./sleep.ts";
 import { createTransport, seg, type ClientOptions, type RequestOptions } from "./transport.ts";
 
 export interface SendOptions extends RequestOptions {
@@ -69,7 +70,7 @@ export function createClient(options: ClientOptions) {
         const retryable = isTurnqApiError(err) ? err.status === 503 : !o.signal?.aborted;
         if (!retryable || attempt >= 3) throw err;
         const ms = (isTurnqApiError(err) ? err.retryAfterMs : undefined) ?? 250 * 2 ** attempt;
-        await new Promise((r) => setTimeout(r, ms));
+        await sleep(ms, o.signal);
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { GapEvent, StreamEvent } from "@turnq/contract";
 import { isTurnqApiError } from "./errors.ts";
+import { sleep } from "./sleep.ts";
 import { createSseParser } from "./sse-parser.ts";
 import type { Transport } from "./transport.ts";
 
@@ -118,19 +119,4 @@ export class TurnqEventStream implements AsyncIterable<TurnqEvent> {
       }
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
