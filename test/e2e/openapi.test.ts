@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkedFetch, OpenApiChecker } from "../support/openapi-check.ts";
 import { readSse } from "../support/sse.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.ts";
+import { waitForDelivery } from "../support/webhooks.ts";
 
 /** `METHOD /path/{param}` of every route Hono serves (middleware entries are method ALL). */
 function servedRoutes(): Set<string> {
@@ -22,9 +24,11 @@ describe("GET /openapi.json", () => {
   let doc: any;
   let checker: OpenApiChecker;
   let call: typeof fetch;
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
-    sys = await startSystem({ workers: 1 });
+    sys = await startSystem({ workers: 1, apiEnv: { WEBHOOK_ALLOW_PRIVATE: "true" }, workerEnv: { WEBHOOK_ALLOW_PRIVATE: "true" } });
+    receiver = await startWebhookReceiver();
     const res = await fetch(`${sys.api.url}/openapi.json`);
     expect(res.status).toBe(200);
     doc = await res.json();
@@ -33,6 +37,7 @@ describe("GET /openapi.json", () => {
     call = checkedFetch(checker);
   });
   afterAll(async () => {
+    await receiver?.close();
     await sys?.stop();
   });
 
@@ -58,7 +63,7 @@ describe("GET /openapi.json", () => {
     for (const [path, ops] of Object.entries<any>(doc.paths)) {
       for (const [method, op] of Object.entries<any>(ops)) {
         for (const [status, r] of Object.entries<any>(op.responses)) {
-          const codes: string[] | undefined = r.content["application/problem+json"]?.schema.allOf?.[1].properties.code.enum;
+          const codes: string[] | undefined = r.content?.["application/problem+json"]?.schema.allOf?.[1].properties.code.enum;
           for (const code of codes ?? []) expect(httpStatusOf(code as never), `${method} ${path} ${status} ${code}`).toBe(Number(status));
         }
         if (path.startsWith("/v1/")) {
@@ -76,10 +81,12 @@ describe("GET /openapi.json", () => {
     const json = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
       call(`${base}${path}`, {
         method,
-        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        headers: { authorization: `Bearer ${sys.tenant.key}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
         ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
       }).then(async (r): Promise<{ status: number; body: any }> => ({ status: r.status, body: r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text() }));
 
+    const hook = await json("POST", "/v1/webhooks", { url: receiver.url, events: ["turn.completed"], description: "contract" });
+    expect([hook.status, hook.body.secret]).toEqual([201, expect.stringMatching(/^whsec_/)]);
     const agent = await json("POST", "/v1/agents", { name: "clock", tools: ["current_time"], limits: { maxIterations: 4 } });
     expect(agent.status).toBe(201);
     expect((await json("PUT", `/v1/agents/${agent.body.id}`, { name: "clock", tools: ["current_time"], model: "m2" })).status).toBe(200);
@@ -117,6 +124,27 @@ describe("GET /openapi.json", () => {
     for (const e of sessionEvents) checker.checkEvent(e.event, e.data);
     checker.checkResponse("GET", `/v1/sessions/${sid}/events`, 200, "text/event-stream", undefined);
 
+    // The console's reads.
+    expect((await json("GET", "/v1/sessions?limit=1")).body.data).toHaveLength(1);
+    expect((await json("GET", `/v1/sessions?active=true&agentId=${agent.body.id}`)).status).toBe(200);
+    expect((await json("GET", `/v1/sessions/${sid}/turns?limit=2`)).body.nextBefore).toEqual(expect.any(Number));
+    expect((await json("GET", `/v1/sessions/${sid}/turns?open=true`)).status).toBe(200);
+    expect((await json("GET", `/v1/turns/${first.body.id}/timeline`)).body.entries.map((e: any) => e.kind)).toContain("llm_call");
+    expect((await json("GET", "/v1/agents?limit=10")).body.data[0].id).toBe(agent.body.id);
+    expect((await json("GET", `/v1/agents/${agent.body.id}/versions`)).body.data).toHaveLength(2);
+    expect((await json("GET", "/v1/fleet?minutes=5")).body.workers).toHaveLength(1);
+
+    // Webhooks: the first turn's delivery, redelivered; the endpoint read, changed, deleted.
+    const delivered = await waitForDelivery(base, hook.body.id, first.body.id, (d) => d.status === "delivered");
+    expect((await json("GET", `/v1/webhooks/${hook.body.id}/deliveries?limit=5`)).body.data[0].id).toBeDefined();
+    expect((await json("POST", `/v1/webhooks/${hook.body.id}/deliveries/${delivered.id}/redeliver`)).status).toBe(202);
+    expect((await json("GET", "/v1/webhooks")).body.data).toHaveLength(1);
+    expect((await json("GET", `/v1/webhooks/${hook.body.id}`)).body.secret).toBeUndefined();
+    expect((await json("PATCH", `/v1/webhooks/${hook.body.id}`, { enabled: false })).body.enabled).toBe(false);
+    expect((await json("PATCH", `/v1/webhooks/${hook.body.id}`, {})).status).toBe(422);
+    expect((await json("DELETE", `/v1/webhooks/${hook.body.id}`)).status).toBe(204);
+    expect((await json("GET", `/v1/webhooks/${hook.body.id}`)).status).toBe(404);
+
     const page = await json("GET", `/v1/sessions/${sid}/messages?limit=2`);
     expect(page.body.nextAfter).toBe(2);
     expect((await json("GET", `/v1/sessions/${sid}/messages?after=2`)).status).toBe(200);
@@ -129,6 +157,9 @@ describe("GET /openapi.json", () => {
     expect((await json("POST", `/v1/sessions/${sid}/turns`, "x", { "content-type": "text/plain" })).status).toBe(415);
     expect((await json("GET", `/v1/sessions/${sid}/messages?limit=0`)).status).toBe(400);
     expect((await json("PUT", "/v1/agents/agt_nope", { name: "x" })).status).toBe(404);
+
+    const anonymous = await json("GET", "/v1/sessions", undefined, { authorization: "" });
+    expect([anonymous.status, anonymous.body.code]).toEqual([401, "unauthorized"]);
 
     expect((await json("GET", "/healthz")).status).toBe(200);
     expect((await json("GET", "/readyz")).status).toBe(200);

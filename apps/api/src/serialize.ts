@@ -1,4 +1,4 @@
-import type { JsonValue, Message, Session, Turn, TurnError } from "@turnq/contract";
+import type { JsonValue, Message, Session, SessionListItem, Turn, TurnError, TurnStatus } from "@turnq/contract";
 import type { MessageRow, SessionListRow, SessionRow, TurnRow } from "@turnq/db";
 
 // Each serializer returns its resource's contract type (packages/contract): the OpenAPI document
@@ -18,16 +18,16 @@ export function sessionJson(s: SessionRow): Session {
   };
 }
 
-export function sessionListJson(s: SessionListRow) {
+export function sessionListJson(s: SessionListRow): SessionListItem {
   return {
     id: s.id,
     agentId: s.agentId,
-    metadata: s.metadata,
+    metadata: s.metadata as Record<string, JsonValue>,
     tokensUsed: s.tokensUsed,
     costUsd: s.costMicros / 1_000_000,
     createdAt: s.createdAt.toISOString(),
     lastTurnAt: s.lastTurnAt?.toISOString() ?? null,
-    lastTurnStatus: s.lastTurnStatus,
+    lastTurnStatus: s.lastTurnStatus as TurnStatus | null,
     openTurns: s.openTurns,
   };
 }

@@ -7,3 +7,5 @@ export * from "./events.ts";
 export * from "./health.ts";
 export * from "./operations.ts";
 export { buildOpenApiDocument } from "./openapi.ts";
+export * from "./webhooks.ts";
+export * from "./console.ts";

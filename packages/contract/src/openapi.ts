@@ -2,7 +2,7 @@ import { errorCodes, httpStatusOf, type ErrorCode } from "@turnq/core";
 import { z } from "zod";
 import { codesByStatus, problem } from "./common.ts";
 import { sseEvents, streamEvent } from "./events.ts";
-import { commonErrors, operations, type Operation } from "./operations.ts";
+import { authErrors, commonErrors, operations, type Operation } from "./operations.ts";
 
 type Json = Record<string, unknown>;
 
@@ -33,13 +33,20 @@ export function buildOpenApiDocument(opts: { version?: string; serverUrl?: strin
       { name: "turns", description: "A user message and the agent's work on it." },
       { name: "events", description: "Live progress as Server-Sent Events, resumable with Last-Event-ID." },
       { name: "agents", description: "Versioned agent configurations: model, prompt, tools, limits." },
+      { name: "webhooks", description: "Signed notifications of turns that ended, sent to your endpoints, with their delivery log." },
+      { name: "fleet", description: "Queue depth, workers and turn statistics (the console's fleet page)." },
       { name: "operations", description: "Probes, metrics, this document." },
     ],
     paths,
     components: {
       schemas: components.schemas,
       securitySchemes: {
-        apiKey: { type: "http", scheme: "bearer", description: "An API key: `Authorization: Bearer <key>`. A missing or unknown key is answered 401 `unauthorized`." },
+        apiKey: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "An API key (`tq_…`, created by an operator with the admin API): `Authorization: Bearer <key>`. It scopes every /v1 request to its tenant. A missing, unknown or revoked key is answered 401 `unauthorized`.",
+        },
       },
     },
     security: [{ apiKey: [] }],
@@ -52,23 +59,20 @@ function operationObject(op: Operation, components: ComponentSet): Json {
   const responses: Record<string, Json> = {};
   for (const [status, r] of Object.entries(op.responses)) {
     const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: "string" } }]));
-    const content = r.contentType
-      ? { [r.contentType]: { schema: { type: "string" } } }
-      : { "application/json": { schema: r.schema ? components.add(r.schema, "output") : { type: "object" } } };
-    responses[status] = { description: r.description, ...(Object.keys(headers).length ? { headers } : {}), content };
+    const content =
+      r.contentType === "none"
+        ? undefined
+        : r.contentType
+          ? { [r.contentType]: { schema: { type: "string" } } }
+          : { "application/json": { schema: r.schema ? components.add(r.schema, "output") : { type: "object" } } };
+    responses[status] = { description: r.description, ...(Object.keys(headers).length ? { headers } : {}), ...(content ? { content } : {}) };
   }
   const problemRef = components.add(problem, "output");
-  for (const [status, codes] of codesByStatus([...new Set<ErrorCode>([...op.errors, ...commonErrors])])) {
+  for (const [status, codes] of codesByStatus([...new Set<ErrorCode>([...op.errors, ...commonErrors, ...(op.auth ? authErrors : [])])])) {
     responses[String(status)] = {
-      description: `Error: ${codes.map((c) => `\`${c}\``).join(", ")}.`,
-      ...(codes.includes("database_unavailable") ? { headers: { "retry-after": { description: "Seconds to wait before sending again.", schema: { type: "string" } } } } : {}),
+      description: `Error: ${codes.map((c) => `\`${c}\``).join(", ")}.${status === 401 ? " No `Authorization: Bearer <key>`, or a key that is unknown or revoked." : ""}`,
+      ...errorHeaders(status, codes),
       content: { "application/problem+json": { schema: { allOf: [problemRef, { properties: { code: { enum: codes } } }] } } },
-    };
-  }
-  if (op.auth) {
-    responses["401"] = {
-      description: "Error: `unauthorized` (no `Authorization: Bearer <key>`, or a key that is not valid).",
-      content: { "application/problem+json": { schema: problemRef } },
     };
   }
   return {
@@ -91,6 +95,24 @@ function operationObject(op: Operation, components: ComponentSet): Json {
       : {}),
     responses,
   };
+}
+
+const header = (description: string) => ({ description, schema: { type: "string" } });
+
+/** Headers of error answers: Retry-After on every refusal that passes; the RateLimit fields on 429; the auth challenge on 401. */
+function errorHeaders(status: number, codes: ErrorCode[]): { headers?: Json } {
+  const retryAfter = codes.some((c) => c === "database_unavailable" || c === "queue_full" || c === "rate_limited" || c === "session_queue_full" || c === "tenant_sessions_limit");
+  const headers: Json = {
+    ...(retryAfter ? { "retry-after": header("Seconds to wait before sending again.") } : {}),
+    ...(status === 429
+      ? {
+          "ratelimit-policy": header("The limits that apply (IETF RateLimit header fields draft), e.g. `\"key\";q=100;w=1`."),
+          ratelimit: header("The tightest limit's remaining quota and seconds until it resets, e.g. `\"key\";r=0;t=1`."),
+        }
+      : {}),
+    ...(status === 401 ? { "www-authenticate": header("`Bearer` (RFC 6750), with the error.") } : {}),
+  };
+  return Object.keys(headers).length ? { headers } : {};
 }
 
 /**

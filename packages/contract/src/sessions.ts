@@ -28,6 +28,7 @@ export const session = z
     tokenBudget: z.number().int().nullable(),
     tokensUsed: z.number().int(),
     costUsd: z.number().meta({ description: "Sum of its turns' cost, from the workers' LLM_PRICES." }),
+    lastSeq: z.number().int().min(0).meta({ description: "The newest log entry's seq (0: empty); seq is gapless from 1, so the log pages by seq ranges." }),
     createdAt: timestamp,
   })
   .meta({
@@ -40,6 +41,7 @@ export const session = z
         tokenBudget: null,
         tokensUsed: 0,
         costUsd: 0,
+        lastSeq: 0,
         createdAt: "2026-12-01T00:00:00.000Z",
       },
     ],

@@ -52,6 +52,10 @@ export const turn = z
       .int()
       .optional()
       .meta({ description: "GET /v1/turns/{id} of a queued turn: how many of its session's turns run before it (0: next)." }),
+    blockedBy: turnId
+      .nullable()
+      .optional()
+      .meta({ description: "GET /v1/sessions/{id}/turns?open=true, a queued turn: the turn it waits behind (null: none)." }),
   })
   .meta({
     id: "Turn",
