@@ -56,7 +56,7 @@ describe("the turnq CLI as a child process", () => {
 
   beforeAll(async () => {
     sys = await startSystem({ workers: 1 });
-    env = { TURNQ_URL: sys.api.url };
+    env = { TURNQ_URL: sys.api.url, TURNQ_API_KEY: sys.tenant.key };
     dir = mkdtempSync(join(tmpdir(), "turnq-cli-"));
   });
   afterAll(async () => {
@@ -65,7 +65,7 @@ describe("the turnq CLI as a child process", () => {
   });
 
   it("creates a session, sends a turn printing the reply and its tool calls, and lists the log", async () => {
-    const agent = await createClient({ baseUrl: sys.api.url }).agents.create({ name: "clock", tools: ["current_time"] });
+    const agent = await createClient({ baseUrl: sys.api.url, apiKey: sys.tenant.key }).agents.create({ name: "clock", tools: ["current_time"] });
     const created = turnq(["sessions", "create", "--agent", agent.id], env);
     expect(await created.code).toBe(0);
     const session = created.stdout().trim();
@@ -74,10 +74,10 @@ describe("the turnq CLI as a child process", () => {
     const sent = turnq(["send", session, "what time is it? [[sim tools=current_time]]"], env);
     expect(await sent.code, sent.stderr()).toBe(0);
     expect(sent.stderr()).toMatch(/current_time started[\s\S]*current_time finished in \d+ ms/);
-    const [turn] = (await createClient({ baseUrl: sys.api.url }).sessions.messages(session)).data.filter((m) => m.role === "assistant" && m.content.text);
+    const [turn] = (await createClient({ baseUrl: sys.api.url, apiKey: sys.tenant.key }).sessions.messages(session)).data.filter((m) => m.role === "assistant" && m.content.text);
     expect(sent.stdout().trim()).toBe(turn?.content.text);
 
-    const messages = turnq(["messages", session, "--url", sys.api.url], {});
+    const messages = turnq(["messages", session, "--url", sys.api.url, "--key", sys.tenant.key], {});
     expect(await messages.code).toBe(0);
     expect(messages.stdout()).toMatch(/^#1 user: what time is it\?/);
     expect(messages.stdout().trim().split("\n")).toHaveLength(4); // user, tool call, tool result, answer
@@ -88,7 +88,7 @@ describe("the turnq CLI as a child process", () => {
   });
 
   it("shows a queued turn's position while it waits, and exits with the turn's status", async () => {
-    const client = createClient({ baseUrl: sys.api.url });
+    const client = createClient({ baseUrl: sys.api.url, apiKey: sys.tenant.key });
     const session = await client.sessions.create();
     // Ahead for as long as the CLI needs to show it (a busy machine may take seconds to start it).
     const ahead = await client.turns.send(session.id, "hold on [[sim delay=60000]]");
@@ -117,7 +117,7 @@ describe("the turnq CLI as a child process", () => {
   });
 
   it("follows a session with tail until interrupted", async () => {
-    const client = createClient({ baseUrl: sys.api.url });
+    const client = createClient({ baseUrl: sys.api.url, apiKey: sys.tenant.key });
     const session = await client.sessions.create();
     const tail = turnq(["tail", session.id, "--json"], env);
     const turn = await client.turns.send(session.id, "hello tail");
@@ -148,6 +148,12 @@ describe("the turnq CLI as a child process", () => {
     const missing = turnq(["turns", "get", "turn_00000000000000000000000000"], env);
     expect(await missing.code).toBe(4);
     expect(missing.stderr()).toMatch(/404 not_found/);
+    const badKey = turnq(["sessions", "create", "--key", "tq_not_a_key"], env);
+    expect(await badKey.code).toBe(4);
+    expect(badKey.stderr()).toMatch(/401 unauthorized/);
+    const keyFlag = turnq(["sessions", "create", "--key", sys.tenant.key], { TURNQ_URL: sys.api.url });
+    expect(await keyFlag.code).toBe(0);
+    expect(keyFlag.stdout()).toMatch(/^ses_/);
     const down = turnq(["sessions", "create", "--url", "http://127.0.0.1:9"], env);
     expect(await down.code).toBe(4);
     expect(down.stderr()).toMatch(/did not answer.*check --url/);

@@ -1,28 +1,33 @@
-import { createClient, TurnqApiError, type TurnqEvent } from "@turnq/client";
+import { createClient, TurnqApiError, verifyWebhook, type TurnqEvent } from "@turnq/client";
 import { build, stop } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkedFetch, OpenApiChecker } from "../support/openapi-check.ts";
 import { readSse } from "../support/sse.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.ts";
 
 describe("@turnq/client against the running API", () => {
   let sys: TestSystem;
   let proxy: TcpProxy;
   let checker: OpenApiChecker;
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
-    sys = await startSystem({ workers: 1 });
+    sys = await startSystem({ workers: 1, apiEnv: { WEBHOOK_ALLOW_PRIVATE: "true" }, workerEnv: { WEBHOOK_ALLOW_PRIVATE: "true" } });
+    receiver = await startWebhookReceiver();
     proxy = await startTcpProxy(sys.api.url);
     checker = new OpenApiChecker((await (await fetch(`${sys.api.url}/openapi.json`)).json()) as Record<string, unknown>);
   });
   afterAll(async () => {
+    await receiver?.close();
     await proxy?.close();
     await sys?.stop();
   });
 
   it("calls every route once, each answer as the OpenAPI document describes it", async () => {
-    const client = createClient({ baseUrl: sys.api.url, apiKey: "test-key", fetch: checkedFetch(checker) });
+    const client = createClient({ baseUrl: sys.api.url, apiKey: sys.tenant.key, fetch: checkedFetch(checker) });
+    const hook = await client.webhooks.create({ url: receiver.url, events: ["turn.completed"] });
     const agent = await client.agents.create({ name: "clock", tools: ["current_time"] });
     const v2 = await client.agents.update(agent.id, { name: "clock", tools: ["current_time"], systemPrompt: "Be brief." });
     expect((await client.agents.get(agent.id, { version: 1 })).version).toBe(1);
@@ -54,6 +59,33 @@ describe("@turnq/client against the running API", () => {
     }
     expect(sessionEvents.filter((e) => e.type === "turn.status" && e.status === "completed")).toHaveLength(2);
 
+    // The console's reads.
+    expect((await client.sessions.list({ limit: 1 })).data.map((s) => s.id)).toEqual([session.id]);
+    expect((await client.sessions.turns(session.id, { limit: 1 })).nextBefore).toEqual(expect.any(Number));
+    expect((await client.sessions.turns(session.id, { open: true })).data).toEqual([]);
+    expect((await client.turns.timeline(done.id)).entries.map((e) => e.kind)).toContain("tool");
+    expect((await client.agents.list()).data.map((a) => [a.id, a.version])).toEqual([[agent.id, 2]]);
+    expect((await client.agents.versions(agent.id)).data.map((a) => a.version)).toEqual([2, 1]);
+    expect((await client.system.fleet({ minutes: 5 })).minutes).toBe(5);
+
+    // Webhooks: the deliveries of both turns, one verified with the endpoint's secret and redelivered.
+    await receiver.waitFor((all) => all.length >= 2, 60_000, "both turns' webhooks");
+    const received = receiver.received[0]!;
+    const event = await verifyWebhook(hook.secret, received.headers as Record<string, string>, received.body);
+    expect([event.type, [done.id, queued.id]]).toEqual(["turn.completed", expect.arrayContaining([event.data.turn.id])]);
+    let deliveries = await client.webhooks.deliveries(hook.id, { limit: 10 });
+    for (const deadline = Date.now() + 30_000; deliveries.data.some((d) => d.status !== "delivered") && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      deliveries = await client.webhooks.deliveries(hook.id, { limit: 10 });
+    }
+    expect(deliveries.data.map((d) => d.status)).toEqual(["delivered", "delivered"]);
+    expect((await client.webhooks.redeliver(hook.id, deliveries.data[0]!.id)).status).toBe("pending");
+    expect((await client.webhooks.list()).data.map((w) => w.id)).toEqual([hook.id]);
+    expect((await client.webhooks.update(hook.id, { enabled: false })).enabled).toBe(false);
+    expect((await client.webhooks.get(hook.id)).enabled).toBe(false);
+    await client.webhooks.delete(hook.id);
+    expect(await client.webhooks.get(hook.id).catch((e: TurnqApiError) => e.code)).toBe("not_found");
+
     expect(await client.system.health()).toEqual({ status: "ok" });
     expect((await client.system.ready()).status).toBe("ready");
     // Telemetry is not started in the tests' API: the text is empty, but it is the route's answer.
@@ -64,8 +96,15 @@ describe("@turnq/client against the running API", () => {
     expect(unanswered).toEqual([]);
   });
 
+  it("sends its API key; without one the API answers 401 unauthorized", async () => {
+    const anonymous = createClient({ baseUrl: sys.api.url, fetch: checkedFetch(checker) });
+    expect(await anonymous.sessions.list().catch((e: TurnqApiError) => [e.status, e.code])).toEqual([401, "unauthorized"]);
+    const wrong = createClient({ baseUrl: sys.api.url, apiKey: "tq_not_a_key", fetch: checkedFetch(checker) });
+    expect(await wrong.agents.list().catch((e: TurnqApiError) => [e.status, e.code])).toEqual([401, "unauthorized"]);
+  });
+
   it("throws TurnqApiError carrying the problem's code, status and body", async () => {
-    const client = createClient({ baseUrl: sys.api.url, fetch: checkedFetch(checker) });
+    const client = createClient({ baseUrl: sys.api.url, apiKey: sys.tenant.key, fetch: checkedFetch(checker) });
     const missing = await client.sessions.get("ses_00000000000000000000000000").catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(TurnqApiError);
     expect(missing).toMatchObject({ status: 404, code: "not_found", body: { code: "not_found", status: 404 } });
@@ -83,7 +122,7 @@ describe("@turnq/client against the running API", () => {
   });
 
   it("resumes a turn stream cut mid-turn twice with no gap and no duplicate", async () => {
-    const client = createClient({ baseUrl: proxy.url });
+    const client = createClient({ baseUrl: proxy.url, apiKey: sys.tenant.key });
     const session = await client.sessions.create();
     const turn = await client.turns.send(session.id, "stream slowly [[sim delay=4000 words=120]]");
     const seen: TurnqEvent[] = [];
@@ -115,7 +154,7 @@ describe("@turnq/client against the running API", () => {
   });
 
   it("resumes a session stream after a cut, each durable message once", async () => {
-    const client = createClient({ baseUrl: proxy.url });
+    const client = createClient({ baseUrl: proxy.url, apiKey: sys.tenant.key });
     const session = await client.sessions.create();
     const a = await client.turns.send(session.id, "one [[sim delay=1500 words=40]]");
     const b = await client.turns.send(session.id, "two [[sim delay=1500 words=40]]");
@@ -139,7 +178,7 @@ describe("@turnq/client against the running API", () => {
   });
 
   it("stops streams and long-polls when their AbortSignal fires", async () => {
-    const client = createClient({ baseUrl: sys.api.url });
+    const client = createClient({ baseUrl: sys.api.url, apiKey: sys.tenant.key });
     const session = await client.sessions.create();
     const turn = await client.turns.send(session.id, "slow [[sim delay=3000]]");
     const abort = new AbortController();

@@ -1,4 +1,26 @@
-import type { Agent, AgentRequest, CreateSessionRequest, Message, MessagePage, Readiness, Session, SubmitTurnRequest, Turn } from "@turnq/contract";
+import type {
+  Agent,
+  AgentPage,
+  AgentRequest,
+  AgentVersionList,
+  CreatedWebhookEndpoint,
+  CreateSessionRequest,
+  CreateWebhookRequest,
+  Fleet,
+  Message,
+  MessagePage,
+  Readiness,
+  Session,
+  SessionPage,
+  SubmitTurnRequest,
+  Turn,
+  TurnPage,
+  TurnTimeline,
+  UpdateWebhookRequest,
+  WebhookDelivery,
+  WebhookDeliveryPage,
+  WebhookEndpoint,
+} from "@turnq/contract";
 import { isTurnqApiError } from "./errors.ts";
 import { TurnqEventStream, type StreamOptions } from "./event-stream.ts";
 import { sleep } from "./sleep.ts";
@@ -21,6 +43,13 @@ export interface WaitOptions extends RequestOptions {
 }
 
 const final = new Set(["completed", "failed", "cancelled"]);
+
+/** `?a=1&b=x` of the defined values, or "". */
+function queryOf(q: Record<string, string | number | boolean | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) query.set(k, String(v));
+  return query.size ? `?${query}` : "";
+}
 /** The API holds a long-poll at most this long; the client's own deadline for it is a little later. */
 const maxWaitSeconds = 60;
 
@@ -79,12 +108,15 @@ export function createClient(options: ClientOptions) {
     sessions: {
       create: (body: CreateSessionRequest = {}, o: RequestOptions = {}) => http.json<Session>("POST", "/v1/sessions", { body, signal: o.signal }),
       get: (id: string, o: RequestOptions = {}) => http.json<Session>("GET", `/v1/sessions/${seg(id)}`, { signal: o.signal }),
+      /** The caller's sessions, newest first; pass a page's `nextBefore` as `before` for the next. */
+      list: (q: { before?: string; limit?: number; agentId?: string; q?: string; active?: boolean } = {}, o: RequestOptions = {}) =>
+        http.json<SessionPage>("GET", `/v1/sessions${queryOf(q)}`, { signal: o.signal }),
+      /** Its turns newest first (`before`: a page's `nextBefore`), or with `open: true` its unfinished ones in queue order. */
+      turns: (id: string, q: { open?: boolean; before?: number; limit?: number } = {}, o: RequestOptions = {}) =>
+        http.json<TurnPage>("GET", `/v1/sessions/${seg(id)}/turns${queryOf(q)}`, { signal: o.signal }),
       /** One page of the log, in seq order. */
-      messages: (id: string, q: { after?: number; limit?: number } = {}, o: RequestOptions = {}) => {
-        const query = new URLSearchParams();
-        for (const [k, v] of Object.entries(q)) if (v !== undefined) query.set(k, String(v));
-        return http.json<MessagePage>("GET", `/v1/sessions/${seg(id)}/messages${query.size ? `?${query}` : ""}`, { signal: o.signal });
-      },
+      messages: (id: string, q: { after?: number; limit?: number } = {}, o: RequestOptions = {}) =>
+        http.json<MessagePage>("GET", `/v1/sessions/${seg(id)}/messages${queryOf(q)}`, { signal: o.signal }),
       /** Every message after `after`, page by page. */
       async *allMessages(id: string, q: { after?: number; pageSize?: number } = {}, o: RequestOptions = {}): AsyncGenerator<Message> {
         let after: number | null = q.after ?? 0;
@@ -113,6 +145,8 @@ export function createClient(options: ClientOptions) {
       /** Resolves with the turn once it ended (long-poll), or as it is when `timeoutMs` ran out. */
       wait: (id: string, o: WaitOptions = {}) => waitTurn(id, o),
       cancel: (id: string, o: RequestOptions = {}) => http.json<Turn>("POST", `/v1/turns/${seg(id)}/cancel`, { signal: o.signal }),
+      /** The turn's stages: waits, LLM calls, tools, appends. */
+      timeline: (id: string, o: RequestOptions = {}) => http.json<TurnTimeline>("GET", `/v1/turns/${seg(id)}/timeline`, { signal: o.signal }),
       /** The turn's live events, ending after its final status; reconnects by itself. */
       stream: (id: string, o: StreamOptions = {}) => new TurnqEventStream(http, `/v1/turns/${seg(id)}/events`, true, o),
     },
@@ -122,10 +156,32 @@ export function createClient(options: ClientOptions) {
       update: (id: string, body: AgentRequest, o: RequestOptions = {}) => http.json<Agent>("PUT", `/v1/agents/${seg(id)}`, { body, signal: o.signal }),
       get: (id: string, q: { version?: number } = {}, o: RequestOptions = {}) =>
         http.json<Agent>("GET", `/v1/agents/${seg(id)}${q.version === undefined ? "" : `?version=${q.version}`}`, { signal: o.signal }),
+      /** The latest version of each agent, newest first. */
+      list: (q: { before?: string; limit?: number } = {}, o: RequestOptions = {}) => http.json<AgentPage>("GET", `/v1/agents${queryOf(q)}`, { signal: o.signal }),
+      versions: (id: string, o: RequestOptions = {}) => http.json<AgentVersionList>("GET", `/v1/agents/${seg(id)}/versions`, { signal: o.signal }),
+    },
+    webhooks: {
+      /** Registers an endpoint; the answer holds its signing secret, this once. */
+      create: (body: CreateWebhookRequest, o: RequestOptions = {}) => http.json<CreatedWebhookEndpoint>("POST", "/v1/webhooks", { body, signal: o.signal }),
+      list: (o: RequestOptions = {}) => http.json<{ data: WebhookEndpoint[] }>("GET", "/v1/webhooks", { signal: o.signal }),
+      get: (id: string, o: RequestOptions = {}) => http.json<WebhookEndpoint>("GET", `/v1/webhooks/${seg(id)}`, { signal: o.signal }),
+      update: (id: string, body: UpdateWebhookRequest, o: RequestOptions = {}) =>
+        http.json<WebhookEndpoint>("PATCH", `/v1/webhooks/${seg(id)}`, { body, signal: o.signal }),
+      delete: async (id: string, o: RequestOptions = {}): Promise<void> => {
+        await http.raw("DELETE", `/v1/webhooks/${seg(id)}`, { signal: o.signal });
+      },
+      /** The delivery log, newest first. */
+      deliveries: (id: string, q: { before?: string; limit?: number } = {}, o: RequestOptions = {}) =>
+        http.json<WebhookDeliveryPage>("GET", `/v1/webhooks/${seg(id)}/deliveries${queryOf(q)}`, { signal: o.signal }),
+      /** Sends a delivered or given-up delivery again (409 delivery_in_progress while it is being retried). */
+      redeliver: (id: string, deliveryId: string, o: RequestOptions = {}) =>
+        http.json<WebhookDelivery>("POST", `/v1/webhooks/${seg(id)}/deliveries/${seg(deliveryId)}/redeliver`, { signal: o.signal }),
     },
     system: {
       health: (o: RequestOptions = {}) => http.json<{ status: "ok" }>("GET", "/healthz", { signal: o.signal }),
       ready: (o: RequestOptions = {}) => http.json<Readiness>("GET", "/readyz", { signal: o.signal }),
+      /** Queue depth, workers, LLM breakers and the caller's per-minute turn statistics. */
+      fleet: (q: { minutes?: number } = {}, o: RequestOptions = {}) => http.json<Fleet>("GET", `/v1/fleet${queryOf(q)}`, { signal: o.signal }),
       metrics: async (o: RequestOptions = {}) => (await http.raw("GET", "/metrics", { signal: o.signal })).text(),
       /** The OpenAPI 3.1 document of the API. */
       openapi: (o: RequestOptions = {}) => http.json<Record<string, unknown>>("GET", "/openapi.json", { signal: o.signal }),

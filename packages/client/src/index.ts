@@ -3,19 +3,38 @@ export { createClient, type SendOptions, type TurnqClient, type WaitOptions } fr
 export { isTurnqApiError, TurnqApiError, type ApiErrorCode } from "./errors.ts";
 export { TurnqEventStream, type StreamOptions, type TurnqEvent } from "./event-stream.ts";
 export type { ClientOptions, RequestOptions } from "./transport.ts";
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  type TurnqWebhookEvent,
+  type VerifyWebhookOptions,
+  type WebhookHeaders,
+} from "./verify-webhook.ts";
 export type {
   Agent,
+  AgentPage,
   AgentRequest,
+  AgentVersionList,
+  CreatedWebhookEndpoint,
   CreateSessionRequest,
+  CreateWebhookRequest,
+  Fleet,
   Message,
   MessagePage,
   Problem,
   Readiness,
   Session,
+  SessionListItem,
+  SessionPage,
   StreamEvent,
   SubmitTurnRequest,
+  TimelineEntry,
   Turn,
+  TurnPage,
   TurnStatus,
+  TurnTimeline,
+  UpdateWebhookRequest,
+  WebhookDelivery,
+  WebhookDeliveryPage,
+  WebhookEndpoint,
 } from "@turnq/contract";
-
-// Webhooks: `verifyWebhook(secret, headers, body)` is exported from ./verify-webhook.ts here.
