@@ -20,6 +20,8 @@ COPY apps/admin/package.json apps/admin/
 COPY apps/api/package.json apps/api/
 COPY apps/console/package.json apps/console/
 COPY apps/worker/package.json apps/worker/
+COPY packages/client/package.json packages/client/
+COPY packages/contract/package.json packages/contract/
 COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
 COPY packages/llm/package.json packages/llm/

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { verifyWebhook, WebhookVerificationError } from "../../packages/client/src/verify-webhook.ts";
+import { verifyWebhook, WebhookVerificationError } from "@turnq/client";
 
 /** Standard Webhooks signing written from the specification, independently of turnq's code. */
 function sign(secret: string, id: string, ts: number, body: string): string {

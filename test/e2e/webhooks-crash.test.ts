@@ -52,7 +52,7 @@ describe("webhook deliveries after a crash", () => {
     // As if a process died between committing a delivery and enqueueing its job: a pending row, no job.
     const [orphan] = await sys.db.sql<{ id: string }[]>`
       insert into webhook_deliveries (id, tenant_id, endpoint_id, turn_id, event, next_attempt_at)
-      values (turnq_new_id('whd'), ${sys.tenant.tenant.id}, ${id}, ${turn.body.id}, 'turn.cancelled', now() - interval '1 minute')
+      select turnq_new_id('whd'), tenant_id, id, ${turn.body.id}, 'turn.cancelled', now() - interval '1 minute' from webhook_endpoints where id = ${id}
       returning id`;
     expect(orphan!.id).toMatch(/^whd_[0-9a-z]{26}$/);
     await receiver.waitFor((all) => all.some((r) => r.headers["webhook-id"] === orphan!.id), 60_000, "the orphaned delivery");

@@ -1,4 +1,13 @@
 import { Agent, request } from "node:http";
+import { buildOpenApiDocument } from "@turnq/contract";
+import { OpenApiChecker } from "./openapi-check.ts";
+
+/**
+ * Every answer these helpers get from a documented /v1 operation is checked against the OpenAPI
+ * document (the one GET /openapi.json serves), so every e2e test also tests the document. (Only
+ * /v1: workers serve /healthz and /readyz of their own, with other bodies.)
+ */
+let checker: OpenApiChecker | undefined;
 
 /**
  * Small JSON helpers over real HTTP, through one bounded connection pool. A test that fires a
@@ -44,6 +53,12 @@ async function send(method: string, url: string, body: string | undefined, heade
         }
         const out = new Headers();
         for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out.set(k, Array.isArray(v) ? v.join(", ") : v);
+        try {
+          checker ??= new OpenApiChecker(buildOpenApiDocument());
+          if (new URL(url).pathname.startsWith("/v1/")) checker.checkIfDocumented(method, url, res.statusCode!, out.get("content-type"), parsed);
+        } catch (err) {
+          return reject(err);
+        }
         resolve({ status: res.statusCode!, headers: out, body: parsed as any });
       });
     });

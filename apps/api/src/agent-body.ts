@@ -1,81 +1,13 @@
-import { builtinToolNames, headerProblem, toolNamePattern, TurnqError, urlProblem, type SecretBox } from "@turnq/core";
+import { agentRequest } from "@turnq/contract";
+import { TurnqError, type SecretBox } from "@turnq/core";
 import type { AgentConfig } from "@turnq/db";
-import { z } from "zod";
-import { parametersProblem } from "./tool-parameters.ts";
+import type { z } from "zod";
 
 /**
- * The body of POST/PUT /v1/agents, checked completely: whatever passes here the worker can build and
- * run (known code tools, compilable parameter schemas, URLs and headers undici will send, limits in
- * range), so an agent's turns never fail for its configuration alone.
+ * The body of POST/PUT /v1/agents, checked completely (packages/contract/src/agents.ts): whatever
+ * passes the worker can build and run, so an agent's turns never fail for its configuration alone.
  */
-const toolName = z.string().regex(toolNamePattern, "tool names are 1-64 letters, digits, _ or -");
-
-const builtins = new Set<string>(builtinToolNames);
-const codeToolName = toolName.refine((n) => builtins.has(n), {
-  message: `unknown tool; the built-in tools are ${builtinToolNames.join(", ")}; declare any other tool in httpTools`,
-});
-
-const toolUrl = z
-  .url({ protocol: /^https?$/, error: "url must be an absolute http(s) URL" })
-  .superRefine((url, ctx) => {
-    if (!URL.canParse(url)) return; // already reported by z.url
-    const problem = urlProblem(new URL(url));
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  });
-
-const toolHeaders = z
-  .record(z.string(), z.string())
-  .refine((h) => Object.keys(h).length <= 64, "at most 64 headers")
-  .superRefine((headers, ctx) => {
-    for (const [name, value] of Object.entries(headers)) {
-      const problem = headerProblem(name, value);
-      if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
-    }
-  });
-
-const toolParameters = z
-  .record(z.string(), z.json())
-  .default({ type: "object", properties: {} })
-  .superRefine((schema, ctx) => {
-    const problem = parametersProblem(schema as Record<string, unknown>);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  });
-
-const httpTool = z
-  .object({
-    name: toolName,
-    description: z.string().min(1).max(2_000),
-    url: toolUrl,
-    parameters: toolParameters,
-    headers: toolHeaders.optional(),
-    timeoutMs: z.number().int().min(100).max(300_000).optional(),
-    parallelSafe: z.boolean().optional(),
-    idempotent: z.boolean().optional(),
-  })
-  .strict();
-
-export const agentBody = z
-  .object({
-    name: z.string().min(1).max(200),
-    model: z.string().min(1).max(200).optional(),
-    summaryModel: z.string().min(1).max(200).optional(),
-    systemPrompt: z.string().max(100_000).default("You are a helpful assistant."),
-    tools: z.array(codeToolName).max(64).default([]),
-    httpTools: z.array(httpTool).max(64).default([]),
-    limits: z
-      .object({
-        maxIterations: z.number().int().min(1).max(100).default(8),
-        maxToolCalls: z.number().int().min(0).max(1_000).default(32),
-        turnDeadlineMs: z.number().int().min(1_000).max(3_600_000).default(300_000),
-        maxOutputTokens: z.number().int().min(1).max(1_000_000).optional(),
-      })
-      .strict()
-      .default({ maxIterations: 8, maxToolCalls: 32, turnDeadlineMs: 300_000 }),
-  })
-  .strict()
-  .refine((a) => new Set([...a.tools, ...a.httpTools.map((t) => t.name)]).size === a.tools.length + a.httpTools.length, {
-    message: "tool names must be unique across tools and httpTools",
-  });
+export const agentBody = agentRequest;
 
 /**
  * An empty model means "the worker's LLM_MODEL"; stored as given so the agent reads back as written.

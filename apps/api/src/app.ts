@@ -15,6 +15,7 @@ import { getTurnRoutes } from "./routes/get-turn.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
 import { sessionTurnRoutes } from "./routes/session-turns.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { timelineRoutes } from "./routes/timeline.ts";
@@ -28,7 +29,7 @@ export function createApp(deps: ApiDeps, admin?: AdminDeps) {
   app.onError(onError(deps.logger));
   // Probes and scrapes would each start a root trace; they stay untraced.
   // The console's static files are not worth a trace either.
-  app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/healthz" || path === "/readyz" || path.startsWith("/console") }));
+  app.use(httpServerSpans({ ignore: (path) => path === "/metrics" || path === "/openapi.json" || path === "/healthz" || path === "/readyz" || path.startsWith("/console") }));
   // Every /v1 route answers only an authenticated caller, for its tenant; probes and scrapes stay open.
   app.use("/v1/*", authenticate(deps.keys));
   // Every /v1 request is admitted against its key's and tenant's rate limits; a turn's submit by its
@@ -43,6 +44,7 @@ export function createApp(deps: ApiDeps, admin?: AdminDeps) {
   app.notFound((c) => problem(c, new TurnqError("not_found", `No route for ${c.req.method} ${c.req.path}; see the README for the API.`)));
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes());
+  app.route("/", openApiRoutes());
   app.route("/", sessionRoutes(deps));
   app.route("/", turnRoutes(deps));
   app.route("/", getTurnRoutes(deps));

@@ -1,10 +1,14 @@
+import type { JsonValue, Message, Session, SessionListItem, Turn, TurnError, TurnStatus } from "@turnq/contract";
 import type { MessageRow, SessionListRow, SessionRow, TurnRow } from "@turnq/db";
 
-export function sessionJson(s: SessionRow) {
+// Each serializer returns its resource's contract type (packages/contract): the OpenAPI document
+// and the client describe exactly what these write.
+
+export function sessionJson(s: SessionRow): Session {
   return {
     id: s.id,
     agentId: s.agentId,
-    metadata: s.metadata,
+    metadata: s.metadata as Record<string, JsonValue>,
     tokenBudget: s.tokenBudget,
     tokensUsed: s.tokensUsed,
     costUsd: s.costMicros / 1_000_000,
@@ -14,21 +18,21 @@ export function sessionJson(s: SessionRow) {
   };
 }
 
-export function sessionListJson(s: SessionListRow) {
+export function sessionListJson(s: SessionListRow): SessionListItem {
   return {
     id: s.id,
     agentId: s.agentId,
-    metadata: s.metadata,
+    metadata: s.metadata as Record<string, JsonValue>,
     tokensUsed: s.tokensUsed,
     costUsd: s.costMicros / 1_000_000,
     createdAt: s.createdAt.toISOString(),
     lastTurnAt: s.lastTurnAt?.toISOString() ?? null,
-    lastTurnStatus: s.lastTurnStatus,
+    lastTurnStatus: s.lastTurnStatus as TurnStatus | null,
     openTurns: s.openTurns,
   };
 }
 
-export function turnJson(t: TurnRow, jaegerUiUrl?: string) {
+export function turnJson(t: TurnRow, jaegerUiUrl?: string): Turn {
   return {
     id: t.id,
     sessionId: t.sessionId,
@@ -36,7 +40,8 @@ export function turnJson(t: TurnRow, jaegerUiUrl?: string) {
     status: t.status,
     input: t.input,
     output: t.output,
-    error: t.errorCode ? { code: t.errorCode, message: t.errorMessage } : null,
+    // Codes are written by the worker from the closed ErrorCode union.
+    error: t.errorCode ? ({ code: t.errorCode, message: t.errorMessage } as TurnError) : null,
     attempts: t.attempts,
     // Runs cut short because the worker holding the turn died (see README, Retries and poison turns).
     crashes: t.crashes,
@@ -57,7 +62,7 @@ export function turnJson(t: TurnRow, jaegerUiUrl?: string) {
   };
 }
 
-export function messageJson(m: MessageRow) {
+export function messageJson(m: MessageRow): Message {
   return {
     seq: m.seq,
     role: m.role,

@@ -1,7 +1,8 @@
+import type { WebhookDelivery, WebhookEndpoint } from "@turnq/contract";
 import type { DeliveryWithAttempts, WebhookEndpointRow } from "@turnq/db";
 
 /** An endpoint as the API shows it: never its secret (that is shown once, by the POST that creates it). */
-export function webhookEndpointJson(e: WebhookEndpointRow, now = Date.now()) {
+export function webhookEndpointJson(e: WebhookEndpointRow, now = Date.now()): WebhookEndpoint {
   const open = e.circuitOpenUntil;
   return {
     id: e.id,
@@ -19,7 +20,7 @@ export function webhookEndpointJson(e: WebhookEndpointRow, now = Date.now()) {
   };
 }
 
-export function webhookDeliveryJson(d: DeliveryWithAttempts) {
+export function webhookDeliveryJson(d: DeliveryWithAttempts): WebhookDelivery {
   return {
     id: d.id,
     endpointId: d.endpointId,

@@ -1,3 +1,4 @@
+import type { Agent, JsonValue } from "@turnq/contract";
 import { isId, limits, TurnqError } from "@turnq/core";
 import { addAgentVersion, agentVersions, createAgent, getAgent, listAgents, type AgentRow } from "@turnq/db";
 import { Hono } from "hono";
@@ -9,7 +10,7 @@ import { intParam, textParam } from "../query-params.ts";
 import { validate } from "../validate.ts";
 
 /** Header values of HTTP tools are secrets: the API shows which headers are set, never their values. */
-export function agentJson(a: AgentRow) {
+export function agentJson(a: AgentRow): Agent {
   const c = a.config;
   return {
     id: a.id,
@@ -19,7 +20,7 @@ export function agentJson(a: AgentRow) {
     summaryModel: c.summaryModel ?? null,
     systemPrompt: c.systemPrompt,
     tools: c.tools,
-    httpTools: c.httpTools.map(({ headers, sealedHeaders: _sealed, headerNames, ...t }) => ({ ...t, headerNames: headerNames ?? Object.keys(headers ?? {}) })),
+    httpTools: c.httpTools.map(({ headers, sealedHeaders: _sealed, headerNames, ...t }) => ({ ...t, parameters: t.parameters as Record<string, JsonValue>, headerNames: headerNames ?? Object.keys(headers ?? {}) })),
     limits: c.limits,
     createdAt: a.createdAt.toISOString(),
   };

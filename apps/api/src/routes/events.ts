@@ -1,5 +1,5 @@
 import { isId, isTerminal, TurnqError } from "@turnq/core";
-import { getTurn, listMessages } from "@turnq/db";
+import { getTurn, listMessages, type TurnRow } from "@turnq/db";
 import type { StreamedEvent } from "@turnq/queue";
 import { Hono, type Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
@@ -41,7 +41,7 @@ function stream(c: Context<AppEnv>, deps: ApiDeps, sessionId: string, turnId: st
     const finalFromDb = async (): Promise<boolean> => {
       const turn = turnId ? await getTurn(deps.db, turnId) : undefined;
       if (!turn || !isTerminal(turn.status)) return false;
-      await sse.writeSSE({ id: `${cursor}~${seq}`, event: "turn.status", data: JSON.stringify({ type: "turn.status", ...turnJson(turn) }) });
+      await sse.writeSSE({ id: `${cursor}~${seq}`, event: "turn.status", data: JSON.stringify(finalStatusEvent(turn)) });
       done.abort();
       return true;
     };
@@ -92,4 +92,10 @@ async function replayLog(
     }
     if (rows.length < 500) return seq;
   }
+}
+
+/** The same shape as the live final status (TurnStatusEvent), read from the turn row. */
+function finalStatusEvent(turn: TurnRow) {
+  const { error } = turnJson(turn);
+  return { type: "turn.status", turnId: turn.id, status: turn.status, ...(error ? { error } : {}) };
 }

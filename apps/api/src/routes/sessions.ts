@@ -1,7 +1,7 @@
+import { createSessionRequest } from "@turnq/contract";
 import { isId, limits, TurnqError } from "@turnq/core";
 import { agentExists, createSession, getSession, listSessions } from "@turnq/db";
 import { Hono, type Context } from "hono";
-import { z } from "zod";
 import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
@@ -9,22 +9,10 @@ import { boolParam, intParam, textParam } from "../query-params.ts";
 import { sessionJson, sessionListJson } from "../serialize.ts";
 import { validate } from "../validate.ts";
 
-const createSessionBody = z
-  .object({
-    metadata: z
-      .record(z.string().max(200), z.json())
-      .refine((m) => JSON.stringify(m).length <= limits.metadataBytes, `metadata must serialise to at most ${limits.metadataBytes} bytes`)
-      .optional(),
-    agentId: z.string().optional(),
-    /** Tokens (input + output) the session may spend; further LLM calls fail with token_budget_exhausted. */
-    tokenBudget: z.number().int().positive().optional(),
-  })
-  .strict();
-
 export function sessionRoutes(deps: ApiDeps) {
   return new Hono<AppEnv>()
     .post("/v1/sessions", jsonBody(limits.requestBodyBytes), async (c) => {
-      const body = validate(createSessionBody, c.get("body"));
+      const body = validate(createSessionRequest, c.get("body"));
       const { tenantId } = callerOf(c);
       // Another tenant's agent is as unknown as one that never existed.
       if (body.agentId !== undefined && !(isId("agent", body.agentId) && (await agentExists(deps.db, body.agentId, tenantId)))) {

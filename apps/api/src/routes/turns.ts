@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
+import { submitTurnRequest } from "@turnq/contract";
 import { isId, isTerminal, limits, newId, TurnqError } from "@turnq/core";
 import { confirmTurnDurable, submitTurn } from "@turnq/db";
 import { Hono } from "hono";
-import { z } from "zod";
+import type { z } from "zod";
 import { callerOf, type Caller } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
@@ -11,15 +12,6 @@ import { turnJson } from "../serialize.ts";
 import { withTurnSend } from "../turn-send.ts";
 import { parseWait, waitForTerminal } from "./get-turn.ts";
 import { validate } from "../validate.ts";
-
-const submitTurnBody = z
-  .object({
-    input: z
-      .string()
-      .refine((s) => s.trim().length > 0, "input must not be empty"),
-    onBusy: z.enum(["enqueue", "reject", "interrupt"]).default("enqueue"),
-  })
-  .strict();
 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
@@ -51,7 +43,7 @@ export function turnRoutes(deps: ApiDeps) {
     }
     const raw = c.get("body") as { input?: unknown } | null;
     if (typeof raw?.input === "string" && Buffer.byteLength(raw.input) > limits.inputBytes) throw inputTooLarge();
-    const body = validate(submitTurnBody, raw);
+    const body = validate(submitTurnRequest, raw);
     // `Prefer: wait=N`: answer with the finished turn when it finishes within N s (one request
     // instead of a submit and a long-poll). Listening starts before the turn exists, so its end
     // cannot slip by; an idempotent replay answers 202 as usual.
@@ -89,7 +81,7 @@ async function submitAndAnnounce(
   sessionId: string,
   id: string,
   key: string | undefined,
-  body: z.infer<typeof submitTurnBody>,
+  body: z.infer<typeof submitTurnRequest>,
   deferFlush: boolean,
 ) {
   return withTurnSend(sessionId, async (trace, span) => {

@@ -1,7 +1,7 @@
-import { isId, TurnqError, webhookEventTypes } from "@turnq/core";
+import { createWebhookRequest, updateWebhookRequest, webhookBodyBytes } from "@turnq/contract";
+import { isId, TurnqError } from "@turnq/core";
 import { createWebhookEndpoint, deleteWebhookEndpoint, getWebhookEndpoint, listWebhookEndpoints, updateWebhookEndpoint } from "@turnq/db";
 import { Hono } from "hono";
-import { z } from "zod";
 import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
@@ -9,21 +9,6 @@ import { validate } from "../validate.ts";
 import { webhookEndpointJson } from "../webhook-json.ts";
 import { newWebhookSecret } from "../webhook-secret.ts";
 import { webhookUrlProblem } from "../webhook-url.ts";
-
-const WEBHOOK_BODY_BYTES = 16 * 1024;
-const events = z
-  .array(z.enum(webhookEventTypes))
-  .min(1)
-  .max(webhookEventTypes.length * 4)
-  .transform((list) => [...new Set(list)]);
-const url = z.string().min(1).max(2_048);
-const description = z.string().max(500);
-
-export const createWebhookBody = z.object({ url, events, description: description.optional() }).strict();
-export const updateWebhookBody = z
-  .object({ url: url.optional(), events: events.optional(), description: description.nullable().optional(), enabled: z.boolean().optional() })
-  .strict()
-  .refine((b) => Object.keys(b).length > 0, { message: "Send at least one of url, events, description, enabled." });
 
 /**
  * Webhook endpoints of the caller's tenant. The signing secret is generated here and answered once,
@@ -42,8 +27,8 @@ export function webhookRoutes(deps: ApiDeps) {
     return row;
   };
   return new Hono<AppEnv>()
-    .post("/v1/webhooks", jsonBody(WEBHOOK_BODY_BYTES), async (c) => {
-      const body = validate(createWebhookBody, c.get("body"));
+    .post("/v1/webhooks", jsonBody(webhookBodyBytes), async (c) => {
+      const body = validate(createWebhookRequest, c.get("body"));
       await checkUrl(body.url);
       const secret = newWebhookSecret();
       const row = await createWebhookEndpoint(deps.db, { tenantId: callerOf(c).tenantId, url: body.url, events: body.events, description: body.description ?? null, secret });
@@ -55,10 +40,10 @@ export function webhookRoutes(deps: ApiDeps) {
       return c.json({ data: rows.map((r) => webhookEndpointJson(r)) });
     })
     .get("/v1/webhooks/:id", async (c) => c.json(webhookEndpointJson(await find(callerOf(c).tenantId, c.req.param("id")))))
-    .patch("/v1/webhooks/:id", jsonBody(WEBHOOK_BODY_BYTES), async (c) => {
+    .patch("/v1/webhooks/:id", jsonBody(webhookBodyBytes), async (c) => {
       const id = c.req.param("id");
       if (!isId("webhook", id)) throw notFound(id);
-      const body = validate(updateWebhookBody, c.get("body"));
+      const body = validate(updateWebhookRequest, c.get("body"));
       if (body.url !== undefined) await checkUrl(body.url);
       const row = await updateWebhookEndpoint(deps.db, callerOf(c).tenantId, id, body);
       if (!row) throw notFound(id);
