@@ -2,20 +2,19 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createDb } from "@turnq/db";
 import {
+  createDrainQueues,
   createEventReader,
   createMailbox,
   createRedis,
   createTurnWatcher,
-  drainJob,
+  keySpaceFor,
   publishCancel,
   publishTurnDone,
   queueGaugeSources,
   readWorkerStatuses,
   whenReady,
-  type DrainJobData,
 } from "@turnq/queue";
 import { createTurnMetrics, turnqMeter } from "@turnq/telemetry";
-import { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import type { ApiEnv } from "./env.ts";
@@ -38,10 +37,11 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   const subscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
   // Producers fail fast once running; at start-up give Redis a moment so the first turns enqueue directly.
   await Promise.race([Promise.all([whenReady(redis), whenReady(bullRedis)]), new Promise((r) => setTimeout(r, 5_000).unref())]);
-  const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
-  queue.on("error", onRedisError);
-  // Queue depth and waiting sessions on GET /metrics (fleet-wide values, read at each scrape).
-  const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queue));
+  // One drain queue per shard (QUEUE_SHARDS): each session's drain job goes to its shard's.
+  const space = keySpaceFor(env);
+  const queues = createDrainQueues(bullRedis, space, onRedisError);
+  // Queue depth and waiting sessions on GET /metrics (fleet-wide values summed over shards, read at each scrape).
+  const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queues));
 
   const watcher = createTurnWatcher(subscriber, env.TURNQ_PREFIX);
   // Wait for the subscription before serving, so no notification is missed. Redis may be down: then
@@ -55,9 +55,9 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   const app = createApp({
     db,
     logger,
-    mailbox: createMailbox({ redis, queue, prefix: env.TURNQ_PREFIX }),
+    mailbox: createMailbox({ redis, queues, space }),
     watcher,
-    events: createEventReader(redis, subscriber, env.TURNQ_PREFIX),
+    events: createEventReader(redis, subscriber, space),
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
     jaegerUiUrl: env.JAEGER_UI_URL,
@@ -89,7 +89,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
           (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
         metrics.dispose();
-        await queue.close();
+        await Promise.all(queues.map((q) => q.close()));
         await Promise.allSettled([redis.quit(), bullRedis.quit(), subscriber.quit()]);
         await closeDb();
       })()),

@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { drainJob, type DrainJobData } from "./job-catalog.ts";
-import { sessionEventsChannel, sessionKeys, turnsDoneChannel } from "./keys.ts";
+import { sessionEventsChannel, sessionKeys, shardOf, turnsDoneChannel, type KeySpace } from "./keys.ts";
 import { ackScript, enqueueScript, finishScript, settleScript } from "./mailbox-scripts.ts";
 import { eventStreamLimits } from "./session-events.ts";
 
@@ -38,9 +38,11 @@ export interface Mailbox {
   ): Promise<FinishOutcome>;
 }
 
-export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; prefix: string }): Mailbox {
-  const { redis, queue, prefix } = deps;
-  const keys = (sessionId: string) => sessionKeys(prefix, sessionId);
+/** `queues[i]` is shard i's drain queue (drain-queues.ts); a session's drain job goes to its shard's. */
+export function createMailbox(deps: { redis: Redis; queues: Queue<DrainJobData>[]; space: KeySpace }): Mailbox {
+  const { redis, queues, space } = deps;
+  const { prefix } = space;
+  const keys = (sessionId: string) => sessionKeys(space, sessionId);
   // defineCommand sends EVALSHA and reloads the script itself after a Redis restart (NOSCRIPT).
   const run = defineScripts(redis);
   return {
@@ -55,7 +57,7 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
       // drain key whose job was never added (a crash between the script and this call).
       if (created === 1 || opts.force) {
         const data: DrainJobData = opts.traceparent ? { sessionId, traceparent: opts.traceparent } : { sessionId };
-        await queue.add(drainJob.name, data, { ...drainJob.options, jobId });
+        await queues[shardOf(space, sessionId)]!.add(drainJob.name, data, { ...drainJob.options, jobId });
       }
       return { jobId, created: created === 1 };
     },

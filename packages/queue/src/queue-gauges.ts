@@ -4,19 +4,26 @@ type Reading = Array<{ value: number; attributes: Record<string, string> }>;
 
 /**
  * Readings for the queue gauges of `createTurnMetrics` (@turnq/telemetry), taken from BullMQ on
- * each collection (a Prometheus scrape): one Redis round trip. Every drain job is one session, so
- * "sessions waiting" counts jobs no worker is running now: waiting, prioritized or delayed (backing
- * off after a retryable failure). The values are fleet-wide: every process reports the same number.
+ * each collection (a Prometheus scrape): one Redis round trip per shard, summed over the shards.
+ * Every drain job is one session, so "sessions waiting" counts jobs no worker is running now:
+ * waiting, prioritized or delayed (backing off after a retryable failure). The values are
+ * fleet-wide: every process reports the same number.
  */
-export function queueGaugeSources(queue: Queue): { queueDepth: () => Promise<Reading>; sessionsWaiting: () => Promise<number> } {
+export function queueGaugeSources(queues: Queue[]): { queueDepth: () => Promise<Reading>; sessionsWaiting: () => Promise<number> } {
+  const sum = async (...states: ("wait" | "prioritized" | "delayed" | "active")[]) => {
+    const perShard = await Promise.all(queues.map((q) => q.getJobCounts(...states)));
+    const total: Record<string, number> = Object.fromEntries(states.map((s) => [s, 0]));
+    for (const counts of perShard) for (const s of states) total[s]! += counts[s] ?? 0;
+    return total;
+  };
   return {
     queueDepth: async () => {
-      const counts = await queue.getJobCounts("wait", "prioritized", "delayed", "active");
+      const counts = await sum("wait", "prioritized", "delayed", "active");
       return Object.entries(counts).map(([state, value]) => ({ value, attributes: { "turnq.queue.state": state } }));
     },
     sessionsWaiting: async () => {
-      const c = await queue.getJobCounts("wait", "prioritized", "delayed");
-      return (c.wait ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0);
+      const c = await sum("wait", "prioritized", "delayed");
+      return c.wait! + c.prioritized! + c.delayed!;
     },
   };
 }
