@@ -1,5 +1,6 @@
 export * from "./redis.ts";
 export * from "./keys.ts";
+export { hashSlot } from "./hash-slot.ts";
 export * from "./queue-gauges.ts";
 export * from "./job-catalog.ts";
 export * from "./drain-queues.ts";
