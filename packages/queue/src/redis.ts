@@ -72,6 +72,9 @@ export function createRedis(
           enableAutoPipelining,
           enableOfflineQueue: options.enableOfflineQueue ?? true,
           clusterRetryStrategy: (times) => Math.min(times * 200, 2_000),
+          // ioredis gives CLUSTER SLOTS 1 s; a busy node (or machine) can take longer, and a timed-out
+          // refresh at start-up leaves the client not ready (producers then fail their commands).
+          slotsRefreshTimeout: 5_000,
           redisOptions: {
             ...options,
             ...(target.username ? { username: target.username } : {}),
