@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { redisUrl } from "../../../test/support/services.ts";
 import { deleteKeys } from "../../../test/support/redis-keys.ts";
-import { createMailbox, drainJob, fairShareKeys, startFleetSlots, tenantKeys, type DrainJobData, type Mailbox } from "../src/index.ts";
+import { createMailbox, drainJob, fairShareKeys, keySpace, startFleetSlots, tenantKeys, type DrainJobData, type Mailbox } from "../src/index.ts";
 
 /**
  * The fair-share scripts against a real Redis and a real BullMQ queue (no worker: the test plays the
@@ -25,9 +25,9 @@ describe("tenant shares of the fleet's slots", () => {
     const c = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
     connections.push(c);
     queue = new Queue<DrainJobData>(drainJob.queueName, { connection: c, prefix });
-    mailbox = createMailbox({ redis, queue, prefix });
+    mailbox = createMailbox({ redis, queues: [queue], space: keySpace(prefix) });
     const slots = Number(/slots=(\d+)/.exec(ctx.task.name)?.[1] ?? 4);
-    const s = startFleetSlots(redis, prefix, "w1", slots);
+    const s = startFleetSlots(redis, keySpace(prefix), "w1", slots);
     await s.ready;
     stopSlots = s.stop;
   });
@@ -55,8 +55,8 @@ describe("tenant shares of the fleet's slots", () => {
   const waitingJobs = async () => (await queue.getJobs(["wait"])).map((j) => j.data);
   /** The tenant's fields of the fleet's share hash. */
   const state = async (tenantId: string) => {
-    const f = tenantKeys(prefix, tenantId).field;
-    const [sched, parked, w] = await redis.hmget(fairShareKeys(prefix).share, `${f}s`, `${f}p`, `${f}w`);
+    const f = tenantKeys(keySpace(prefix), 0, tenantId).field;
+    const [sched, parked, w] = await redis.hmget(fairShareKeys(keySpace(prefix), 0).share, `${f}s`, `${f}p`, `${f}w`);
     return { sched, parked, w };
   };
 
@@ -93,10 +93,10 @@ describe("tenant shares of the fleet's slots", () => {
     expect(await state("a")).toMatchObject({ sched: "4", parked: "5" });
     const promoted = (await queue.getJobs(["wait"])).filter((j) => j.id!.includes("-p")).map((j) => j.data.sessionId);
     expect(promoted.sort()).toEqual(["ses_a4", "ses_a5", "ses_a6"]);
-    const fair = await redis.hgetall(fairShareKeys(prefix).share);
+    const fair = await redis.hgetall(fairShareKeys(keySpace(prefix), 0).share);
     expect(fair).toMatchObject({ slots: "4", sched: "4", parked: "5", weights: "1" });
     // A session parked at a yield keeps its place and, promoted, gets a fresh job id.
-    expect(await redis.lrange(tenantKeys(prefix, "a").parked, 0, -1)).toEqual(["ses_a7", "ses_a8", "ses_a9", "ses_a0", "ses_a1"]);
+    expect(await redis.lrange(tenantKeys(keySpace(prefix), 0, "a").parked, 0, -1)).toEqual(["ses_a7", "ses_a8", "ses_a9", "ses_a0", "ses_a1"]);
   });
 
   it("splits the fleet by weight when both tenants flood (slots=12)", async () => {
