@@ -20,6 +20,7 @@ import {
   queueGaugeSources,
   readWorkerStatuses,
   webhookDeliveryJob,
+  webhookQueuePrefix,
   whenReady,
   type WebhookDeliveryJobData,
 } from "@turnq/queue";
@@ -52,7 +53,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   // One drain queue per shard (QUEUE_SHARDS): each session's drain job goes to its shard's.
   const space = keySpaceFor(env);
   const queues = createDrainQueues(bullRedis, space, onRedisError);
-  const webhookQueue = new Queue<WebhookDeliveryJobData>(webhookDeliveryJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
+  const webhookQueue = new Queue<WebhookDeliveryJobData>(webhookDeliveryJob.queueName, { connection: bullRedis, prefix: webhookQueuePrefix(space) });
   webhookQueue.on("error", onRedisError);
   // Queue depth and waiting sessions on GET /metrics (fleet-wide values summed over shards, read at each scrape).
   const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queues, redis, space));

@@ -21,6 +21,7 @@ import {
   startDeadWorkerSweep,
   startFleetSlots,
   startWorkerHeartbeat,
+  webhookQueuePrefix,
   queueGaugeSources,
   subscribeCancels,
   whenReady,
@@ -137,7 +138,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     db,
     logger,
     redisUrl: env.REDIS_URL,
-    prefix: env.TURNQ_PREFIX,
+    // Its own hash tag in the tagged layout (keys.ts), so BullMQ's scripts run on a Redis Cluster.
+    queuePrefix: webhookQueuePrefix(space),
     concurrency: env.WEBHOOK_CONCURRENCY,
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
     schedule: env.WEBHOOK_RETRY_SCHEDULE_MS,

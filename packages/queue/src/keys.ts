@@ -187,11 +187,20 @@ export function queueListKey(space: KeySpace, shard: number, list: "wait" | "act
 }
 
 /**
- * BullMQ's lists of the webhook delivery queue (`<prefix>:webhooks:wait|active|delayed`): deliveries
- * waiting for a slot, being sent, and waiting for their next attempt (retries, open breakers).
+ * The `prefix` option of the webhook delivery queue's BullMQ Queue and Worker: `<prefix>` (untagged,
+ * as before sharding), or `<prefix>:{wh}` in the tagged layout, so its keys share one slot and
+ * BullMQ's scripts run on a Redis Cluster (one queue: its deliveries are not sharded).
  */
-export function webhookQueueListKey(prefix: string, list: "wait" | "active" | "delayed"): string {
-  return `${prefix}:${webhookDeliveryJob.queueName}:${list}`;
+export function webhookQueuePrefix(space: KeySpace): string {
+  return space.tagged ? `${space.prefix}:{wh}` : space.prefix;
+}
+
+/**
+ * BullMQ's lists of the webhook delivery queue (`<queue prefix>:webhooks:wait|active|delayed`):
+ * deliveries waiting for a slot, being sent, and waiting for their next attempt (retries, open breakers).
+ */
+export function webhookQueueListKey(space: KeySpace, list: "wait" | "active" | "delayed"): string {
+  return `${webhookQueuePrefix(space)}:${webhookDeliveryJob.queueName}:${list}`;
 }
 
 /** Fleet-wide admission (in-flight count and token bucket) for one LLM provider endpoint. */
