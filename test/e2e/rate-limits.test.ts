@@ -3,10 +3,11 @@ import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
 import { createDb, type DbHandle } from "@turnq/db";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSession, get, post } from "../support/http.ts";
+import { createSession, get, post, useApiKey } from "../support/http.ts";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
 import { redisUrl } from "../support/services.ts";
+import { createTenantWithKey, keyForApi } from "../support/tenants.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 
 /** Limits shared by API processes through Redis; a refused request stores nothing. */
@@ -45,6 +46,9 @@ describe("limits and admission", () => {
       };
       for (const name of ["api-1", "api-2"]) apis.push(startProcess(name, "apps/api/src/main.ts", env, TELEMETRY_ARGS));
       for (const a of apis) urls.push(JSON.parse(await a.waitForLine(/turnq api listening/, 90_000)).url as string);
+      // One key for both APIs: its bucket is the one they share.
+      const { key } = await createTenantWithKey(pg.db);
+      for (const u of urls) useApiKey(u, key);
     });
     afterAll(async () => {
       await Promise.all(apis.map((a) => a.stop("SIGKILL")));
@@ -84,6 +88,7 @@ describe("limits and admission", () => {
         apiEnvSchema.parse({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), TURNQ_PREFIX: newPrefix(), PORT: "0", DB_POOL_MAX: "4", ...extra }),
         pino({ level: "warn" }),
       );
+      await keyForApi(pg.db, api.url);
       return api.url;
     };
 
