@@ -28,6 +28,8 @@ export interface BenchSystemOptions {
    * SDK in the API's own process, which the in-process API (sharing the bench's process) cannot have.
    */
   childApi?: { env: Record<string, string>; nodeArgs?: string[] };
+  /** Another Redis than the machine's (e.g. a redis-server of the part's own, to read its INFO). */
+  redisUrl?: string;
 }
 
 export interface BenchSystem {
@@ -55,7 +57,7 @@ export interface BenchSystem {
  */
 export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchSystem> {
   const prefix = `bench${randomBytes(4).toString("hex")}`;
-  const redis = redisUrl();
+  const redis = opts.redisUrl ?? redisUrl();
   const db = await createBenchDatabase();
   const sim = await startSimulator({ ...opts.sim, latencyMs: opts.llmLatencyMs });
   const workers: AppProcess[] = [];

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
 import { createSession, submitTurn, transportRetryCount, waitTerminal } from "./api-client.ts";
@@ -41,6 +41,12 @@ export interface SlotsRun {
   maxInFlight: number;
   /** The heaviest worker's RSS: largest sample over the window, and right after it. */
   workerRssMiB: { max: number; final: number };
+  /**
+   * Event-loop delay of the bench's own process (clients and simulator) over the run, p99 and max:
+   * a connection the API accepted gets its first request bytes only when this process gets to write
+   * them, and Node's requestTimeout counts from the accept (see README, in-flight run).
+   */
+  benchLoopDelayMs: { p99: number; max: number };
 }
 
 export interface SlotsResult {
@@ -169,6 +175,8 @@ export async function slotsRun(cfg: {
       }
     }, 100);
     const drainTimer = setTimeout(() => stopWaiting.abort(), to + cfg.drainSeconds * 1000 - start);
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay.enable();
     log(`${name}: ${cfg.clients} clients start over ${cfg.llmLatencyMs} ms; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
     await Promise.all(
       sessions.map(async (sessionId, c) => {
@@ -197,6 +205,7 @@ export async function slotsRun(cfg: {
     );
     clearInterval(sampler);
     clearTimeout(drainTimer);
+    loopDelay.disable();
     clearTimeout(rssTimer);
     const workerRss = rss?.stop() ?? { max: 0, final: 0 };
     llm.stop();
@@ -224,6 +233,7 @@ export async function slotsRun(cfg: {
       abandonedTurns: abandoned,
       maxInFlight,
       workerRssMiB: { max: round1(workerRss.max), final: round1(workerRss.final) },
+      benchLoopDelayMs: { p99: round1(loopDelay.percentile(99) / 1e6), max: round1(loopDelay.max / 1e6) },
     };
     log(
       `${name}: ${samples.length} turns in all, ${turns} measured (${run.turnsPerSec}/s of ${run.ceilingTurnsPerSec}); ` +

@@ -1,5 +1,5 @@
 import { apiEnvSchema } from "@turnq/api";
-import { queueListKey } from "@turnq/queue";
+import { keySpace, queueListKey } from "@turnq/queue";
 import { workerEnvSchema } from "@turnq/worker";
 import { describe, expect, it } from "vitest";
 import { envNamesReadByCode } from "./support/env-names.ts";
@@ -130,8 +130,8 @@ describe.each(kustomizations)("kubectl kustomize %s", (dir) => {
     const prefix = config.data!.TURNQ_PREFIX!;
     const triggers = scaled.spec.triggers as any[];
     expect(triggers.map((t) => [t.type, t.name, t.metadata.listName])).toEqual([
-      ["redis", "wait", queueListKey(prefix, "wait")],
-      ["redis", "active", queueListKey(prefix, "active")],
+      ["redis", "wait", queueListKey(keySpace(prefix), 0, "wait")],
+      ["redis", "active", queueListKey(keySpace(prefix), 0, "active")],
     ]);
     // The formula's names are the triggers' names.
     expect(scaled.spec.advanced.scalingModifiers.formula).toBe("wait + active");

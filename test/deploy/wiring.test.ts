@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { startSimulator, type Simulator } from "@turnq/llm-simulator";
-import { queueListKey } from "@turnq/queue";
+import { keySpace, queueListKey } from "@turnq/queue";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -138,7 +138,7 @@ describe("the Kubernetes manifests, wired to running turnq processes", { timeout
     // The trigger's list name with this test's prefix in place of the ConfigMap's.
     const waitTrigger = (scaled.spec.triggers as any[]).find((t) => t.name === "wait");
     const watched = (waitTrigger.metadata.listName as string).replace(`${config.data!.TURNQ_PREFIX}:`, `${prefix}:`);
-    expect(watched).toBe(queueListKey(prefix, "wait"));
+    expect(watched).toBe(queueListKey(keySpace(prefix), 0, "wait"));
     expect(await redis.type(watched)).toBe("list");
     const jobs = await redis.lrange(watched, 0, -1);
     expect(jobs).toHaveLength(1);
@@ -161,7 +161,7 @@ describe("the Kubernetes manifests, wired to running turnq processes", { timeout
     const activeTrigger = (scaled.spec.triggers as any[]).find((t) => t.name === "active");
     const active = (activeTrigger.metadata.listName as string).replace(`${config.data!.TURNQ_PREFIX}:`, `${prefix}:`);
     await expect.poll(() => redis.lrange(active, 0, -1), { timeout: 20_000 }).toEqual([expect.stringMatching(new RegExp(`^drain-${session}-`))]);
-    expect(await redis.llen(queueListKey(prefix, "wait"))).toBe(0);
+    expect(await redis.llen(queueListKey(keySpace(prefix), 0, "wait"))).toBe(0);
 
     // SIGTERM with the turn running: not ready at once, the turn still finishes within the grace.
     worker.child.kill("SIGTERM");

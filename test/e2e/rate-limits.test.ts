@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
 import { createDb, type DbHandle } from "@turnq/db";
+import { keySpace, shardOf } from "@turnq/queue";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, get, post, useApiKey } from "../support/http.ts";
@@ -107,6 +108,32 @@ describe("limits and admission", () => {
       expect(busy.status).toBe(429);
       expect(busy.body).toMatchObject({ code: "tenant_sessions_limit" });
       expect(await turnCount(s3)).toBe(0);
+    });
+
+    it("checks the same quotas on the sharded layout (QUEUE_SHARDS=3): busy sessions per shard against ceil(limit / 3)", async () => {
+      const url = await start({ QUEUE_SHARDS: "3", SESSION_MAX_QUEUED_TURNS: "2", TENANT_MAX_BUSY_SESSIONS: "3" });
+      const space = keySpace("any", { shards: 3 });
+      // Two sessions on one shard and one on another (a session's shard depends on its id only).
+      const s1 = await createSession(url);
+      let s2 = "";
+      let s3 = "";
+      while (!s2 || !s3) {
+        const s = await createSession(url);
+        if (shardOf(space, s) === shardOf(space, s1)) s2 ||= s;
+        else s3 ||= s;
+      }
+      expect((await post(url, `/v1/sessions/${s1}/turns`, { input: "one" })).status).toBe(202);
+      expect((await post(url, `/v1/sessions/${s1}/turns`, { input: "two" })).status).toBe(202);
+      const full = await post(url, `/v1/sessions/${s1}/turns`, { input: "three" });
+      expect(full.body).toMatchObject({ code: "session_queue_full" });
+      expect(full.headers.get("ratelimit")).toMatch(/^"(key|tenant)";r=\d+;t=\d+$/);
+      expect(await turnCount(s1)).toBe(2);
+      // s1's shard holds the tenant's 1 busy session it may have there; another shard still admits.
+      const busy = await post(url, `/v1/sessions/${s2}/turns`, { input: "one" });
+      expect(busy.status).toBe(429);
+      expect(busy.body).toMatchObject({ code: "tenant_sessions_limit" });
+      expect(await turnCount(s2)).toBe(0);
+      expect((await post(url, `/v1/sessions/${s3}/turns`, { input: "one" })).status).toBe(202);
     });
 
     it("answers 503 queue_full once more sessions wait than QUEUE_MAX_WAITING_SESSIONS, and /readyz says so", async () => {

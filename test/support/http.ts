@@ -36,8 +36,24 @@ export function withApiKey(url: string, headers: Record<string, string> = {}): R
   return key === undefined ? headers : { ...headers, authorization: `Bearer ${key}` };
 }
 
+/**
+ * A request written on a kept-alive socket just as the server closed it for being idle (its 5 s
+ * keepAliveTimeout, while a loaded event loop had not yet told the client) is reset before the
+ * server read a byte of it (the kernel counts TCPAbortOnData), so sending it again on another socket
+ * is safe, even a POST: Node's documentation of `request.reusedSocket` gives the same advice.
+ */
 async function send(method: string, url: string, body: string | undefined, headers: Record<string, string>) {
   headers = withApiKey(url, headers);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendOnce(method, url, body, headers);
+    } catch (err) {
+      if (!(err as { resetOnReusedSocket?: boolean }).resetOnReusedSocket || attempt >= 3) throw err;
+    }
+  }
+}
+
+function sendOnce(method: string, url: string, body: string | undefined, headers: Record<string, string>) {
   return new Promise<{ status: number; headers: Headers; body: any }>((resolve, reject) => {
     const req = request(url, { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -62,7 +78,9 @@ async function send(method: string, url: string, body: string | undefined, heade
         resolve({ status: res.statusCode!, headers: out, body: parsed as any });
       });
     });
-    req.on("error", reject);
+    req.on("error", (err: Error & { code?: string }) =>
+      reject(req.reusedSocket && err.code === "ECONNRESET" ? Object.assign(err, { resetOnReusedSocket: true }) : err),
+    );
     req.end(body);
   });
 }

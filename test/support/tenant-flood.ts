@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { fairShareKeys, tenantKeys } from "@turnq/queue";
+import { fairShareKeys, keySpace, tenantKeys } from "@turnq/queue";
 import { percentile } from "../bench/stats.ts";
 import { createTenantSubmitter } from "./tenant-submitter.ts";
 
@@ -63,8 +63,8 @@ export async function runTenantFlood(o: TenantFloodOptions): Promise<TenantFlood
 
     const bTurns: string[] = [];
     const aHeld: number[] = [];
-    const aFields = tenantKeys(o.prefix, await submitter.tenantId("tenant-a")).field;
-    const share = fairShareKeys(o.prefix).share;
+    const aFields = tenantKeys(keySpace(o.prefix), 0, await submitter.tenantId("tenant-a")).field;
+    const share = fairShareKeys(keySpace(o.prefix), 0).share;
     const aOpenAtStart = aTurns.length > 0 ? await submitter.unfinished(aTurns) : 0;
     const bStart = Date.now();
     for (let i = 0; i < o.bTurns; i++) {

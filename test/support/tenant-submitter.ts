@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { createDb, createSession, createTenant, submitTurn } from "@turnq/db";
-import { createMailbox, createRedis, drainJob, type DrainJobData } from "@turnq/queue";
+import { createMailbox, createRedis, drainJob, keySpace, type DrainJobData } from "@turnq/queue";
 
 /**
  * Submits turns as the API does (commit, then announce in the mailbox) but for any tenant: the API
@@ -13,7 +13,7 @@ export function createTenantSubmitter(opts: { databaseUrl: string; redisUrl: str
   const redis = createRedis(opts.redisUrl, "producer", () => {}, { autoPipelining: true });
   const bullRedis = createRedis(opts.redisUrl, "producer", () => {});
   const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: opts.prefix });
-  const mailbox = createMailbox({ redis, queue, prefix: opts.prefix });
+  const mailbox = createMailbox({ redis, queues: [queue], space: keySpace(opts.prefix) });
   // Tenants are named by the caller ("tenant-a") and created on first use.
   const ids = new Map<string, Promise<string>>();
   const tenantId = (name: string): Promise<string> => {

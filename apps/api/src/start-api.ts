@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createSecretBox } from "@turnq/core";
 import { createDb, findActiveApiKey } from "@turnq/db";
 import {
+  createDrainQueues,
   createEventReader,
   createMailbox,
   createQueueDepth,
@@ -11,7 +12,7 @@ import {
   createRedis,
   createTurnWatcher,
   createWebhookEnqueuer,
-  drainJob,
+  keySpaceFor,
   onApiKeyRevoked,
   publishApiKeyRevoked,
   publishCancel,
@@ -19,8 +20,8 @@ import {
   queueGaugeSources,
   readWorkerStatuses,
   webhookDeliveryJob,
+  webhookQueuePrefix,
   whenReady,
-  type DrainJobData,
   type WebhookDeliveryJobData,
 } from "@turnq/queue";
 import { createTurnMetrics, turnqMeter } from "@turnq/telemetry";
@@ -48,12 +49,13 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   const subscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
   // Producers fail fast once running; at start-up give Redis a moment so the first turns enqueue directly.
   await Promise.race([Promise.all([whenReady(redis), whenReady(bullRedis)]), new Promise((r) => setTimeout(r, 5_000).unref())]);
-  const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
-  queue.on("error", onRedisError);
-  const webhookQueue = new Queue<WebhookDeliveryJobData>(webhookDeliveryJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
+  // One drain queue per shard (QUEUE_SHARDS): each session's drain job goes to its shard's.
+  const space = keySpaceFor(env);
+  const queues = createDrainQueues(bullRedis, space, onRedisError);
+  const webhookQueue = new Queue<WebhookDeliveryJobData>(webhookDeliveryJob.queueName, { connection: bullRedis, prefix: webhookQueuePrefix(space) });
   webhookQueue.on("error", onRedisError);
-  // Queue depth and waiting sessions on GET /metrics (fleet-wide values, read at each scrape).
-  const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queue, redis, env.TURNQ_PREFIX));
+  // Queue depth and waiting sessions on GET /metrics (fleet-wide values summed over shards, read at each scrape).
+  const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queues, redis, space));
 
   const watcher = createTurnWatcher(subscriber, env.TURNQ_PREFIX);
   // Wait for the subscription before serving, so no notification is missed. Redis may be down: then
@@ -75,11 +77,11 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   const app = createApp({
     db,
     logger,
-    mailbox: createMailbox({ redis, queue, prefix: env.TURNQ_PREFIX }),
+    mailbox: createMailbox({ redis, queues, space }),
     watcher,
-    events: createEventReader(redis, subscriber, env.TURNQ_PREFIX),
+    events: createEventReader(redis, subscriber, space),
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
-    admission: createRequestAdmission(redis, env.TURNQ_PREFIX, {
+    admission: createRequestAdmission(redis, space, {
       keyPerSecond: env.RATE_LIMIT_KEY_PER_SECOND,
       keyBurst: env.RATE_LIMIT_KEY_BURST,
       tenantPerSecond: env.RATE_LIMIT_TENANT_PER_SECOND,
@@ -87,9 +89,15 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
       sessionMaxQueuedTurns: env.SESSION_MAX_QUEUED_TURNS,
       tenantMaxBusySessions: env.TENANT_MAX_BUSY_SESSIONS,
     }),
-    backlog: { depth: createQueueDepth(redis, env.TURNQ_PREFIX), max: env.QUEUE_MAX_WAITING_SESSIONS },
+    backlog: { depth: createQueueDepth(redis, space), max: env.QUEUE_MAX_WAITING_SESSIONS },
     workers: () => readWorkerStatuses(redis, env.TURNQ_PREFIX),
-    queueCounts: () => queue.getJobCounts("wait", "prioritized", "delayed", "active"),
+    // Summed over the shards' drain queues.
+    queueCounts: async () => {
+      const perShard = await Promise.all(queues.map((q) => q.getJobCounts("wait", "prioritized", "delayed", "active")));
+      const total: Record<string, number> = {};
+      for (const counts of perShard) for (const [state, n] of Object.entries(counts)) total[state] = (total[state] ?? 0) + n;
+      return total;
+    },
     jaegerUiUrl: env.JAEGER_UI_URL,
     keys,
     secrets: env.TURNQ_ENCRYPTION_KEY && createSecretBox(env.TURNQ_ENCRYPTION_KEY),
@@ -132,7 +140,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
           (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
         metrics.dispose();
-        await queue.close();
+        await Promise.all(queues.map((q) => q.close()));
         await webhookQueue.close();
         await Promise.allSettled([redis.quit(), bullRedis.quit(), subscriber.quit()]);
         await closeDb();

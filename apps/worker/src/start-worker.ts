@@ -1,21 +1,27 @@
 import { createSecretBox } from "@turnq/core";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { Queue, Worker } from "bullmq";
+import { Worker } from "bullmq";
 import { createDb } from "@turnq/db";
 import { createLlmClient } from "@turnq/llm";
 import { createContentCapture, turnqMeter } from "@turnq/telemetry";
 import {
   cappedBackoff,
+  concurrencyPerShard,
+  createDrainQueues,
   createEventPublisher,
   createMailbox,
   createProviderAdmission,
+  createPresenceConnection,
   createRedis,
   drainJob,
+  keySpaceFor,
+  presenceClientName,
+  queuePrefix,
   startDeadWorkerSweep,
   startFleetSlots,
   startWorkerHeartbeat,
-  presenceClientName,
+  webhookQueuePrefix,
   queueGaugeSources,
   subscribeCancels,
   whenReady,
@@ -51,10 +57,11 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   // batches what a busy worker sends in the same turn of the event loop.
   const bullRedis = createRedis(env.REDIS_URL, "worker", onRedisError);
   const redis = createRedis(env.REDIS_URL, "worker", onRedisError, { autoPipelining: true });
-  const queue = new Queue<DrainJobData>(drainJob.queueName, { connection: bullRedis, prefix: env.TURNQ_PREFIX });
-  queue.on("error", onRedisError);
-  const mailbox = createMailbox({ redis, queue, prefix: env.TURNQ_PREFIX });
-  workerMetrics(queueGaugeSources(queue, redis, env.TURNQ_PREFIX));
+  // One drain queue per shard (QUEUE_SHARDS); this worker runs a BullMQ Worker on each.
+  const space = keySpaceFor(env);
+  const queues = createDrainQueues(bullRedis, space, onRedisError);
+  const mailbox = createMailbox({ redis, queues, space });
+  workerMetrics(queueGaugeSources(queues, redis, space));
   // Every chat() becomes a `chat {model}` span with GenAI attributes (llm-spans.ts).
   const llm = tracedLlmClient(
     createLlmClient({
@@ -100,7 +107,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   let stopping = false;
   const inFlight = new AbortController();
-  const events = createEventPublisher(redis, env.TURNQ_PREFIX);
+  const events = createEventPublisher(redis, space);
   const emit: EmitTurnEvent = (turn, event, seq) => {
     events.publish(turn.sessionId, turn.id, event, seq).catch(() => {});
   };
@@ -131,7 +138,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     db,
     logger,
     redisUrl: env.REDIS_URL,
-    prefix: env.TURNQ_PREFIX,
+    // Its own hash tag in the tagged layout (keys.ts), so BullMQ's scripts run on a Redis Cluster.
+    queuePrefix: webhookQueuePrefix(space),
     concurrency: env.WEBHOOK_CONCURRENCY,
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
     schedule: env.WEBHOOK_RETRY_SCHEDULE_MS,
@@ -147,7 +155,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     webhooks: webhooks.enqueuer,
     limits: { maxAttempts: env.TURN_MAX_ATTEMPTS, maxCrashes: env.TURN_MAX_CRASHES },
     turnsPerSlice: env.TURNS_PER_SLICE,
-    concurrency: env.WORKER_CONCURRENCY,
+    // All shards' slots: the processor's fairness check counts drains across them.
+    concurrency: concurrencyPerShard(env.WORKER_CONCURRENCY, space) * space.shards,
     provider: llm.provider,
     shutdownSignal: inFlight.signal,
     isStopping: () => stopping,
@@ -159,33 +168,41 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   // BullMQ never closes a connection it is given (it counts it as shared): close() quits it below.
   const workerRedis = createRedis(env.REDIS_URL, "worker", onRedisError);
-  const worker = new Worker<DrainJobData>(drainJob.queueName, processor, {
-    connection: workerRedis,
-    prefix: env.TURNQ_PREFIX,
-    concurrency: env.WORKER_CONCURRENCY,
-    lockDuration: env.LOCK_DURATION_MS,
-    stalledInterval: env.STALLED_INTERVAL_MS,
-    // A drain job lives as long as its session is busy, across many turns and crashes; how often a
-    // turn may be abandoned is bounded per turn in Postgres (TURN_MAX_CRASHES), not per job here.
-    maxStalledCount: 1_000_000,
-    settings: { backoffStrategy: cappedBackoff },
-    // Started below, once this worker's presence connection exists: no lock of ours without it.
-    autorun: false,
-  });
-  worker.on("error", (err) => logger.error({ err: err.message }, "worker error"));
-  worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "drain job failed; it will be retried"));
-  // Idle but open for the life of the process: other workers read it in CLIENT LIST as "alive".
-  const presence = createRedis(env.REDIS_URL, "subscriber", onRedisError, { name: presenceClientName(worker.id) });
-  await whenReady(presence);
-  // This worker's slots count in the fleet's total, which sizes each tenant's share (fair scheduling).
-  const slots = startFleetSlots(redis, env.TURNQ_PREFIX, worker.id, env.WORKER_CONCURRENCY);
+  const workers = Array.from(
+    { length: space.shards },
+    (_, shard) =>
+      new Worker<DrainJobData>(drainJob.queueName, processor, {
+        connection: workerRedis,
+        prefix: queuePrefix(space, shard),
+        concurrency: concurrencyPerShard(env.WORKER_CONCURRENCY, space),
+        lockDuration: env.LOCK_DURATION_MS,
+        stalledInterval: env.STALLED_INTERVAL_MS,
+        // A drain job lives as long as its session is busy, across many turns and crashes; how often a
+        // turn may be abandoned is bounded per turn in Postgres (TURN_MAX_CRASHES), not per job here.
+        maxStalledCount: 1_000_000,
+        settings: { backoffStrategy: cappedBackoff },
+        // Started below, once this worker's presence connections exist: no lock of ours without them.
+        autorun: false,
+      }),
+  );
+  for (const worker of workers) {
+    worker.on("error", (err) => logger.error({ err: err.message }, "worker error"));
+    worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "drain job failed; it will be retried"));
+  }
+  // Idle but open for the life of the process, one per BullMQ Worker (each has its own id in its
+  // lock tokens): other workers read them in CLIENT LIST as "alive".
+  const presences = workers.map((worker) => createPresenceConnection(env.REDIS_URL, presenceClientName(worker.id), onRedisError));
+  await Promise.all(presences.map((p) => whenReady(p)));
+  // This worker's slots count in the fleet's total on every shard, which sizes each tenant's share
+  // there (fair scheduling). workers[0]'s id names this process in the registries.
+  const slots = startFleetSlots(redis, space, workers[0]!.id, concurrencyPerShard(env.WORKER_CONCURRENCY, space));
   await slots.ready;
   const sweep =
     env.DEAD_WORKER_SWEEP_MS > 0
       ? startDeadWorkerSweep({
           redis,
-          queue,
-          selfId: worker.id,
+          queues,
+          selfIds: workers.map((w) => w.id),
           intervalMs: env.DEAD_WORKER_SWEEP_MS,
           graceMs: env.DEAD_WORKER_SWEEP_MS,
           onReleased: (jobIds, dead) => logger.warn({ sessions: jobIds.length, deadWorkers: dead }, "released the sessions of dead workers"),
@@ -225,10 +242,21 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     },
     webhooks: { enqueuer: webhooks.enqueuer, overdueMs: env.WEBHOOK_RECONCILE_AGE_MS },
   });
-  worker.run().catch((err: Error) => logger.error({ err: err.message }, "worker stopped with an error"));
-  await worker.waitUntilReady();
-  // workerId: the id in this worker's lock tokens and presence connection (turnq-presence:<id>).
-  logger.info({ concurrency: env.WORKER_CONCURRENCY, prefix: env.TURNQ_PREFIX, model: env.LLM_MODEL, workerId: worker.id }, "turnq worker started");
+  for (const worker of workers) worker.run().catch((err: Error) => logger.error({ err: err.message }, "worker stopped with an error"));
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  // workerId: the id in this worker's lock tokens and presence connection (turnq-presence:<id>);
+  // one per shard (workerIds) when QUEUE_SHARDS > 1.
+  logger.info(
+    {
+      concurrency: env.WORKER_CONCURRENCY,
+      prefix: env.TURNQ_PREFIX,
+      shards: space.shards,
+      model: env.LLM_MODEL,
+      workerId: workers[0]!.id,
+      ...(workers.length > 1 ? { workerIds: workers.map((w) => w.id) } : {}),
+    },
+    "turnq worker started",
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -245,16 +273,16 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         // Deliveries in flight end within WEBHOOK_TIMEOUT_MS, alongside the turns' grace; the
         // producer stays open until the turns (which enqueue deliveries) are done.
         const deliveriesStopped = webhooks.stopDelivering();
-        await worker.close();
+        await Promise.all(workers.map((w) => w.close()));
         await workerRedis.quit().catch(() => {});
         await deliveriesStopped;
         await webhooks.close();
         clearTimeout(deadline);
         await unsubscribeCancels();
         await cancelSubscriber.quit().catch(() => {});
-        await presence.quit().catch(() => {});
+        await Promise.all(presences.map((p) => p.quit().catch(() => {})));
         disposeWorkerMetrics();
-        await queue.close();
+        await Promise.all(queues.map((q) => q.close()));
         await redis.quit().catch(() => {});
         await bullRedis.quit().catch(() => {});
         await catalog.close();

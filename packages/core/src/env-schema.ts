@@ -9,10 +9,25 @@ export const sharedEnv = {
   DATABASE_URL: z
     .string({ error: "DATABASE_URL is required, e.g. postgres://postgres@127.0.0.1:5432/turnq" })
     .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must start with postgres:// or postgresql://"),
+  /** One server, or a Redis Cluster by some of its nodes: redis+cluster://host:port,host:port (rediss… for TLS). */
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://")
+    .regex(
+      /^rediss?(\+cluster)?:\/\//,
+      "REDIS_URL must start with redis:// or rediss:// (one server), or redis+cluster:// or rediss+cluster:// followed by host:port,host:port… (a Redis Cluster)",
+    )
     .default("redis://127.0.0.1:6379"),
+  /**
+   * How many BullMQ drain queues sessions are spread over (each with its own hash tag, so a Redis
+   * Cluster places them on different nodes). Every API and worker of a deployment must use the same
+   * value; change it only with the fleet stopped (the reconciler then re-announces unfinished turns).
+   */
+  QUEUE_SHARDS: z.coerce
+    .number({ error: "QUEUE_SHARDS must be a whole number from 1 to 256, e.g. 3 for a 3-master Redis Cluster" })
+    .int("QUEUE_SHARDS must be a whole number from 1 to 256")
+    .min(1, "QUEUE_SHARDS must be at least 1")
+    .max(256, "QUEUE_SHARDS must be at most 256")
+    .default(1),
   /** Namespace for every Redis key and queue, so several deployments (or tests) share one Redis. */
   TURNQ_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, "TURNQ_PREFIX: letters, digits, _ or -").default("turnq"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

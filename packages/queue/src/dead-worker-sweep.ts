@@ -2,13 +2,15 @@ import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { lockOwnersScript, releaseDeadScript } from "./dead-worker-scripts.ts";
 import { presenceClientName } from "./keys.ts";
+import { clientNames } from "./redis.ts";
 
 export interface DeadWorkerSweepDeps {
   /** turnq's own connection to the queue's Redis. */
   redis: Redis;
-  queue: Queue;
-  /** This worker's BullMQ id: never declared dead by itself. */
-  selfId: string;
+  /** Every shard's drain queue (drain-queues.ts). */
+  queues: Queue[];
+  /** This worker's BullMQ ids (one Worker per shard): never declared dead by itself. */
+  selfIds: string[];
   intervalMs: number;
   /** How long a lock holder must be seen without its presence connection before it counts as dead. */
   graceMs: number;
@@ -28,13 +30,12 @@ const settleAfterReconnectMs = 5_000;
  * Every worker runs a sweep (each is idempotent: releasing checks the lock's holder atomically).
  */
 export function startDeadWorkerSweep(deps: DeadWorkerSweepDeps): { stop(): Promise<void> } {
-  const { redis, queue } = deps;
+  const { redis, queues } = deps;
   const r = redis as Redis & Record<string, ((...a: string[]) => Promise<unknown>) | undefined>;
   if (!r.turnqLockOwners) {
     redis.defineCommand("turnqLockOwners", { numberOfKeys: 1, lua: lockOwnersScript });
     redis.defineCommand("turnqReleaseDead", { numberOfKeys: 2, lua: releaseDeadScript });
   }
-  const jobKeyPrefix = queue.toKey("");
   const absentSince = new Map<string, number>();
   // Only a reconnect (Redis restarted, or the network blinked) delays verdicts: a worker starting
   // while its fleet runs sees the others' presence connections at once.
@@ -47,11 +48,14 @@ export function startDeadWorkerSweep(deps: DeadWorkerSweepDeps): { stop(): Promi
   else redis.once("ready", () => redis.on("ready", onReady));
 
   async function sweep(): Promise<void> {
-    const owners = ((await r.turnqLockOwners!(queue.keys.active!, jobKeyPrefix)) as string[]).filter((o) => o !== deps.selfId);
-    for (const seen of absentSince.keys()) if (!owners.includes(seen)) absentSince.delete(seen);
-    if (owners.length === 0) return;
-    const list = (await redis.call("CLIENT", "LIST", "TYPE", "normal")) as string;
-    const present = new Set([...list.matchAll(/ name=(\S+)/g)].map((m) => m[1]));
+    // A worker holds locks through one BullMQ Worker per shard, each with its own id.
+    const owners = new Set<string>();
+    for (const queue of queues) {
+      for (const o of (await r.turnqLockOwners!(queue.keys.active!, queue.toKey(""))) as string[]) if (!deps.selfIds.includes(o)) owners.add(o);
+    }
+    for (const seen of absentSince.keys()) if (!owners.has(seen)) absentSince.delete(seen);
+    if (owners.size === 0) return;
+    const present = await clientNames(redis);
     const now = Date.now();
     const dead: string[] = [];
     for (const owner of owners) {
@@ -64,7 +68,10 @@ export function startDeadWorkerSweep(deps: DeadWorkerSweepDeps): { stop(): Promi
       if (now - since >= deps.graceMs && now - connectedAt >= settleAfterReconnectMs) dead.push(owner);
     }
     if (dead.length === 0) return;
-    const released = (await r.turnqReleaseDead!(queue.keys.active!, queue.keys.stalled!, jobKeyPrefix, ...dead)) as string[];
+    const released: string[] = [];
+    for (const queue of queues) {
+      released.push(...((await r.turnqReleaseDead!(queue.keys.active!, queue.keys.stalled!, queue.toKey(""), ...dead)) as string[]));
+    }
     for (const d of dead) absentSince.delete(d);
     if (released.length > 0) deps.onReleased(released, dead);
   }

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import type { Redis } from "ioredis";
-import { sessionEventsChannel, sessionKeys } from "./keys.ts";
+import { sessionEventsChannel, sessionKeys, type KeySpace } from "./keys.ts";
 
-const sessionEventsKey = (prefix: string, sessionId: string) => sessionKeys(prefix, sessionId).events;
+const sessionEventsKey = (space: KeySpace, sessionId: string) => sessionKeys(space, sessionId).events;
 
 export interface StreamedEvent {
   id: string;
@@ -17,14 +17,14 @@ export interface StreamedEvent {
  * when events arrive; reads are plain XRANGE on the shared command connection, so an idle client
  * holds no Redis connection and a disconnected one costs nothing.
  */
-export function createEventReader(redis: Redis, subscriber: Redis, prefix: string) {
+export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpace) {
   const listeners = new Map<string, Set<() => void>>();
   subscriber.on("message", (channel: string) => {
     for (const wake of listeners.get(channel) ?? []) wake();
   });
 
   async function readAfter(sessionId: string, after: string): Promise<StreamedEvent[]> {
-    const rows = await redis.xrange(sessionEventsKey(prefix, sessionId), `(${after}`, "+", "COUNT", 500);
+    const rows = await redis.xrange(sessionEventsKey(space, sessionId), `(${after}`, "+", "COUNT", 500);
     return rows.map(([id, fields]) => {
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
@@ -51,22 +51,22 @@ export function createEventReader(redis: Redis, subscriber: Redis, prefix: strin
     },
     /** Id of the newest event, or "0" when the stream is empty. */
     async tailId(sessionId: string): Promise<string> {
-      const last = await redis.xrevrange(sessionEventsKey(prefix, sessionId), "+", "-", "COUNT", 1);
+      const last = await redis.xrevrange(sessionEventsKey(space, sessionId), "+", "-", "COUNT", 1);
       return last[0]?.[0] ?? "0";
     },
     async isEmpty(sessionId: string): Promise<boolean> {
-      return (await redis.xlen(sessionEventsKey(prefix, sessionId))) === 0;
+      return (await redis.xlen(sessionEventsKey(space, sessionId))) === 0;
     },
     /** True when `after` is older than anything the stream still holds (events were trimmed or expired). */
     async missed(sessionId: string, after: string): Promise<boolean> {
       if (after === "0") return false;
-      const first = await redis.xrange(sessionEventsKey(prefix, sessionId), "-", "+", "COUNT", 1);
+      const first = await redis.xrange(sessionEventsKey(space, sessionId), "-", "+", "COUNT", 1);
       const firstId = first[0]?.[0];
       return firstId === undefined ? true : compareIds(firstId, after) > 0 && !(await exists(redis, sessionId, after));
     },
     /** Calls `onEvents` with every event after `after`, then each new batch, until `signal` aborts. */
     async follow(sessionId: string, after: string, onEvents: (events: StreamedEvent[]) => Promise<void>, signal: AbortSignal, idle: () => Promise<void>) {
-      const channel = sessionEventsChannel(prefix, sessionId);
+      const channel = sessionEventsChannel(space.prefix, sessionId);
       let wake: (() => void) | undefined;
       let nudged = true;
       const nudge = () => {
@@ -121,7 +121,7 @@ export function createEventReader(redis: Redis, subscriber: Redis, prefix: strin
   };
 
   async function exists(r: Redis, sessionId: string, id: string): Promise<boolean> {
-    return (await r.xrange(sessionEventsKey(prefix, sessionId), id, id)).length > 0;
+    return (await r.xrange(sessionEventsKey(space, sessionId), id, id)).length > 0;
   }
 }
 

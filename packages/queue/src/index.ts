@@ -1,7 +1,9 @@
 export * from "./redis.ts";
 export * from "./keys.ts";
+export { hashSlot } from "./hash-slot.ts";
 export * from "./queue-gauges.ts";
 export * from "./job-catalog.ts";
+export * from "./drain-queues.ts";
 export * from "./mailbox.ts";
 export * from "./turn-notifier.ts";
 export * from "./cancel-signal.ts";

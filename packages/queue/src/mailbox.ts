@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { drainJob, type DrainJobData } from "./job-catalog.ts";
-import { fairShareKeys, sessionDrainKeyParts, sessionEventsChannel, sessionKeys, tenantKeys, turnsDoneChannel } from "./keys.ts";
+import { fairShareKeys, sessionDrainKeyParts, sessionEventsChannel, sessionKeys, shardOf, tenantKeys, turnsDoneChannel, type KeySpace } from "./keys.ts";
 import { ackScript, enqueueScript, finishScript, settleScript, topUpScript, yieldScript } from "./mailbox-scripts.ts";
 import { eventStreamLimits } from "./session-events.ts";
 
@@ -69,17 +69,28 @@ export interface Mailbox {
   ): Promise<FinishOutcome>;
 }
 
-export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; prefix: string }): Mailbox {
-  const { redis, queue, prefix } = deps;
-  const keys = (sessionId: string) => sessionKeys(prefix, sessionId);
-  const fair = fairShareKeys(prefix);
-  const [dhead, dtail] = sessionDrainKeyParts(prefix);
-  const tenant = (tenantId: string) => [fair.share, tenantKeys(prefix, tenantId).parked, fair.parkedTenants];
+/**
+ * `queues[i]` is shard i's drain queue (drain-queues.ts); a session's drain job goes to its shard's.
+ * Fair scheduling is kept per shard (keys.ts fairShareKeys): a session's scripts touch its shard's
+ * share hash and its tenant's parked list on that shard, all in the shard's slot when tagged.
+ */
+export function createMailbox(deps: { redis: Redis; queues: Queue<DrainJobData>[]; space: KeySpace }): Mailbox {
+  const { redis, queues, space } = deps;
+  const { prefix } = space;
+  const keys = (sessionId: string) => sessionKeys(space, sessionId);
+  const shards = Array.from({ length: space.shards }, (_, shard) => ({ fair: fairShareKeys(space, shard), drainParts: sessionDrainKeyParts(space, shard) }));
+  /** KEYS F, P, PT of a tenant on a shard. */
+  const tenant = (shard: number, tenantId: string) => [shards[shard]!.fair.share, tenantKeys(space, shard, tenantId).parked, shards[shard]!.fair.parkedTenants];
+  /** KEYS F, P, PT of a session's tenant on the session's shard, and the ARGV that end the script (tenant, dhead, dtail). */
+  const fairOf = (sessionId: string, tenantId: string) => {
+    const shard = shardOf(space, sessionId);
+    return { keys: tenant(shard, tenantId), argv: [tenantId, ...shards[shard]!.drainParts] };
+  };
   // defineCommand sends EVALSHA and reloads the script itself after a Redis restart (NOSCRIPT).
   const run = defineScripts(redis);
   const addDrain = (sessionId: string, tenantId: string, jobId: string, traceparent?: string) => {
     const data: DrainJobData = { sessionId, tenantId, ...(traceparent ? { traceparent } : {}) };
-    return queue.add(drainJob.name, data, { ...drainJob.options, jobId });
+    return queues[shardOf(space, sessionId)]!.add(drainJob.name, data, { ...drainJob.options, jobId });
   };
   /** Adds the drain jobs of sessions a script promoted ({session, job id} pairs from `from`). */
   const addPromoted = async (r: (string | number)[], from: number, tenantId: string) => {
@@ -96,7 +107,7 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
       const k = keys(sessionId);
       const tenantId = opts.tenantId ?? defaultTenantId;
       const weight = opts.weight === undefined ? "" : String(opts.weight);
-      const [status, jobId] = (await run.enqueue(k.pending, k.drain, ...tenant(tenantId), sessionId, tenantId, weight, ...turnIds)) as [
+      const [status, jobId] = (await run.enqueue(k.pending, k.drain, ...fairOf(sessionId, tenantId).keys, sessionId, tenantId, weight, ...turnIds)) as [
         number,
         string,
       ];
@@ -107,20 +118,27 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
     },
     async finish(sessionId, jobId, tenantId = defaultTenantId) {
       const k = keys(sessionId);
-      return outcome((await run.finish(k.pending, k.drain, ...tenant(tenantId), jobId, tenantId, dhead, dtail)) as (string | number)[], tenantId);
+      const f = fairOf(sessionId, tenantId);
+      return outcome((await run.finish(k.pending, k.drain, ...f.keys, jobId, ...f.argv)) as (string | number)[], tenantId);
     },
     async yieldSlice(sessionId, jobId, tenantId = defaultTenantId) {
-      const t = tenant(tenantId);
-      const r = (await run.yieldSlice(keys(sessionId).drain, ...t, jobId, sessionId, tenantId, dhead, dtail)) as (string | number)[];
+      const f = fairOf(sessionId, tenantId);
+      const r = (await run.yieldSlice(keys(sessionId).drain, ...f.keys, jobId, sessionId, ...f.argv)) as (string | number)[];
       if (r[0] === 0) await addPromoted(r, 1, tenantId);
       return r[0] === 1 ? "requeue" : r[0] === 0 ? "parked" : "lost";
     },
     async topUp(tenantId) {
-      const r = (await run.topUp(...tenant(tenantId), tenantId, dhead, dtail)) as string[];
-      return addPromoted(r, 0, tenantId);
+      // Every shard: a tenant's sessions are parked on their own shards.
+      let promoted = 0;
+      for (let shard = 0; shard < space.shards; shard++) {
+        const r = (await run.topUp(...tenant(shard, tenantId), tenantId, ...shards[shard]!.drainParts)) as string[];
+        promoted += await addPromoted(r, 0, tenantId);
+      }
+      return promoted;
     },
-    parkedTenants() {
-      return redis.smembers(fair.parkedTenants);
+    async parkedTenants() {
+      const perShard = await Promise.all(shards.map((s) => redis.smembers(s.fair.parkedTenants)));
+      return [...new Set(perShard.flat())];
     },
     async ack(sessionId, jobId, turnIds) {
       const k = keys(sessionId);
@@ -129,11 +147,12 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
     async settle(sessionId, jobId, turnId, opts) {
       const k = keys(sessionId);
       const tenantId = opts.tenantId ?? defaultTenantId;
+      const f = fairOf(sessionId, tenantId);
       const args = [
         k.pending,
         k.drain,
         k.events,
-        ...tenant(tenantId),
+        ...f.keys,
         jobId,
         turnId,
         opts.release ? "1" : "0",
@@ -142,9 +161,7 @@ export function createMailbox(deps: { redis: Redis; queue: Queue<DrainJobData>; 
         opts.done ?? "",
         String(eventStreamLimits.maxLen),
         String(eventStreamLimits.ttlSeconds),
-        tenantId,
-        dhead,
-        dtail,
+        ...f.argv,
       ];
       for (const e of opts.events) args.push(e.seq === undefined ? "" : String(e.seq), JSON.stringify(e.event));
       return outcome((await run.settle(...args)) as (string | number)[], tenantId);

@@ -1,5 +1,35 @@
 import type { Redis } from "ioredis";
-import { fairShareKeys, rateLimitKeys, sessionKeys, tenantKeys } from "./keys.ts";
+import { fairShareKeys, rateLimitKeys, sessionKeys, shardOf, tenantKeys, type KeySpace } from "./keys.ts";
+
+/**
+ * quota(pending, share, most queued, most busy, field) — the submit's checks on the session's shard:
+ * 1 admitted, 2 the session's queue is full, 3 the tenant has its most busy sessions (its drain jobs +
+ * parked sessions in the share hash; a session that already has queued turns adds none). Reads only.
+ */
+const quotaLua = `
+local function quota(pending, share, maxQueued, maxBusy, field)
+  local queued = redis.call('SCARD', pending)
+  if queued >= tonumber(maxQueued) then return 2 end
+  if queued == 0 then
+    local s = redis.call('HMGET', share, field .. 's', field .. 'p')
+    if (tonumber(s[1]) or 0) + (tonumber(s[2]) or 0) >= tonumber(maxBusy) then return 3 end
+  end
+  return 1
+end
+`;
+
+/**
+ * quota — the submit's checks alone, for the tagged layout (keys.ts), where the session's shard and
+ * the tenant's buckets are in different slots: run first, in the shard's slot; its verdict goes to
+ * admit (ARGV[8]), so a refused request still takes no token.
+ * KEYS[1] the session's pending set, KEYS[2] the shard's share hash
+ * ARGV[1] most queued turns per session, ARGV[2] most busy sessions of the tenant on this shard,
+ * ARGV[3] the tenant's field prefix
+ * Returns the verdict (1, 2 or 3 as in admit).
+ */
+const quotaScript = `${quotaLua}
+return quota(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
+`;
 
 /**
  * admit — the API's admission of one request, shared by every API process: two token buckets (the
@@ -9,13 +39,14 @@ import { fairShareKeys, rateLimitKeys, sessionKeys, tenantKeys } from "./keys.ts
  * KEYS[4] the fleet's share hash (the tenant's drain jobs + parked sessions = its busy sessions)
  * ARGV[1] key rate per second, ARGV[2] key burst (0 = no limit), ARGV[3] tenant rate, ARGV[4] tenant
  * burst (0 = no limit), ARGV[5] most queued turns per session, ARGV[6] most busy sessions per tenant,
- * ARGV[7] the tenant's field prefix in the share hash
+ * ARGV[7] the tenant's field prefix in the share hash, ARGV[8] (tagged layout, KEYS[1..2] only) the
+verdict of quota, run before in the session's shard slot ('' = none)
  * Returns {verdict, key tokens left, tenant tokens left, wait ms}: verdict 1 admitted, 0 a bucket is
  * empty (wait ms until it holds a token), 2 the session's queue is full, 3 the tenant has its most
  * busy sessions. A bucket is one string "<tokens> <ms>" (MGET reads both), refilled continuously
  * from the server's clock, so every API process agrees, and kept only as long as it takes to refill.
  */
-const admitScript = `
+const admitScript = `${quotaLua}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local raw = redis.call('MGET', KEYS[1], KEYS[2])
@@ -34,14 +65,9 @@ if k < 1 or tn < 1 then
   if tn < 1 then wait = math.max(wait, math.ceil((1 - tn) * 1000 / tr)) end
   return {0, math.floor(math.max(0, k)), math.floor(math.max(0, tn)), wait}
 end
-if #KEYS >= 4 then
-  local queued = redis.call('SCARD', KEYS[3])
-  if queued >= tonumber(ARGV[5]) then return {2, math.floor(k), math.floor(tn), 1000} end
-  if queued == 0 then
-    local s = redis.call('HMGET', KEYS[4], ARGV[7] .. 's', ARGV[7] .. 'p')
-    if (tonumber(s[1]) or 0) + (tonumber(s[2]) or 0) >= tonumber(ARGV[6]) then return {3, math.floor(k), math.floor(tn), 1000} end
-  end
-end
+local verdict = tonumber(ARGV[8]) or 1
+if #KEYS >= 4 then verdict = quota(KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7]) end
+if verdict ~= 1 then return {verdict, math.floor(k), math.floor(tn), 1000} end
 if kb > 0 then redis.call('SET', KEYS[1], (k - 1) .. ' ' .. now, 'PX', math.ceil(kb * 1000 / kr) + 1000) end
 if tb > 0 then redis.call('SET', KEYS[2], (tn - 1) .. ' ' .. now, 'PX', math.ceil(tb * 1000 / tr) + 1000) end
 return {1, math.floor(k - 1), math.floor(tn - 1), 0}
@@ -73,14 +99,23 @@ export interface Admission {
 
 const verdicts: AdmissionVerdict[] = ["rate_limited", "admitted", "session_queue_full", "tenant_sessions_limit"];
 
-/** Admission of API requests; `submit` adds the checks that gate a new turn (before it is stored). */
-export function createRequestAdmission(redis: Redis, prefix: string, limits: AdmissionLimits) {
+/**
+ * Admission of API requests; `submit` adds the checks that gate a new turn (before it is stored).
+ * Untagged layout (one Redis, one shard): one script call per request. Tagged layout (Redis Cluster
+ * or QUEUE_SHARDS > 1): the buckets live in the tenant's slot and the session in its shard's, so a
+ * submit makes two calls (quota, then admit); the tenant's busy sessions are counted on the session's
+ * shard against ceil(limit / shards), an approximation of the fleet-wide limit (README).
+ */
+export function createRequestAdmission(redis: Redis, space: KeySpace, limits: AdmissionLimits) {
   const r = redis as Redis & Record<string, ((...a: (string | number)[]) => Promise<number[]>) | undefined>;
   if (!r.turnqAdmitRequest) {
     redis.defineCommand("turnqAdmitRequest", { numberOfKeys: 2, lua: admitScript });
     redis.defineCommand("turnqAdmitSubmit", { numberOfKeys: 4, lua: admitScript });
+    redis.defineCommand("turnqAdmitQuota", { numberOfKeys: 2, lua: quotaScript });
   }
+  const q = r as unknown as { turnqAdmitQuota(...a: (string | number)[]): Promise<number> };
   const args = [limits.keyPerSecond, limits.keyBurst, limits.tenantPerSecond, limits.tenantBurst, limits.sessionMaxQueuedTurns, limits.tenantMaxBusySessions];
+  const busyPerShard = Math.ceil(limits.tenantMaxBusySessions / space.shards);
   const decode = ([v, k, t, wait]: number[]): Admission => ({
     verdict: verdicts[(v ?? 0) as 0 | 1 | 2 | 3]!,
     keyRemaining: k ?? 0,
@@ -90,13 +125,18 @@ export function createRequestAdmission(redis: Redis, prefix: string, limits: Adm
   return {
     limits,
     async request(tenantId: string, keyId: string): Promise<Admission> {
-      const k = rateLimitKeys(prefix, tenantId, keyId);
+      const k = rateLimitKeys(space, tenantId, keyId);
       return decode(await r.turnqAdmitRequest!(k.key, k.tenant, ...args));
     },
     async submit(tenantId: string, keyId: string, sessionId: string): Promise<Admission> {
-      const k = rateLimitKeys(prefix, tenantId, keyId);
-      const session = sessionKeys(prefix, sessionId).pending;
-      return decode(await r.turnqAdmitSubmit!(k.key, k.tenant, session, fairShareKeys(prefix).share, ...args, tenantKeys(prefix, tenantId).field));
+      const k = rateLimitKeys(space, tenantId, keyId);
+      const session = sessionKeys(space, sessionId).pending;
+      const shard = shardOf(space, sessionId);
+      const share = fairShareKeys(space, shard).share;
+      const field = tenantKeys(space, shard, tenantId).field;
+      if (!space.tagged) return decode(await r.turnqAdmitSubmit!(k.key, k.tenant, session, share, ...args, field));
+      const verdict = await q.turnqAdmitQuota(session, share, limits.sessionMaxQueuedTurns, busyPerShard, field);
+      return decode(await r.turnqAdmitRequest!(k.key, k.tenant, ...args, field, verdict));
     },
   };
 }

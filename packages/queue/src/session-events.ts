@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { sessionEventsChannel, sessionKeys } from "./keys.ts";
+import { sessionEventsChannel, sessionKeys, type KeySpace } from "./keys.ts";
 
 /**
  * A capped Redis stream of live events per session (status changes, text deltas, tool progress),
@@ -21,13 +21,13 @@ export interface EventPublisher {
 
 export const eventStreamLimits = { maxLen: 5_000, ttlSeconds: 3_600 } as const;
 
-export function createEventPublisher(redis: Redis, prefix: string): EventPublisher {
+export function createEventPublisher(redis: Redis, space: KeySpace): EventPublisher {
   const { maxLen } = eventStreamLimits;
   return {
     async publish(sessionId, turnId, event, seq) {
-      const key = sessionKeys(prefix, sessionId).events;
+      const key = sessionKeys(space, sessionId).events;
       const added = redis.xadd(key, "MAXLEN", "~", maxLen, "*", "turn", turnId, "seq", String(seq ?? ""), "e", JSON.stringify(event));
-      const nudged = redis.publish(sessionEventsChannel(prefix, sessionId), turnId);
+      const nudged = redis.publish(sessionEventsChannel(space.prefix, sessionId), turnId);
       await Promise.all([added, nudged]);
     },
   };

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { redisUrl } from "../../../test/support/services.ts";
 import { deleteKeys } from "../../../test/support/redis-keys.ts";
-import { createMailbox, drainJob, fairShareKeys, startFleetSlots, tenantKeys, type DrainJobData, type Mailbox } from "../src/index.ts";
+import { createDrainQueues, createMailbox, fairShareKeys, hashSlot, keySpace, queueListKey, shardOf, startFleetSlots, tenantKeys, drainJob, type DrainJobData, type Mailbox } from "../src/index.ts";
 
 /**
  * The fair-share scripts against a real Redis and a real BullMQ queue (no worker: the test plays the
@@ -25,9 +25,9 @@ describe("tenant shares of the fleet's slots", () => {
     const c = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
     connections.push(c);
     queue = new Queue<DrainJobData>(drainJob.queueName, { connection: c, prefix });
-    mailbox = createMailbox({ redis, queue, prefix });
+    mailbox = createMailbox({ redis, queues: [queue], space: keySpace(prefix) });
     const slots = Number(/slots=(\d+)/.exec(ctx.task.name)?.[1] ?? 4);
-    const s = startFleetSlots(redis, prefix, "w1", slots);
+    const s = startFleetSlots(redis, keySpace(prefix), "w1", slots);
     await s.ready;
     stopSlots = s.stop;
   });
@@ -55,8 +55,8 @@ describe("tenant shares of the fleet's slots", () => {
   const waitingJobs = async () => (await queue.getJobs(["wait"])).map((j) => j.data);
   /** The tenant's fields of the fleet's share hash. */
   const state = async (tenantId: string) => {
-    const f = tenantKeys(prefix, tenantId).field;
-    const [sched, parked, w] = await redis.hmget(fairShareKeys(prefix).share, `${f}s`, `${f}p`, `${f}w`);
+    const f = tenantKeys(keySpace(prefix), 0, tenantId).field;
+    const [sched, parked, w] = await redis.hmget(fairShareKeys(keySpace(prefix), 0).share, `${f}s`, `${f}p`, `${f}w`);
     return { sched, parked, w };
   };
 
@@ -93,10 +93,10 @@ describe("tenant shares of the fleet's slots", () => {
     expect(await state("a")).toMatchObject({ sched: "4", parked: "5" });
     const promoted = (await queue.getJobs(["wait"])).filter((j) => j.id!.includes("-p")).map((j) => j.data.sessionId);
     expect(promoted.sort()).toEqual(["ses_a4", "ses_a5", "ses_a6"]);
-    const fair = await redis.hgetall(fairShareKeys(prefix).share);
+    const fair = await redis.hgetall(fairShareKeys(keySpace(prefix), 0).share);
     expect(fair).toMatchObject({ slots: "4", sched: "4", parked: "5", weights: "1" });
     // A session parked at a yield keeps its place and, promoted, gets a fresh job id.
-    expect(await redis.lrange(tenantKeys(prefix, "a").parked, 0, -1)).toEqual(["ses_a7", "ses_a8", "ses_a9", "ses_a0", "ses_a1"]);
+    expect(await redis.lrange(tenantKeys(keySpace(prefix), 0, "a").parked, 0, -1)).toEqual(["ses_a7", "ses_a8", "ses_a9", "ses_a0", "ses_a1"]);
   });
 
   it("splits the fleet by weight when both tenants flood (slots=12)", async () => {
@@ -126,5 +126,61 @@ describe("tenant shares of the fleet's slots", () => {
     expect(promoted?.id).toBe(`${a[1]!.jobId.replace(/^parked:/, "")}-p1`);
     expect(await mailbox.parkedTenants()).toEqual([]);
     expect(await state("a")).toMatchObject({ sched: "1", parked: "0" });
+  });
+});
+
+/**
+ * The sharded layout (QUEUE_SHARDS=3, tagged keys, on one Redis here; test/e2e/redis-cluster.test.ts
+ * runs it on a cluster): each shard keeps its own share, parked list and slots, in its own slot.
+ */
+describe("tenant shares per shard (QUEUE_SHARDS=3)", () => {
+  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+  const bull = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+  const prefix = `tshare-${randomUUID().slice(0, 8)}`;
+  const space = keySpace(prefix, { shards: 3 });
+  const queues = createDrainQueues(bull, space, () => {});
+  const mailbox = createMailbox({ redis, queues, space });
+  afterAll(async () => {
+    await Promise.all(queues.map((q) => q.close()));
+    await deleteKeys(redisUrl(), prefix).catch(() => 0);
+    await Promise.all([redis.quit(), bull.quit()]);
+  });
+
+  it("caps a tenant at its share of each shard's slots and promotes within the shard", async () => {
+    // One worker with 1 slot per shard.
+    const slots = startFleetSlots(redis, space, "w1", 1);
+    await slots.ready;
+    // 3 sessions of tenant a on each shard.
+    const byShard: string[][] = [[], [], []];
+    for (let i = 0; byShard.some((s) => s.length < 3); i++) {
+      const id = `ses_s${i}`;
+      const own = byShard[shardOf(space, id)]!;
+      if (own.length < 3) own.push(id);
+    }
+    const enq = new Map<string, { jobId: string; created: boolean; parked: boolean }>();
+    for (const own of byShard) for (const id of own) enq.set(id, await mailbox.enqueue(id, [`turn_${id}`], { tenantId: "a" }));
+    for (let shard = 0; shard < 3; shard++) {
+      const own = byShard[shard]!;
+      const f = fairShareKeys(space, shard);
+      const t = tenantKeys(space, shard, "a");
+      // Every key a session's scripts touch is in its shard's slot.
+      const slot = hashSlot(queueListKey(space, shard, "wait"));
+      for (const k of [f.share, f.slots, f.parkedTenants, t.parked]) expect(hashSlot(k), k).toBe(slot);
+      expect(own.map((id) => enq.get(id)!.created)).toEqual([true, false, false]);
+      expect(await redis.hmget(f.share, "slots", "t:a:s", "t:a:p")).toEqual(["1", "1", "2"]);
+      expect(await redis.lrange(t.parked, 0, -1)).toEqual(own.slice(1));
+      expect((await queues[shard]!.getJobs(["wait"])).map((j) => j.data.sessionId)).toEqual([own[0]]);
+    }
+    // The first session of shard 1 ends: its release promotes shard 1's oldest parked session only.
+    const [first, second] = byShard[1]!;
+    const job = enq.get(first!)!.jobId;
+    await mailbox.ack(first!, job, await mailbox.pendingIds(first!));
+    expect(await mailbox.finish(first!, job, "a")).toBe("released");
+    expect((await queues[1]!.getJobs(["wait"])).map((j) => j.data.sessionId).sort()).toEqual([first, second].sort());
+    for (const shard of [0, 2]) expect(await queues[shard]!.getJobs(["wait"])).toHaveLength(1);
+    expect(await mailbox.parkedTenants()).toEqual(["a"]);
+    // Nothing under the share anywhere: top-up promotes nothing on any shard.
+    expect(await mailbox.topUp("a")).toBe(0);
+    await slots.stop();
   });
 });

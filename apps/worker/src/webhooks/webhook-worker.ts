@@ -17,7 +17,8 @@ export interface WebhookWorkerOptions {
   db: Db;
   logger: Logger;
   redisUrl: string;
-  prefix: string;
+  /** The BullMQ prefix of the delivery queue (keys.ts webhookQueuePrefix). */
+  queuePrefix: string;
   concurrency: number;
   timeoutMs: number;
   schedule: readonly number[];
@@ -44,7 +45,7 @@ export async function startWebhookWorker(o: WebhookWorkerOptions): Promise<Runni
   const onRedisError = (err: Error) => o.logger.warn({ err: err.message }, "redis connection error (retrying)");
   // Fail fast: a turn's settlement must never wait on Redis for its webhooks.
   const producer = createRedis(o.redisUrl, "producer", onRedisError);
-  const queue = new Queue<WebhookDeliveryJobData>(webhookDeliveryJob.queueName, { connection: producer, prefix: o.prefix });
+  const queue = new Queue<WebhookDeliveryJobData>(webhookDeliveryJob.queueName, { connection: producer, prefix: o.queuePrefix });
   queue.on("error", onRedisError);
   // Keep-alive connections to receivers, through the same SSRF guard as http_get.
   const dispatcher = createGuardedAgent({ isAllowedAddress: o.allowPrivate ? anyAddress : publicAddressesOnly, timeoutMs: o.timeoutMs });
@@ -54,7 +55,7 @@ export async function startWebhookWorker(o: WebhookWorkerOptions): Promise<Runni
     createWebhookProcessor({ db: o.db, logger: o.logger, dispatcher, timeoutMs: o.timeoutMs, schedule: o.schedule, breaker: o.breaker }),
     {
       connection,
-      prefix: o.prefix,
+      prefix: o.queuePrefix,
       concurrency: o.concurrency,
       lockDuration: o.lockDurationMs,
       stalledInterval: o.stalledIntervalMs,
