@@ -1,31 +1,11 @@
-import { useEffect, useState } from "preact/hooks";
 import type { Client } from "../api.ts";
-import { errorText, ms } from "../format.ts";
-import type { Fleet } from "../types.ts";
+import { ms } from "../format.ts";
+import { usePolled } from "../use-polled.ts";
 import { Chart } from "./chart.tsx";
 
 /** Queues, workers, breakers and the last minutes' latencies; refreshed every 5 s. */
 export function FleetPage({ client }: { client: Client }) {
-  const [fleet, setFleet] = useState<Fleet | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let stop = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const load = async () => {
-      try {
-        const f = await client.fleet.get(15);
-        if (!stop) (setFleet(f), setError(null));
-      } catch (err) {
-        if (!stop) setError(errorText(err));
-      }
-      if (!stop) timer = setTimeout(() => void load(), 5_000);
-    };
-    void load();
-    return () => {
-      stop = true;
-      clearTimeout(timer);
-    };
-  }, []);
+  const { data: fleet, error } = usePolled(() => client.fleet.get(15), () => 5_000, []);
   if (!fleet) return error ? <p class="error">{error}</p> : <p class="muted">Loading…</p>;
   return (
     <section class="fleet">

@@ -1,33 +1,13 @@
-import { useEffect, useState } from "preact/hooks";
 import type { Client } from "../api.ts";
-import { errorText, ms, usd } from "../format.ts";
+import { ms, usd } from "../format.ts";
 import { href } from "../route.ts";
-import type { Timeline, TimelineEntry } from "../types.ts";
+import { usePolled } from "../use-polled.ts";
+import type { TimelineEntry } from "../types.ts";
 
 /** A turn's stages as a waterfall (offsets from its submission), its usage, error and trace link. */
 export function TurnPage({ client, id }: { client: Client; id: string }) {
-  const [data, setData] = useState<Timeline | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let stop = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const load = async () => {
-      try {
-        const t = await client.turns.timeline(id);
-        if (stop) return;
-        setData(t);
-        // An unfinished turn is followed until it ends.
-        if (t.turn.finishedAt === null) timer = setTimeout(() => void load(), 1_000);
-      } catch (err) {
-        if (!stop) setError(errorText(err));
-      }
-    };
-    void load();
-    return () => {
-      stop = true;
-      clearTimeout(timer);
-    };
-  }, [id]);
+  // An unfinished turn is followed until it ends; a failed load is shown and not retried.
+  const { data, error } = usePolled(() => client.turns.timeline(id), (t) => (t && t.turn.finishedAt === null ? 1_000 : null), [id]);
   if (error) return <p class="error">{error}</p>;
   if (!data) return <p class="muted">Loading…</p>;
   const { turn, entries } = data;
