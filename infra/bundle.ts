@@ -25,6 +25,12 @@ await build({
   format: "esm",
   target: "node24",
   sourcemap: "linked",
+  // V8 keeps every script's source in memory for as long as the process lives (lazy compilation
+  // re-reads it): without whitespace and with shorter syntax the bundles shrink by a third (API 7.0
+  // to 4.8 MB) and an idle process by 7-8 MiB RSS. Identifiers keep their names, so stack traces and
+  // CPU profiles still read as the sources do; the linked map maps them back to files and lines.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: "warning",
   // Dependencies published as CommonJS call require() for Node's built-ins; an ESM bundle has no
   // require of its own, so give it Node's.
