@@ -96,11 +96,40 @@ describe("@turnq/client against the running API", () => {
     expect(unanswered).toEqual([]);
   });
 
-  it("sends its API key; without one the API answers 401 unauthorized", async () => {
+  it("sends its API key; without one the API answers 401 unauthorized, and onUnauthorized hears of it", async () => {
     const anonymous = createClient({ baseUrl: sys.api.url, fetch: checkedFetch(checker) });
     expect(await anonymous.sessions.list().catch((e: TurnqApiError) => [e.status, e.code])).toEqual([401, "unauthorized"]);
-    const wrong = createClient({ baseUrl: sys.api.url, apiKey: "tq_not_a_key", fetch: checkedFetch(checker) });
+    const told: unknown[] = [];
+    const onUnauthorized = (e: TurnqApiError) => told.push([e.status, e.code]);
+    const wrong = createClient({ baseUrl: sys.api.url, apiKey: "tq_not_a_key", fetch: checkedFetch(checker), onUnauthorized });
     expect(await wrong.agents.list().catch((e: TurnqApiError) => [e.status, e.code])).toEqual([401, "unauthorized"]);
+    // A stream refused for its key ends at once (sending it again cannot help), and says so too.
+    const refused = wrong.sessions.stream("ses_00000000000000000000000000", { retryBaseMs: 50 })[Symbol.asyncIterator]().next();
+    await expect(refused).rejects.toMatchObject({ status: 401, code: "unauthorized" });
+    expect(told).toEqual([[401, "unauthorized"], [401, "unauthorized"]]);
+    // Other errors are not about the key.
+    const good = createClient({ baseUrl: sys.api.url, apiKey: sys.tenant.key, onUnauthorized });
+    expect(await good.sessions.get("ses_00000000000000000000000000").catch((e: TurnqApiError) => e.code)).toBe("not_found");
+    expect(told).toHaveLength(2);
+  });
+
+  it("sends the key in the Authorization header only, with no cookies and past any HTTP cache, streams included", async () => {
+    const sent: { url: string; init: RequestInit }[] = [];
+    const client = createClient({
+      baseUrl: sys.api.url,
+      apiKey: sys.tenant.key,
+      fetch: (input, init) => (sent.push({ url: String(input), init: init ?? {} }), fetch(input, init)),
+    });
+    const session = await client.sessions.create({ metadata: { purpose: "headers" } });
+    const turn = await client.turns.send(session.id, "hi", { wait: true });
+    for await (const _ of client.turns.stream(turn.id));
+    expect(sent.map((r) => new URL(r.url).pathname)).toEqual(["/v1/sessions", `/v1/sessions/${session.id}/turns`, `/v1/turns/${turn.id}/events`]);
+    for (const { url, init } of sent) {
+      expect(init).toMatchObject({ credentials: "omit", cache: "no-store" });
+      expect(new Headers(init.headers).get("authorization")).toBe(`Bearer ${sys.tenant.key}`);
+      expect(url).not.toContain(sys.tenant.key);
+      expect(String(init.body ?? "")).not.toContain(sys.tenant.key);
+    }
   });
 
   it("throws TurnqApiError carrying the problem's code, status and body", async () => {
