@@ -9,6 +9,8 @@
  * V8 never gives that back. Measured on this machine: an idle API at 295 MB RSS from the sources,
  * 104 MB from the bundle. Development (`npm run dev`) and the tests keep running the sources.
  */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { build } from "esbuild";
 
 const [entry, outfile] = process.argv.slice(2);
@@ -17,16 +19,32 @@ if (!entry || !outfile) {
   process.exit(2);
 }
 
-await build({
+const result = await build({
   entryPoints: [entry],
+  // Written below, each file whole: two builds at once (tests that build the bundles run in
+  // parallel) or a process starting meanwhile never see a half-written bundle.
+  write: false,
   outfile,
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node24",
   sourcemap: "linked",
+  // V8 keeps every script's source in memory for as long as the process lives (lazy compilation
+  // re-reads it): without whitespace and with shorter syntax the bundles shrink by a third (API 7.0
+  // to 4.8 MB) and an idle process by 7-8 MiB RSS. Identifiers keep their names, so stack traces and
+  // CPU profiles still read as the sources do; the linked map maps them back to files and lines.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: "warning",
   // Dependencies published as CommonJS call require() for Node's built-ins; an ESM bundle has no
   // require of its own, so give it Node's.
   banner: { js: "import { createRequire as __turnqCreateRequire } from 'node:module'; const require = __turnqCreateRequire(import.meta.url);" },
 });
+
+for (const file of result.outputFiles) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  const partial = `${file.path}.${process.pid}.partial`;
+  writeFileSync(partial, file.contents);
+  renameSync(partial, file.path);
+}

@@ -6,6 +6,8 @@ import { LlmTimes } from "./llm-times.ts";
 import { databaseViolations, observedViolations } from "./order-check.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { cpuWindow, postgresCpuWindow } from "./proc-cpu.ts";
+import { perTurnOf, redisWindow } from "./redis-window.ts";
+import { startOwnRedis } from "../support/redis-server.ts";
 import { readRssMiB, sampleRss, type RssSampler } from "./rss.ts";
 import { round1, summary } from "./stats.ts";
 import { atLeast, atMost, exactly, ratio, targetsMet, type Goal } from "./targets.ts";
@@ -29,6 +31,8 @@ export interface HotpathResult {
   benchProcessCpuMsPerTurn: number;
   /** The same for the Postgres backends serving this run's database (a lower bound: see proc-cpu.ts). */
   postgresCpuMsPerTurn: number | null;
+  /** Commands (inside scripts included, BullMQ's share too) and CPU ms of the part's own redis-server per turn. */
+  redisPerTurn: { commands: Goal; cpuMs: number | null };
   /** Right after the loop. */
   rssMiB: { api: Goal; worker: Goal };
   /** Largest sample over the window. */
@@ -48,13 +52,19 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
   const cfg = hotLoopSettings();
   log(`hotpath: starting 1 API + 1 worker × concurrency ${cfg.concurrency} (tracing on, not exported), ${cfg.clients} clients`);
   // The same work per turn as the reference: a window of at most the last 40 log entries.
+  // A redis-server of its own, so its INFO counts this system's commands only (redis-window.ts).
+  const redis = await startOwnRedis();
   const sys = await startBenchSystem({
+    redisUrl: redis.url,
     llmLatencyMs: 0,
     workers: 1,
     concurrency: cfg.concurrency,
     childApi: { env: {}, nodeArgs: cfg.apiNodeArgs },
     workerNodeArgs: cfg.workerNodeArgs,
     workerEnv: { CONTEXT_WINDOW_MESSAGES: String(cfg.windowMessages) },
+  }).catch(async (err) => {
+    await redis.stop();
+    throw err;
   });
   try {
     const apiPid = sys.apiProcess!.child.pid!;
@@ -63,6 +73,7 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
     llm.start();
     let cpu: ReturnType<typeof cpuWindow> | undefined;
     let pgCpu: ReturnType<typeof postgresCpuWindow> | undefined;
+    let redisCost: ReturnType<typeof redisWindow> | undefined;
     let rss: [RssSampler, RssSampler] | undefined;
     let rssTimer: NodeJS.Timeout | undefined;
     const loop = await runClosedLoop({
@@ -75,6 +86,7 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
         const to = from + cfg.measureSeconds * 1000;
         cpu = cpuWindow([apiPid, workerPid, process.pid], from, to);
         pgCpu = postgresCpuWindow(sys.db.sql, from, to);
+        redisCost = redisWindow(redis.url, from, to);
         rssTimer = setTimeout(() => (rss = [sampleRss([apiPid]), sampleRss([workerPid])]), from - now);
         log(`hotpath: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
         return to;
@@ -86,6 +98,7 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
     llm.stop();
     const window = cpu?.result();
     const pg = pgCpu?.result();
+    const redisSpent = await redisCost?.result();
 
     const measured = window ? loop.samples.filter((s) => s.doneAt >= window.start.at && s.doneAt <= window.end.at) : [];
     const turns = measured.length;
@@ -127,6 +140,7 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
       cpuMsPerTurn: { api: atMost(perTurn(0), 1.5), worker: atMost(perTurn(1), 2.5) },
       benchProcessCpuMsPerTurn: perTurn(2),
       postgresCpuMsPerTurn: pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null,
+      redisPerTurn: redisGoal(perTurnOf(redisSpent, turns)),
       rssMiB: { api: atMost(round1(rssFinal[0]!), 150), worker: atMost(round1(rssFinal[1]!), 200) },
       rssMaxMiB: { api: round1(rssMax[0]!), worker: round1(rssMax[1]!) },
       orderViolations: exactly(orderViolations, 0),
@@ -134,6 +148,12 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
     return { result: { ...result, targetsMet: targetsMet(result) }, failures };
   } finally {
     await sys.stop();
+    await redis.stop();
     log("hotpath: system stopped");
   }
+}
+
+/** Issue #8: at most 60 Redis commands per plain turn, counted at the closed loop's load. */
+function redisGoal(perTurn: { commands: number; cpuMs: number } | null): { commands: Goal; cpuMs: number | null } {
+  return { commands: atMost(perTurn?.commands ?? Number.NaN, 60), cpuMs: perTurn?.cpuMs ?? null };
 }

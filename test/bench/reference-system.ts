@@ -30,10 +30,10 @@ export interface ReferenceSystem {
  * `completed` entry BullMQ writes to its event stream anyway as part of finishing a job), so the
  * worker spends nothing extra on telling the client; one XREAD reader in this process hears all.
  */
-export async function startReferenceSystem(opts: { llmLatencyMs: number; concurrency: number }): Promise<ReferenceSystem> {
+export async function startReferenceSystem(opts: { llmLatencyMs: number; concurrency: number; redisUrl?: string }): Promise<ReferenceSystem> {
   const prefix = `benchref${randomBytes(4).toString("hex")}`;
   const queueName = "turns";
-  const url = redisUrl();
+  const url = opts.redisUrl ?? redisUrl();
   const db = await createBenchDatabase();
   const sim = await startSimulator({ latencyMs: opts.llmLatencyMs });
   const producer = new Redis(url, { maxRetriesPerRequest: null });
@@ -108,9 +108,11 @@ export async function startReferenceSystem(opts: { llmLatencyMs: number; concurr
     worker: worker!,
     async createSessions(n, tag) {
       const ids = Array.from({ length: n }, (_, i) => `ses_ref_${tag}_${i}`);
-      await db.sql`insert into sessions ${db.sql(ids.map((id) => ({ id })))}`;
+      // Rows as the schema requires them since tenants (#10): one tenant owns the reference's sessions.
+      await db.sql`insert into tenants (id, name) values ('ten_reference', 'reference') on conflict do nothing`;
+      await db.sql`insert into sessions ${db.sql(ids.map((id) => ({ id, tenant_id: "ten_reference" })))}`;
       await db.sql`insert into turns ${db.sql(
-        ids.map((id) => ({ id: `turn_ref_${id}`, session_id: id, position: 1, status: "completed", input: "", request_hash: "reference", finished_at: new Date().toISOString() })),
+        ids.map((id) => ({ id: `turn_ref_${id}`, session_id: id, tenant_id: "ten_reference", position: 1, status: "completed", input: "", request_hash: "reference", finished_at: new Date().toISOString() })),
       )}`;
       return ids;
     },

@@ -3,7 +3,9 @@ import { performance } from "node:perf_hooks";
 import { burstSettings, hotLoopSettings, log, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
 import { cpuWindow, postgresCpuWindow } from "./proc-cpu.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
+import { perTurnOf, redisWindow } from "./redis-window.ts";
 import { startReferenceSystem, type ReferenceSystem } from "./reference-system.ts";
+import { startOwnRedis } from "../support/redis-server.ts";
 import { readRssMiB, sampleRss, type RssSampler } from "./rss.ts";
 import { round1, summary } from "./stats.ts";
 
@@ -22,6 +24,8 @@ export interface ReferenceResult {
   benchProcessCpuMsPerTurn: number;
   /** The same for the Postgres backends serving this run's database (a lower bound: see proc-cpu.ts). */
   postgresCpuMsPerTurn: number | null;
+  /** Commands (inside scripts included) and CPU ms of the part's own redis-server per turn. */
+  redisPerTurn: { commands: number; cpuMs: number } | null;
   workerRssMiB: { final: number; max: number };
   burst: BurstFigures;
 }
@@ -47,7 +51,12 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
   const cfg = hotLoopSettings();
   const shape = burstSettings();
   log(`reference: starting BullMQ yardstick (1 worker × concurrency ${cfg.concurrency}), ${cfg.clients} clients`);
-  const ref = await startReferenceSystem({ llmLatencyMs: 0, concurrency: cfg.concurrency });
+  // A redis-server of its own, so its INFO counts this system's commands only (redis-window.ts).
+  const redis = await startOwnRedis();
+  const ref = await startReferenceSystem({ llmLatencyMs: 0, concurrency: cfg.concurrency, redisUrl: redis.url }).catch(async (err) => {
+    await redis.stop();
+    throw err;
+  });
   try {
     const pid = ref.worker.child.pid!;
     const tag = randomBytes(3).toString("hex");
@@ -59,6 +68,7 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
     const to = from + cfg.measureSeconds * 1000;
     const cpu = cpuWindow([pid, process.pid], from, to);
     const pgCpu = postgresCpuWindow(ref.db.sql, from, to);
+    const redisCost = redisWindow(redis.url, from, to);
     let rss: RssSampler | undefined;
     const rssTimer = setTimeout(() => (rss = sampleRss([pid])), from - start);
     log(`reference: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
@@ -81,6 +91,7 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
     const rssFinal = readRssMiB(pid) ?? 0;
     const window = cpu.result();
     const pg = pgCpu.result();
+    const redisSpent = await redisCost.result();
     const failures: string[] = [];
     if (errors.length) failures.push(`${errors.length} jobs failed: ${errors.slice(0, 3).join("; ")}`);
     let turns = 0;
@@ -113,6 +124,7 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
         workerCpuMsPerTurn: Math.round(cpuPerTurn * 100) / 100,
         benchProcessCpuMsPerTurn: Math.round(benchCpuPerTurn * 100) / 100,
         postgresCpuMsPerTurn: pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null,
+        redisPerTurn: perTurnOf(redisSpent, turns),
         workerRssMiB: { final: round1(rssFinal), max: round1(rssMax) },
         burst,
       },
@@ -121,6 +133,7 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
     };
   } finally {
     await ref.stop();
+    await redis.stop();
     log("reference: system stopped");
   }
 }

@@ -11,11 +11,23 @@ import { startHeldTool, type HeldTool } from "../support/held-tool.ts";
 import { get, post } from "../support/http.ts";
 import { seedHistory } from "../support/seed-history.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 
 /** Screenshots of each page land here (gitignored); CI keeps them as artifacts. */
 const artifacts = join(import.meta.dirname, "../../test-results/console");
 /** The system tenant's key: the page must send it in the Authorization header and nowhere else. */
 let apiKey = "";
+/** A key the API refuses; it too may travel in the Authorization header only. */
+const refusedKey = "tq_live_0000000000000000000000000000000000000000";
+/** A name for the API's loopback address, so Chromium sees a plain-http origin that is not a secure context. */
+const insecureHost = "console.test";
+/** The page's globals the tests read (test files are compiled without the DOM's types). */
+interface PageGlobals {
+  location: { protocol: string };
+  isSecureContext: boolean;
+  streamStates: string[];
+  MutationObserver: new (onChange: () => void) => { observe(target: unknown, options: { characterData: boolean; childList: boolean; subtree: boolean }): void };
+}
 /** Conditions on a busy 2-core machine: generous, and polled, never slept on. */
 const within = { timeout: 60_000 };
 
@@ -38,6 +50,7 @@ describe("the web console in a real browser", () => {
   let page: Page;
   let consoleDir: string;
   let tracing: InMemoryTracing;
+  let proxy: TcpProxy | undefined;
   const requests: Request[] = [];
 
   beforeAll(async () => {
@@ -56,13 +69,19 @@ describe("the web console in a real browser", () => {
       workerEnv: { HTTP_TOOLS_ALLOW_PRIVATE: "true", LLM_IDLE_TIMEOUT_MS: "300000", LOCK_DURATION_MS: "30000" },
     });
     apiKey = sys.tenant.key;
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: ["--no-sandbox", "--disable-dev-shm-usage", `--host-resolver-rules=MAP ${insecureHost} 127.0.0.1`],
+    });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(within.timeout);
     page.on("request", (r) => requests.push(r));
+    // A cookie for the API's origin: the page is loaded with it, and no API request may carry it.
+    await page.context().addCookies([{ name: "probe", value: "a-cookie-api-calls-must-not-carry", url: sys.api.url }]);
   });
   afterAll(async () => {
     await browser?.close();
+    await proxy?.close();
     await sys?.stop();
     await tool?.close();
     await tracing?.shutdown();
@@ -204,19 +223,98 @@ describe("the web console in a real browser", () => {
     for (const r of pages) expect(new URL(r.url()).searchParams.get("limit")).toBe("200");
   });
 
-  it("sent the key in the Authorization header of every API request, and nowhere else", async () => {
-    // Every request: the key only ever in the Authorization header, and on every API call.
+  it("works from a plain-http origin that is not a secure context, and asks again for a key the API refuses", async () => {
+    const session = await post(sys.api.url, "/v1/sessions", {});
+    const sessionId = session.body.id as string;
+    // Its own context (a fresh session storage); left open until afterAll, since the last test reads its requests' headers.
+    const other = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    other.setDefaultTimeout(within.timeout);
+    other.on("request", (r) => requests.push(r));
+    await other.goto(`${sys.api.url.replace("127.0.0.1", insecureHost)}/console#/sessions/${sessionId}`);
+    const origin = await other.evaluate(() => {
+      const page = globalThis as unknown as PageGlobals;
+      return [page.location.protocol, page.isSecureContext];
+    });
+    expect(origin).toEqual(["http:", false]);
+    // A refused key: the page's first call gets 401 and the key form comes back, saying so.
+    await other.fill("input[name=apiKey]", refusedKey);
+    await other.click("button[type=submit]");
+    await other.locator(".key-form .error", { hasText: "refused" }).waitFor(within);
+    expect(await other.evaluate(() => sessionStorage.getItem("turnq.apiKey"))).toBeNull();
+    // The right key: the session streams live and a turn sent from the form (with its Idempotency-Key) is answered.
+    await other.fill("input[name=apiKey]", apiKey);
+    await other.click("button[type=submit]");
+    await other.locator("[data-testid=stream-state]", { hasText: "live" }).waitFor(within);
+    await other.fill("textarea[name=input]", "Hello from plain http");
+    await other.click("form.send button[type=submit]");
+    await other.locator(".log .row.assistant .msg").waitFor(within);
+    const turns = await get(sys.api.url, `/v1/sessions/${sessionId}/turns`);
+    expect(turns.body.data.map((t: { input: string; status: string }) => [t.input, t.status])).toEqual([["Hello from plain http", "completed"]]);
+  });
+
+  it("resumes a session's live stream with Last-Event-ID after the connection drops, showing it reconnecting meanwhile", async () => {
+    proxy = await startTcpProxy(sys.api.url);
+    const session = await post(sys.api.url, "/v1/sessions", {});
+    const sessionId = session.body.id as string;
+    const other = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    other.setDefaultTimeout(within.timeout);
+    other.on("request", (r) => requests.push(r));
+    await other.goto(`${proxy.url}/console#/sessions/${sessionId}`);
+    await other.fill("input[name=apiKey]", apiKey);
+    await other.click("button[type=submit]");
+    const state = other.locator("[data-testid=stream-state]");
+    await state.filter({ hasText: "live" }).waitFor(within);
+    // Every text the indicator shows from now on (a reconnection may be over before a poll would see it).
+    await state.evaluate((el) => {
+      const page = globalThis as unknown as PageGlobals;
+      const seen: string[] = (page.streamStates = []);
+      new page.MutationObserver(() => seen.push(el.textContent ?? "")).observe(el, { characterData: true, childList: true, subtree: true });
+    });
+    await other.fill("textarea[name=input]", "Before the drop");
+    await other.click("form.send button[type=submit]");
+    await other.locator(".log .row.assistant .msg").waitFor(within);
+
+    const eventsPath = `/v1/sessions/${sessionId}/events`;
+    const streams = () => requests.filter((r) => new URL(r.url()).pathname === eventsPath);
+    expect(streams().map((r) => r.headers()["last-event-id"])).toEqual([undefined]);
+    expect(proxy.cutAll()).toBeGreaterThan(0);
+    await expect.poll(() => streams().length, within).toBeGreaterThanOrEqual(2);
+    // Resumed after the last event the page had, not from the start.
+    expect(streams()[1]!.headers()["last-event-id"]).toMatch(/~2$/);
+    await state.filter({ hasText: "live" }).waitFor(within);
+    expect(await other.evaluate(() => (globalThis as unknown as PageGlobals).streamStates)).toEqual(["reconnecting", "live"]);
+
+    // The resumed stream carries the next turn into the log.
+    await other.fill("textarea[name=input]", "After the drop");
+    await other.click("form.send button[type=submit]");
+    await other.locator(".log .row[data-seq='4'].assistant .msg").waitFor(within);
+  });
+
+  it("sent the key in the Authorization header of every API request, and nowhere else, with no cookie", async () => {
+    // Every request: a key only ever in the Authorization header, and on every API call; the
+    // origin's cookie on the page's own loads, never on an API call.
     const api = requests.filter((r) => new URL(r.url()).pathname.startsWith("/v1/"));
     expect(api.length).toBeGreaterThan(10);
+    const bearer = [`Bearer ${apiKey}`, `Bearer ${refusedKey}`];
+    let pageLoadsWithCookie = 0;
     for (const r of requests) {
-      expect(r.url()).not.toContain(apiKey);
-      expect(r.postData() ?? "").not.toContain(apiKey);
       const headers = await r.allHeaders();
-      for (const [name, value] of Object.entries(headers)) {
-        if (name === "authorization") expect(value).toBe(`Bearer ${apiKey}`);
-        else expect(value, `header ${name} of ${r.url()}`).not.toContain(apiKey);
+      for (const key of [apiKey, refusedKey]) {
+        expect(r.url()).not.toContain(key);
+        expect(r.postData() ?? "").not.toContain(key);
+        for (const [name, value] of Object.entries(headers)) {
+          if (name === "authorization") expect(bearer).toContain(value);
+          else expect(value, `header ${name} of ${r.url()}`).not.toContain(key);
+        }
       }
-      if (api.includes(r)) expect(headers.authorization).toBe(`Bearer ${apiKey}`);
+      if (api.includes(r)) {
+        expect(bearer).toContain(headers.authorization);
+        expect(headers.cookie, `cookie on ${r.url()}`).toBeUndefined();
+      } else if (headers.cookie?.includes("probe=")) pageLoadsWithCookie++;
     }
+    // The cookie was there to be sent: the console's own page and assets carried it.
+    expect(pageLoadsWithCookie).toBeGreaterThan(0);
+    // Every key the page sent but the refused one was the right one.
+    expect(api.filter((r) => r.headers().authorization === `Bearer ${refusedKey}`).length).toBeGreaterThan(0);
   });
 });

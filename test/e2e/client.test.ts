@@ -1,5 +1,7 @@
-import { createClient, TurnqApiError, verifyWebhook, type TurnqEvent } from "@turnq/client";
+import { apiEnvSchema, startApi } from "@turnq/api";
+import { createClient, isTurnqApiError, TurnqApiError, verifyWebhook, type TurnqEvent } from "@turnq/client";
 import { build, stop } from "esbuild";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkedFetch, OpenApiChecker } from "../support/openapi-check.ts";
 import { readSse } from "../support/sse.ts";
@@ -96,11 +98,40 @@ describe("@turnq/client against the running API", () => {
     expect(unanswered).toEqual([]);
   });
 
-  it("sends its API key; without one the API answers 401 unauthorized", async () => {
+  it("sends its API key; without one the API answers 401 unauthorized, and onUnauthorized hears of it", async () => {
     const anonymous = createClient({ baseUrl: sys.api.url, fetch: checkedFetch(checker) });
     expect(await anonymous.sessions.list().catch((e: TurnqApiError) => [e.status, e.code])).toEqual([401, "unauthorized"]);
-    const wrong = createClient({ baseUrl: sys.api.url, apiKey: "tq_not_a_key", fetch: checkedFetch(checker) });
+    const told: unknown[] = [];
+    const onUnauthorized = (e: TurnqApiError) => told.push([e.status, e.code]);
+    const wrong = createClient({ baseUrl: sys.api.url, apiKey: "tq_not_a_key", fetch: checkedFetch(checker), onUnauthorized });
     expect(await wrong.agents.list().catch((e: TurnqApiError) => [e.status, e.code])).toEqual([401, "unauthorized"]);
+    // A stream refused for its key ends at once (sending it again cannot help), and says so too.
+    const refused = wrong.sessions.stream("ses_00000000000000000000000000", { retryBaseMs: 50 })[Symbol.asyncIterator]().next();
+    await expect(refused).rejects.toMatchObject({ status: 401, code: "unauthorized" });
+    expect(told).toEqual([[401, "unauthorized"], [401, "unauthorized"]]);
+    // Other errors are not about the key.
+    const good = createClient({ baseUrl: sys.api.url, apiKey: sys.tenant.key, onUnauthorized });
+    expect(await good.sessions.get("ses_00000000000000000000000000").catch((e: TurnqApiError) => e.code)).toBe("not_found");
+    expect(told).toHaveLength(2);
+  });
+
+  it("sends the key in the Authorization header only, with no cookies and past any HTTP cache, streams included", async () => {
+    const sent: { url: string; init: RequestInit }[] = [];
+    const client = createClient({
+      baseUrl: sys.api.url,
+      apiKey: sys.tenant.key,
+      fetch: (input, init) => (sent.push({ url: String(input), init: init ?? {} }), fetch(input, init)),
+    });
+    const session = await client.sessions.create({ metadata: { purpose: "headers" } });
+    const turn = await client.turns.send(session.id, "hi", { wait: true });
+    for await (const _ of client.turns.stream(turn.id));
+    expect(sent.map((r) => new URL(r.url).pathname)).toEqual(["/v1/sessions", `/v1/sessions/${session.id}/turns`, `/v1/turns/${turn.id}/events`]);
+    for (const { url, init } of sent) {
+      expect(init).toMatchObject({ credentials: "omit", cache: "no-store" });
+      expect(new Headers(init.headers).get("authorization")).toBe(`Bearer ${sys.tenant.key}`);
+      expect(url).not.toContain(sys.tenant.key);
+      expect(String(init.body ?? "")).not.toContain(sys.tenant.key);
+    }
   });
 
   it("throws TurnqApiError carrying the problem's code, status and body", async () => {
@@ -127,10 +158,16 @@ describe("@turnq/client against the running API", () => {
     const turn = await client.turns.send(session.id, "stream slowly [[sim delay=4000 words=120]]");
     const seen: TurnqEvent[] = [];
     const reconnects: (string | undefined)[] = [];
+    const states: string[] = [];
     let deltasSinceCut = 0;
     let cuts = 0;
     let finalSeenBeforeLastCut = false;
-    for await (const e of client.turns.stream(turn.id, { retryBaseMs: 50, onReconnect: (r) => reconnects.push(r.lastEventId) })) {
+    const stream = client.turns.stream(turn.id, {
+      retryBaseMs: 50,
+      onReconnect: (r) => (reconnects.push(r.lastEventId), states.push("reconnecting")),
+      onOpen: () => states.push("open"),
+    });
+    for await (const e of stream) {
       seen.push(e);
       if (e.type === "message.delta" && ++deltasSinceCut === 2 && cuts < 2) {
         expect(proxy.cutAll()).toBeGreaterThan(0);
@@ -143,6 +180,8 @@ describe("@turnq/client against the running API", () => {
     expect(finalSeenBeforeLastCut).toBe(false);
     expect(reconnects.length).toBeGreaterThanOrEqual(2);
     expect(reconnects.every((id) => id !== undefined)).toBe(true);
+    // What a live indicator shows: open, then reconnecting and open again after each cut.
+    expect(states.filter((s, i) => s !== states[i - 1])).toEqual(["open", "reconnecting", "open", "reconnecting", "open"]);
 
     // The whole stream, read afterwards straight from the API in one connection.
     const reference = await readSse(`${sys.api.url}/v1/turns/${turn.id}/events`);
@@ -175,6 +214,42 @@ describe("@turnq/client against the running API", () => {
     expect(seen.map((e) => e.eventId)).toEqual(reference.map((e) => e.id));
     const seqs = seen.flatMap((e) => (e.type === "message" ? [e.seq] : []));
     expect(seqs).toEqual([1, 2, 3, 4]);
+  });
+
+  it("waits out a 429 when reconnecting a stream, then resumes where it left off", async () => {
+    // A second API on the same database and queues whose key bucket holds 4 requests, one more each 10 s.
+    const env = { DATABASE_URL: sys.db.url, REDIS_URL: sys.redisUrl, TURNQ_PREFIX: sys.prefix, PORT: "0", DB_POOL_MAX: "2" };
+    const limited = await startApi(apiEnvSchema.parse({ ...env, RATE_LIMIT_KEY_BURST: "4", RATE_LIMIT_KEY_PER_SECOND: "0.1" }), pino({ level: "warn" }));
+    const limitedProxy = await startTcpProxy(limited.url);
+    try {
+      const tenant = await sys.newTenant();
+      const client = createClient({ baseUrl: limitedProxy.url, apiKey: tenant.key });
+      const session = await client.sessions.create();
+      const turn = await client.turns.send(session.id, "slowly [[sim delay=3000 words=60]]");
+      const seen: TurnqEvent[] = [];
+      const reconnects: { error: unknown; delayMs: number }[] = [];
+      let refusal: unknown;
+      for await (const e of client.turns.stream(turn.id, { retryBaseMs: 50, onReconnect: (r) => reconnects.push(r) })) {
+        seen.push(e);
+        if (refusal === undefined && e.type === "message.delta") {
+          // Spend what is left of the bucket, then drop the connection: reconnecting is refused until a request refills.
+          for (let i = 0; i < 10 && refusal === undefined; i++) refusal = await client.sessions.get(session.id).then(() => undefined, (err: unknown) => err);
+          expect(refusal).toMatchObject({ status: 429, code: "rate_limited" });
+          expect(limitedProxy.cutAll()).toBeGreaterThan(0);
+        }
+      }
+      const refusedReconnect = reconnects.find((r) => isTurnqApiError(r.error) && r.error.code === "rate_limited");
+      expect(refusedReconnect).toBeDefined();
+      expect((refusedReconnect!.error as TurnqApiError).retryAfterMs).toBeGreaterThanOrEqual(1_000);
+      expect(refusedReconnect!.delayMs).toBeGreaterThanOrEqual((refusedReconnect!.error as TurnqApiError).retryAfterMs!);
+      // Nothing lost or repeated across the refusal.
+      const reference = await readSse(`${sys.api.url}/v1/turns/${turn.id}/events`, { headers: { authorization: `Bearer ${tenant.key}` } });
+      expect(seen.map((e) => e.eventId)).toEqual(reference.map((e) => e.id));
+      expect(seen.at(-1)).toMatchObject({ type: "turn.status", status: "completed" });
+    } finally {
+      await limitedProxy.close();
+      await limited.close();
+    }
   });
 
   it("stops streams and long-polls when their AbortSignal fires", async () => {

@@ -1,7 +1,8 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { urlProblem } from "@turnq/core";
-import { isPublicAddress } from "@turnq/tools";
+// The address rule alone: the package's root also loads its HTTP client (undici), which the API never uses.
+import { isPublicAddress } from "@turnq/tools/address-policy";
 
 /**
  * Why a webhook URL cannot be registered, in words for `errors[].message`; undefined when it can.

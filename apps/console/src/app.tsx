@@ -1,5 +1,5 @@
+import { createClient, type TurnqClient } from "@turnq/client";
 import { useMemo, useState } from "preact/hooks";
-import { createClient, type Client } from "./api.ts";
 import { keyStore } from "./key-store.ts";
 import { AgentsPage } from "./pages/agents.tsx";
 import { FleetPage } from "./pages/fleet.tsx";
@@ -42,7 +42,7 @@ export function App() {
   );
 }
 
-function Page({ client, route }: { client: Client; route: ReturnType<typeof useRoute> }) {
+function Page({ client, route }: { client: TurnqClient; route: ReturnType<typeof useRoute> }) {
   switch (route.page) {
     case "sessions":
       return <SessionsPage client={client} />;

@@ -23,6 +23,7 @@ import type {
 } from "@turnq/contract";
 import { isTurnqApiError } from "./errors.ts";
 import { TurnqEventStream, type StreamOptions } from "./event-stream.ts";
+import { newIdempotencyKey } from "./idempotency-key.ts";
 import { sleep } from "./sleep.ts";
 import { createTransport, seg, type ClientOptions, type RequestOptions } from "./transport.ts";
 
@@ -86,7 +87,7 @@ export function createClient(options: ClientOptions) {
    * network error or a 503, up to 3 times.
    */
   async function submit(sessionId: string, body: SubmitTurnRequest, o: RequestOptions & { idempotencyKey?: string; waitSeconds?: number } = {}): Promise<Turn> {
-    const key = o.idempotencyKey ?? globalThis.crypto.randomUUID();
+    const key = o.idempotencyKey ?? newIdempotencyKey();
     for (let attempt = 1; ; attempt++) {
       try {
         return await http.json<Turn>("POST", `/v1/sessions/${seg(sessionId)}/turns`, {

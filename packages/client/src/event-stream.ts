@@ -14,13 +14,18 @@ export interface StreamOptions {
   signal?: AbortSignal | undefined;
   /** Reconnect when nothing (not even the 15 s keep-alive) arrived for this long, ms. Default 45 s. */
   idleTimeoutMs?: number;
-  /** Consecutive failed connections before giving up with the last error. Default 8. */
+  /** Consecutive failed connections before giving up with the last error. Default 8; `Infinity` never gives up. */
   maxRetries?: number;
   /** Backoff before reconnecting: full jitter over min(maxDelay, base·2^n), ms. Defaults 250 and 10,000. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Told of each reconnection (tests, progress displays). */
+  /** Told of each reconnection, before its backoff (tests, progress displays). */
   onReconnect?: (info: { attempt: number; delayMs: number; error: unknown; lastEventId: string | undefined }) => void;
+  /**
+   * Told each time a connection is answered, the first and every reconnection: with `onReconnect`,
+   * what a "live / reconnecting" indicator needs.
+   */
+  onOpen?: (info: { lastEventId: string | undefined }) => void;
 }
 
 const finalStatuses = new Set(["completed", "failed", "cancelled"]);
@@ -75,6 +80,7 @@ export class TurnqEventStream implements AsyncIterable<TurnqEvent> {
           timeoutMs: null,
         });
         if (!res.body) throw new Error("the event stream answer has no body");
+        this.#opts.onOpen?.({ lastEventId: this.#lastEventId });
         const parse = createSseParser();
         const decoder = new TextDecoder();
         const reader = res.body.getReader();
@@ -105,8 +111,9 @@ export class TurnqEventStream implements AsyncIterable<TurnqEvent> {
         throw new Error("the event stream ended before sending any event");
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
-        // 4xx: sending the same request again cannot help (unknown id, bad key, bad Last-Event-ID).
-        if (isTurnqApiError(err) && err.status < 500) throw err;
+        // 4xx: sending the same request again cannot help (unknown id, bad key, bad Last-Event-ID),
+        // except after a rate limit (429, waiting its Retry-After) or a request timeout (408).
+        if (isTurnqApiError(err) && err.status < 500 && err.status !== 408 && err.status !== 429) throw err;
         if (++failures > maxRetries) throw err;
         const ceiling = Math.min(retryMaxMs, retryBaseMs * 2 ** (failures - 1));
         const delayMs = Math.max(isTurnqApiError(err) ? (err.retryAfterMs ?? 0) : 0, Math.random() * ceiling);

@@ -1,4 +1,4 @@
-import { apiErrorOf } from "./errors.ts";
+import { apiErrorOf, type TurnqApiError } from "./errors.ts";
 
 export interface ClientOptions {
   /** Where the API is, e.g. `http://localhost:3000`. */
@@ -9,6 +9,11 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Deadline of each plain request (not of streams or long-polls, which have their own), ms. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * Told when the API refuses the key (401 unauthorized) of any call or stream, before that call
+   * rejects with the same error: one place to ask for another key (the console does).
+   */
+  onUnauthorized?: (err: TurnqApiError) => void;
 }
 
 export interface RequestOptions {
@@ -22,7 +27,12 @@ export interface Transport {
   raw(method: string, path: string, opts?: { headers?: Record<string, string>; signal?: AbortSignal | undefined; timeoutMs?: number | null }): Promise<Response>;
 }
 
-/** One place that knows the base URL, the key and the deadlines; everything else builds on it. */
+/**
+ * One place that knows the base URL, the key and the deadlines; everything else builds on it. The key
+ * travels in the Authorization header only. Requests carry no cookies or other ambient credentials
+ * (`credentials: "omit"`: in a browser, a page's cookies for the API's origin are never sent) and
+ * answers are not written to the browser's HTTP cache (`cache: "no-store"`: they hold conversations).
+ */
 export function createTransport(opts: ClientOptions): Transport {
   const base = opts.baseUrl.replace(/\/+$/, "");
   const doFetch = opts.fetch ?? ((input, init) => fetch(input, init));
@@ -39,11 +49,15 @@ export function createTransport(opts: ClientOptions): Transport {
     const res = await doFetch(`${base}${path}`, {
       method,
       headers: { accept: "application/json", ...auth, ...o.headers },
+      credentials: "omit",
+      cache: "no-store",
       ...(o.body === undefined ? {} : { body: o.body }),
       ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
     });
-    if (!res.ok) throw await apiErrorOf(res);
-    return res;
+    if (res.ok) return res;
+    const err = await apiErrorOf(res);
+    if (err.status === 401) opts.onUnauthorized?.(err);
+    throw err;
   }
 
   return {

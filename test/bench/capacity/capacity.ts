@@ -145,7 +145,9 @@ async function measurePostgres() {
   try {
     await runMigrations(url);
     const sessions = 10_000;
-    const seed = "insert into sessions (id) select 'ses_' || g from generate_series(1, " + sessions + ") g";
+    const seed =
+      "insert into tenants (id, name) values ('ten_capacity', 'capacity'); " +
+      "insert into sessions (id, tenant_id) select 'ses_' || g, 'ten_capacity' from generate_series(1, " + sessions + ") g";
     await run("psql", ["-q", "-c", seed, url]);
     const clients = Number(process.env.CAPACITY_PG_CLIENTS ?? 16);
     const seconds = Number(process.env.CAPACITY_PG_SECONDS ?? 10);

@@ -6,8 +6,8 @@
 with bumped as (
   update sessions set last_position = last_position + 1 where id = 'ses_' || :s returning last_position
 )
-insert into turns (id, session_id, position, input, request_hash)
-select gen_random_uuid()::text, 'ses_' || :s, last_position, 'hello', 'h' from bumped
+insert into turns (id, session_id, tenant_id, position, input, request_hash)
+select gen_random_uuid()::text, 'ses_' || :s, 'ten_capacity', last_position, 'hello', 'h' from bumped
 returning id as tid \gset
 select id, status, output, attempts from turns where id = :tid;
 update turns set status = 'running', lease = lease + 1, attempts = attempts + 1, started_at = now()

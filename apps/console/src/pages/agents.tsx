@@ -1,10 +1,9 @@
+import type { Agent, TurnqClient } from "@turnq/client";
 import { useEffect, useState } from "preact/hooks";
-import type { Client } from "../api.ts";
 import { errorText } from "../format.ts";
-import type { Agent } from "../types.ts";
 
 /** Agents and their versions. The API returns HTTP tools' header names only, never their values. */
-export function AgentsPage({ client }: { client: Client }) {
+export function AgentsPage({ client }: { client: TurnqClient }) {
   const [agents, setAgents] = useState<Agent[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [versions, setVersions] = useState<Agent[] | null>(null);

@@ -1,11 +1,11 @@
-import type { Client } from "../api.ts";
+import type { TurnqClient } from "@turnq/client";
 import { ms } from "../format.ts";
 import { usePolled } from "../use-polled.ts";
 import { Chart } from "./chart.tsx";
 
 /** Queues, workers, breakers and the last minutes' latencies; refreshed every 5 s. */
-export function FleetPage({ client }: { client: Client }) {
-  const { data: fleet, error } = usePolled(() => client.fleet.get(15), () => 5_000, []);
+export function FleetPage({ client }: { client: TurnqClient }) {
+  const { data: fleet, error } = usePolled(() => client.system.fleet({ minutes: 15 }), () => 5_000, []);
   if (!fleet) return error ? <p class="error">{error}</p> : <p class="muted">Loading…</p>;
   return (
     <section class="fleet">

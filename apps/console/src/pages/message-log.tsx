@@ -1,6 +1,9 @@
+import type { Message } from "@turnq/client";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { href } from "../route.ts";
-import type { Message } from "../types.ts";
+
+/** What a row shows of a message: a page of the log and a live `message` event both give this much. */
+export type LogEntry = Pick<Message, "seq" | "role" | "content" | "turnId">;
 
 const rowHeight = 60;
 const pageSize = 200;
@@ -14,7 +17,7 @@ const overscan = 10;
  */
 export function MessageLog(props: {
   total: number;
-  cache: Map<number, Message>;
+  cache: Map<number, LogEntry>;
   version: number;
   loadPage: (afterSeq: number, limit: number) => Promise<void>;
 }) {
@@ -85,7 +88,7 @@ export function MessageLog(props: {
   );
 }
 
-export function MessageRow({ m, full = false }: { m: Message; full?: boolean }) {
+export function MessageRow({ m, full = false }: { m: LogEntry; full?: boolean }) {
   const c = m.content;
   return (
     <div class={full ? "msg full" : "msg"}>

@@ -1,10 +1,8 @@
+import type { Session, Turn, TurnqClient, TurnqEvent } from "@turnq/client";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Client } from "../api.ts";
 import { errorText, ms, short, usd } from "../format.ts";
 import { href } from "../route.ts";
-import type { StreamEvent } from "../sse.ts";
-import type { Message, Session, Turn } from "../types.ts";
-import { MessageLog } from "./message-log.tsx";
+import { MessageLog, type LogEntry } from "./message-log.tsx";
 
 interface LiveTool {
   callId: string;
@@ -24,24 +22,25 @@ const finalStatuses = new Set(["completed", "failed", "cancelled"]);
  * deltas, tool calls starting and finishing) from the session's SSE stream, the queue behind it,
  * and buttons to send a turn and cancel one.
  */
-export function SessionPage({ client, id }: { client: Client; id: string }) {
+export function SessionPage({ client, id }: { client: TurnqClient; id: string }) {
   const [session, setSession] = useState<Session | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [total, setTotal] = useState(0);
   const [version, setVersion] = useState(0);
-  const cache = useRef(new Map<number, Message>()).current;
+  const cache = useRef(new Map<number, LogEntry>()).current;
   const [open, setOpen] = useState<Turn[]>([]);
   const [recent, setRecent] = useState<Turn[]>([]);
   const [live, setLive] = useState<Record<string, LiveTurn>>({});
-  const [stream, setStream] = useState<"connecting" | "open" | "reconnecting">("connecting");
+  const [stream, setStream] = useState<"connecting" | "open" | "reconnecting" | "stopped">("connecting");
+  const [streamError, setStreamError] = useState<string | null>(null);
 
   const refreshTurns = async () => {
-    const [o, r] = await Promise.all([client.turns.list(id, { open: true, limit: 100 }), client.turns.list(id, { limit: 10 })]);
+    const [o, r] = await Promise.all([client.sessions.turns(id, { open: true, limit: 100 }), client.sessions.turns(id, { limit: 10 })]);
     setOpen(o.data);
     setRecent(r.data);
   };
   const loadPage = async (after: number, limit: number) => {
-    const page = await client.messages.list(id, { after, limit });
+    const page = await client.sessions.messages(id, { after, limit });
     for (const m of page.data) cache.set(m.seq, m);
     setVersion((v) => v + 1);
   };
@@ -58,41 +57,57 @@ export function SessionPage({ client, id }: { client: Client; id: string }) {
         setError(errorText(err));
         return;
       }
-      const onEvent = (e: StreamEvent) => {
-        const turnId = String(e.data.turnId ?? "");
-        if (e.event === "message" && typeof e.data.seq === "number") {
-          const m = { ...(e.data as unknown as Message), turnId };
-          cache.set(m.seq, m);
-          setTotal((t) => Math.max(t, m.seq));
-          setVersion((v) => v + 1);
-        } else if (e.event === "message.delta") {
-          setLive((l) => ({ ...l, [turnId]: { text: (l[turnId]?.text ?? "") + String(e.data.text ?? ""), tools: l[turnId]?.tools ?? [] } }));
-        } else if (e.event === "tool.started" || e.event === "tool.finished") {
-          setLive((l) => {
-            const cur = l[turnId] ?? { text: "", tools: [] };
-            const callId = String(e.data.callId);
-            const tool: LiveTool =
-              e.event === "tool.started"
-                ? { callId, name: String(e.data.name), state: "running" }
-                : { callId, name: String(e.data.name), state: e.data.ok ? "ok" : "error", durationMs: Number(e.data.durationMs) };
-            const tools = cur.tools.some((t) => t.callId === callId) ? cur.tools.map((t) => (t.callId === callId ? tool : t)) : [...cur.tools, tool];
-            return { ...l, [turnId]: { ...cur, tools } };
-          });
-        } else if (e.event === "turn.status") {
-          if (finalStatuses.has(String(e.data.status))) {
-            // Tokens and cost of the session moved.
-            void client.sessions.get(id).then(setSession, () => {});
+      const onEvent = (e: TurnqEvent) => {
+        switch (e.type) {
+          case "message":
+            cache.set(e.seq, e);
+            setTotal((t) => Math.max(t, e.seq));
+            setVersion((v) => v + 1);
+            break;
+          case "message.delta":
+            setLive((l) => ({ ...l, [e.turnId]: { text: (l[e.turnId]?.text ?? "") + e.text, tools: l[e.turnId]?.tools ?? [] } }));
+            break;
+          case "tool.started":
+          case "tool.finished":
             setLive((l) => {
-              const { [turnId]: _, ...rest } = l;
-              return rest;
+              const cur = l[e.turnId] ?? { text: "", tools: [] };
+              const tool: LiveTool =
+                e.type === "tool.started"
+                  ? { callId: e.callId, name: e.name, state: "running" }
+                  : { callId: e.callId, name: e.name, state: e.ok ? "ok" : "error", durationMs: e.durationMs };
+              const tools = cur.tools.some((t) => t.callId === e.callId) ? cur.tools.map((t) => (t.callId === e.callId ? tool : t)) : [...cur.tools, tool];
+              return { ...l, [e.turnId]: { ...cur, tools } };
             });
-          }
-          void refreshTurns().catch(() => {});
-        } else if (e.event === "gap") {
-          void refreshTurns().catch(() => {});
+            break;
+          case "turn.status":
+            if (finalStatuses.has(e.status)) {
+              // Tokens and cost of the session moved.
+              void client.sessions.get(id).then(setSession, () => {});
+              setLive((l) => {
+                const { [e.turnId]: _, ...rest } = l;
+                return rest;
+              });
+            }
+            void refreshTurns().catch(() => {});
+            break;
+          case "gap":
+            void refreshTurns().catch(() => {});
+            break;
         }
       };
-      await client.sessions.stream(id, onEvent, stop.signal, (state) => setStream(state));
+      // Followed for as long as the page is open: reconnects (with Last-Event-ID) never give up.
+      const events = client.sessions.stream(id, {
+        signal: stop.signal,
+        maxRetries: Infinity,
+        onOpen: () => setStream("open"),
+        onReconnect: () => setStream("reconnecting"),
+      });
+      try {
+        for await (const e of events) onEvent(e);
+      } catch (err) {
+        // A refused key already sent the console back to its key form (onUnauthorized).
+        if (!stop.signal.aborted) (setStream("stopped"), setStreamError(errorText(err)));
+      }
     })();
     return () => stop.abort();
   }, [id]);
@@ -106,7 +121,7 @@ export function SessionPage({ client, id }: { client: Client; id: string }) {
       <header class="page-head">
         <h1 class="mono">{session.id}</h1>
         <span class="muted">agent {session.agentId ?? "default"} · {total} messages · {session.tokensUsed} tokens · {usd(session.costUsd)}</span>
-        <span class={`stream ${stream}`} data-testid="stream-state">{stream === "open" ? "live" : stream}</span>
+        <span class={`stream ${stream}`} data-testid="stream-state">{stream === "open" ? "live" : stream === "stopped" ? `stopped: ${streamError}` : stream}</span>
       </header>
       <div class="cols">
         <div class="main-col">
@@ -151,7 +166,7 @@ export function SessionPage({ client, id }: { client: Client; id: string }) {
   );
 }
 
-function LiveTurnPanel({ turn, live, client, onChange }: { turn: Turn; live: LiveTurn | undefined; client: Client; onChange: () => void }) {
+function LiveTurnPanel({ turn, live, client, onChange }: { turn: Turn; live: LiveTurn | undefined; client: TurnqClient; onChange: () => void }) {
   return (
     <div class="live" data-testid="live-turn" data-turn={turn.id}>
       <div>
@@ -171,7 +186,7 @@ function LiveTurnPanel({ turn, live, client, onChange }: { turn: Turn; live: Liv
   );
 }
 
-function CancelButton({ client, turn, onDone }: { client: Client; turn: Turn; onDone: () => void }) {
+function CancelButton({ client, turn, onDone }: { client: TurnqClient; turn: Turn; onDone: () => void }) {
   const [busy, setBusy] = useState(false);
   return (
     <button
@@ -191,7 +206,7 @@ function CancelButton({ client, turn, onDone }: { client: Client; turn: Turn; on
   );
 }
 
-function SendForm({ client, sessionId, onSent }: { client: Client; sessionId: string; onSent: () => void }) {
+function SendForm({ client, sessionId, onSent }: { client: TurnqClient; sessionId: string; onSent: () => void }) {
   const [input, setInput] = useState("");
   const [error, setError] = useState<string | null>(null);
   return (

@@ -1,14 +1,13 @@
+import type { SessionListItem, TurnqClient } from "@turnq/client";
 import { useEffect, useState } from "preact/hooks";
-import type { Client } from "../api.ts";
 import { ago, errorText, usd } from "../format.ts";
 import { href } from "../route.ts";
-import type { SessionSummary } from "../types.ts";
 
 /** The caller's sessions, newest first, searched on the server and paged by keyset ("Load more"). */
-export function SessionsPage({ client }: { client: Client }) {
+export function SessionsPage({ client }: { client: TurnqClient }) {
   const [q, setQ] = useState("");
   const [active, setActive] = useState(false);
-  const [rows, setRows] = useState<SessionSummary[]>([]);
+  const [rows, setRows] = useState<SessionListItem[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 

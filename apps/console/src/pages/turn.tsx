@@ -1,11 +1,10 @@
-import type { Client } from "../api.ts";
+import type { TimelineEntry, TurnqClient } from "@turnq/client";
 import { ms, usd } from "../format.ts";
 import { href } from "../route.ts";
 import { usePolled } from "../use-polled.ts";
-import type { TimelineEntry } from "../types.ts";
 
 /** A turn's stages as a waterfall (offsets from its submission), its usage, error and trace link. */
-export function TurnPage({ client, id }: { client: Client; id: string }) {
+export function TurnPage({ client, id }: { client: TurnqClient; id: string }) {
   // An unfinished turn is followed until it ends; a failed load is shown and not retried.
   const { data, error } = usePolled(() => client.turns.timeline(id), (t) => (t && t.turn.finishedAt === null ? 1_000 : null), [id]);
   if (error) return <p class="error">{error}</p>;
