@@ -13,10 +13,10 @@ import { fileURLToPath } from "node:url";
 import { buildConsole } from "@turnq/console/bundle";
 import { runMigrations } from "@turnq/db";
 import { startSimulator, type Simulator } from "@turnq/llm-simulator";
-import { Redis } from "ioredis";
 import { devEncryptionKey } from "./dev/dev-encryption-key.ts";
 import { ensureDevKey } from "./dev/dev-key.ts";
 import { isPortTaken, portTakenMessage } from "./dev/port-taken.ts";
+import { checkRedis } from "./dev/redis-check.ts";
 import { createSupervisor, DevFailure } from "./dev/supervisor.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -67,20 +67,6 @@ const crashed = (err: unknown) => void exit(1, `The dev runner failed: ${err ins
 process.on("uncaughtException", crashed);
 process.on("unhandledRejection", crashed);
 
-async function checkRedis(url: string): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
-  r.on("error", () => {});
-  try {
-    await r.connect();
-    await r.ping();
-  } catch (err) {
-    throw new DevFailure(`Redis is not reachable at ${url} (${(err as Error).message}).\n` +
-      `Start it (redis-server --daemonize yes) or: docker compose -f infra/compose.yaml up -d redis postgres`);
-  } finally {
-    r.disconnect();
-  }
-}
-
 async function prepareDatabase(url: string): Promise<void> {
   try {
     await runMigrations(url);
@@ -117,7 +103,13 @@ async function buildWebConsole(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  await checkRedis(env.REDIS_URL!);
+  const redis = await checkRedis(env.REDIS_URL!);
+  if (redis.kind === "cluster") {
+    // API and workers get REDIS_URL and QUEUE_SHARDS as they are; a shard is the unit of placement.
+    const shards = Number(env.QUEUE_SHARDS ?? "1");
+    console.log(`Redis Cluster: ${redis.masters} masters, QUEUE_SHARDS=${env.QUEUE_SHARDS ?? "1"}` +
+      (shards < redis.masters ? ` (every queue on ${shards === 1 ? "one master" : `${shards} masters`}; set QUEUE_SHARDS=${redis.masters} or more to use them all)` : ""));
+  }
   await buildWebConsole();
   await prepareDatabase(env.DATABASE_URL!);
   const keyPath = devKeyFile.startsWith("/") ? devKeyFile : `${root}${devKeyFile}`;

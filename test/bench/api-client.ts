@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { Pool } from "undici";
+import type { Dispatcher } from "undici";
 
 /**
  * The three calls of turnq's HTTP API the burst and slots parts make themselves (the closed loop
@@ -31,20 +31,30 @@ export function transportRetryCount(): number {
   return transportRetries;
 }
 
-export async function createSession(pool: Pool): Promise<string> {
+export async function createSession(pool: Dispatcher): Promise<string> {
   return (await call<{ id: string }>(pool, "POST", "/v1/sessions", {}, 201)).id;
 }
 
 /**
  * `key` (visible ASCII, unique per turn) is sent as Idempotency-Key, so a POST sent again after a
- * broken connection gets the turn it may already have created, never a second one.
+ * broken connection gets the turn it may already have created, never a second one. With
+ * `waitSeconds`, the submit carries `Prefer: wait=N` and comes back with the finished turn when it
+ * finishes within N s (200; else 202 and the turn as submitted): one request a turn instead of two.
  */
-export async function submitTurn(pool: Pool, sessionId: string, input: string, key: string, signal?: AbortSignal): Promise<TurnView> {
-  return call<TurnView>(pool, "POST", `/v1/sessions/${sessionId}/turns`, { input }, 202, { "idempotency-key": key }, signal);
+export async function submitTurn(
+  pool: Dispatcher,
+  sessionId: string,
+  input: string,
+  key: string,
+  signal?: AbortSignal,
+  waitSeconds?: number,
+): Promise<TurnView> {
+  const headers = { "idempotency-key": key, ...(waitSeconds ? { prefer: `wait=${waitSeconds}` } : {}) };
+  return call<TurnView>(pool, "POST", `/v1/sessions/${sessionId}/turns`, { input }, waitSeconds ? [200, 202] : 202, headers, signal);
 }
 
 /** `Prefer: wait=30` until the turn is terminal (the API answers as soon as it is), or `signal` aborts. */
-export async function waitTerminal(pool: Pool, turn: TurnView, signal?: AbortSignal): Promise<TurnView> {
+export async function waitTerminal(pool: Dispatcher, turn: TurnView, signal?: AbortSignal): Promise<TurnView> {
   const since = performance.now();
   while (!TERMINAL.has(turn.status)) {
     if (performance.now() - since > GIVE_UP_MS) throw new Error(`turn ${turn.id} still ${turn.status} after ${GIVE_UP_MS} ms`);
@@ -54,11 +64,11 @@ export async function waitTerminal(pool: Pool, turn: TurnView, signal?: AbortSig
 }
 
 async function call<T>(
-  pool: Pool,
+  pool: Dispatcher,
   method: "GET" | "POST",
   path: string,
   body: unknown,
-  expect: number,
+  expect: number | number[],
   headers: Record<string, string> = {},
   signal?: AbortSignal,
 ): Promise<T> {
@@ -79,7 +89,7 @@ async function call<T>(
 
 /** One JSON request, no retry: what a client without an Idempotency-Key may send. */
 export async function callOnce<T>(
-  pool: Pool,
+  pool: Dispatcher,
   method: "GET" | "POST",
   path: string,
   body: unknown,

@@ -104,6 +104,6 @@ export interface BenchContext {
   reference?: ReferenceFigures;
 }
 
-function words(value: string | undefined): string[] {
+export function words(value: string | undefined): string[] {
   return (value ?? "").split(/\s+/).filter(Boolean);
 }

@@ -16,9 +16,16 @@ export interface ScalingResult {
   inFlight: {
     llmLatencyMs: number;
     slots: number;
+    /** The most LLM calls open at once from the clients' start to the end of the window, and when. */
     maxInFlight: Goal;
+    maxInFlightAtSec: number | null;
+    /** The worker's largest RSS over the same span (the first wave and a full wave of churn after it). */
     workerRssMaxMiB: Goal;
+    /** Over the window: turns/s, and the LLM calls open on average (what the machine sustains). */
     turnsPerSec: number;
+    busySlotsAvg: number;
+    llmCallMsAvg: number;
+    cpuCores: SlotsRun["cpuCores"];
     /** The bench process's own event-loop delay: clients and simulator share it (see slots.ts). */
     benchLoopDelayMs: { p99: number; max: number };
   };
@@ -63,6 +70,11 @@ export async function runScalingBench(): Promise<PartOutcome<ScalingResult>> {
     warmupSeconds: intEnv("BENCH_INFLIGHT_WARMUP_SECONDS", Math.ceil(slowMs / 1000) + 5, 0),
     measureSeconds: intEnv("BENCH_INFLIGHT_SECONDS", Math.ceil(slowMs / 1000)),
     drainSeconds: 0,
+    // Holding 5,000 turns of 20 s takes 250 turns/s through API and Postgres on the same cores:
+    // one request a turn (the API's cheapest use) leaves them more of the machine than two.
+    submitWaitSeconds: 45,
+    // Holding them all at once happens at the end of the first wave; a full wave of churn follows.
+    peakFromStart: true,
   });
   failures.push(...held.failures.map((f) => `in flight: ${f}`));
   violations += held.violations;
@@ -78,8 +90,12 @@ export async function runScalingBench(): Promise<PartOutcome<ScalingResult>> {
       llmLatencyMs: slowMs,
       slots,
       maxInFlight: atLeast(held.maxInFlight, 5000),
+      maxInFlightAtSec: held.maxInFlightAtSec,
       workerRssMaxMiB: atMost(held.workerRssMiB.max, 512),
       turnsPerSec: held.turnsPerSec,
+      busySlotsAvg: held.busySlotsAvg,
+      llmCallMsAvg: held.llmCallMsAvg,
+      cpuCores: held.cpuCores,
       benchLoopDelayMs: held.benchLoopDelayMs,
     },
     orderViolations: exactly(violations, 0),

@@ -3,11 +3,13 @@ import { tmpdir } from "node:os";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
+import { hashSlot, keySpace, queueListKey, sessionKeys, shardOf } from "@turnq/queue";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/free-port.ts";
 import { createSession, post, useApiKey, waitTurn } from "../support/http.ts";
 import { isRunning } from "../support/process-table.ts";
 import { startProcess, type AppProcess } from "../support/processes.ts";
+import { startOwnRedisCluster } from "../support/redis-cluster.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
 import { redisUrl } from "../support/services.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
@@ -151,6 +153,65 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
     // Each child stopped by itself on SIGTERM: none had to be killed after the grace.
     expect(run.output()).not.toMatch(/did not stop within/);
     expect(Date.now() - started).toBeLessThan(RUNNER_GRACE_MS + 30_000);
+  });
+
+  it("runs on a Redis Cluster given as REDIS_URL=redis+cluster://… with QUEUE_SHARDS, every shard on its own master", async () => {
+    const cluster = await startOwnRedisCluster(3);
+    // A prefix of its own: afterwards the machine's Redis must hold none of its keys.
+    const clusterPrefix = `${prefix}c`;
+    try {
+      const { run, port } = await dev({ REDIS_URL: cluster.url, QUEUE_SHARDS: "3", TURNQ_PREFIX: clusterPrefix, WORKERS: "1" });
+      await run.waitForLine(/^turnq is running/, RUNNER_DEADLINE_MS);
+      expect(run.output()).toContain("Redis Cluster: 3 masters, QUEUE_SHARDS=3");
+      const base = `http://127.0.0.1:${port}`;
+      useApiKey(base, /^ {2}KEY=(tq_live_\w+)$/m.exec(run.output())![1]!);
+      // Sessions until each of the 3 shards has one (a session's shard is a hash of its random id).
+      const space = keySpace(clusterPrefix, { shards: 3, cluster: true });
+      const byShard = new Map<number, string>();
+      for (let i = 0; i < 60 && byShard.size < 3; i++) {
+        const id = await createSession(base);
+        byShard.set(shardOf(space, id), id);
+      }
+      expect([...byShard.keys()].sort()).toEqual([0, 1, 2]);
+      const turns = await Promise.all([...byShard.values()].map((s) => post(base, `/v1/sessions/${s}/turns`, { input: `on shard of ${s}` })));
+      for (const t of turns) expect((await waitTurn(base, t.body.id, 60)).status).toBe("completed");
+
+      // Each shard's queue and its session's event stream share a slot, on a master of their own.
+      const nodeOfKey = new Map([...(await cluster.keysByNode())].flatMap(([p, keys]) => keys.map((k) => [k, p] as const)));
+      const masters = new Set<number | undefined>();
+      for (const [shard, session] of byShard) {
+        const queueEvents = queueListKey(space, shard, "wait").replace(/:wait$/, ":events");
+        const events = sessionKeys(space, session).events;
+        expect(hashSlot(events)).toBe(hashSlot(queueEvents));
+        expect(nodeOfKey.get(events), events).toBeDefined();
+        expect(nodeOfKey.get(events)).toBe(nodeOfKey.get(queueEvents));
+        masters.add(nodeOfKey.get(events));
+      }
+      expect(masters.size).toBe(3);
+      expect(await deleteKeys(redisUrl(), clusterPrefix), "keys of the cluster run on the machine's Redis").toBe(0);
+
+      run.child.kill("SIGINT");
+      expect(await exitOf(run, RUNNER_GRACE_MS + 30_000)).toBe(0);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it("says what is wrong with a Redis Cluster URL before starting anything, without its password", async () => {
+    const down = await freePort();
+    const { run } = await dev({ REDIS_URL: `redis+cluster://turnq:s3cret-pw@127.0.0.1:${down}` });
+    expect(await exitOf(run)).toBe(1);
+    expect(run.output()).toContain(`No node of the Redis Cluster at 127.0.0.1:${down} answered`);
+    // A plain server named as a cluster is told apart, and pointed at redis://.
+    const { hostname, port, username, password } = new URL(redisUrl());
+    const plain = await dev({ REDIS_URL: `redis+cluster://${password ? `${username}:${password}@` : ""}${hostname}:${port}` });
+    expect(await exitOf(plain.run)).toBe(1);
+    expect(plain.run.output()).toContain(`Use REDIS_URL=redis://${hostname}:${port} for it`);
+    for (const r of [run, plain.run]) {
+      expect(r.output()).not.toContain("s3cret");
+      expect(r.output(), "no stack trace").not.toMatch(/^\s+at /m);
+      expect(childrenOf(r)).toEqual([]);
+    }
   });
 
   it("stops everything and says so when a child dies later", async () => {

@@ -1,4 +1,5 @@
 import type { TurnqError } from "@turnq/core";
+import { finished, type Readable } from "node:stream";
 import { timeoutError } from "./llm-errors.ts";
 import type { DeadlineName } from "./llm-errors.ts";
 
@@ -7,13 +8,13 @@ import type { DeadlineName } from "./llm-errors.ts";
  * a slow first byte is a queueing provider, an idle gap is a stalled stream, and the total caps the
  * whole chat() call across retries. Firing aborts the undici request through `signal`, which destroys
  * the socket, so a timed-out stream never leaves a connection dangling. Every wait of the attempt is
- * also raced against `signal` (`settle`, `chunks`): undici does not settle a request still queued
+ * also raced against `signal` (`settle`, `read`): undici does not settle a request still queued
  * for a connection when its signal fires, so its own abort alone would leave the caller hanging.
  * (The connect deadline is a timer around the pool's connector, see dispatcher.ts.)
  */
 export interface AttemptDeadlines {
   readonly signal: AbortSignal;
-  /** Call on every body chunk: the first clears the first-byte timer, each one restarts the idle timer. */
+  /** Call on every body chunk (`read` does): the first clears the first-byte timer, each one restarts the idle timer. */
   gotChunk(): void;
   /** The error the attempt should surface for what the request threw. */
   explain(err: unknown): unknown;
@@ -21,8 +22,12 @@ export interface AttemptDeadlines {
   fired(): TurnqError | undefined;
   /** `p`, or a rejection with the abort reason the moment a deadline fires or the caller aborts. */
   settle<T>(p: Promise<T>): Promise<T>;
-  /** The body's chunks, each wait under the deadlines; the body is destroyed if we stop early. */
-  chunks(body: Body): AsyncGenerator<unknown>;
+  /**
+   * Reads `body` to its end under the deadlines, handing each chunk to `onChunk` as it arrives
+   * (after `gotChunk`). `onChunk` returning false stops the read early (resolved); throwing stops it
+   * with that error. The body is destroyed whenever the read stops before its end.
+   */
+  read(body: Readable, onChunk: (chunk: Buffer) => boolean | void): Promise<void>;
   dispose(): void;
 }
 
@@ -59,24 +64,26 @@ export function startAttemptDeadlines(o: AttemptDeadlineOptions): AttemptDeadlin
     else o.callerSignal.addEventListener("abort", onCallerAbort, { once: true });
   }
 
+  const gotChunk = (): void => {
+    if (!gotFirst) {
+      gotFirst = true;
+      clearTimeout(firstByteTimer);
+      firstByteTimer = undefined;
+    }
+    if (idleTimer) idleTimer.refresh();
+    else idleTimer = setTimeout(fire("idle", o.idleMs), o.idleMs);
+  };
+
   return {
     signal: controller.signal,
-    gotChunk() {
-      if (!gotFirst) {
-        gotFirst = true;
-        clearTimeout(firstByteTimer);
-        firstByteTimer = undefined;
-      }
-      if (idleTimer) idleTimer.refresh();
-      else idleTimer = setTimeout(fire("idle", o.idleMs), o.idleMs);
-    },
+    gotChunk,
     explain(err) {
       if (o.callerSignal?.aborted) return o.callerSignal.reason;
       return firedError ?? err;
     },
     fired: () => firedError,
     settle: (p) => raceAbort(p, controller.signal),
-    chunks: (body) => within(body, controller.signal),
+    read: (body, onChunk) => readBody(body, controller.signal, gotChunk, onChunk),
     dispose() {
       clearTimeout(totalTimer);
       clearTimeout(firstByteTimer);
@@ -108,37 +115,43 @@ export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** A response body: undici's is a Readable, which `destroy` ends even while a read is pending. */
-export type Body = AsyncIterable<unknown> & { destroy(error?: Error): unknown };
-
-async function* within(body: Body, signal: AbortSignal): AsyncGenerator<unknown> {
-  const it = body[Symbol.asyncIterator]();
-  // One listener for the whole body (not one per chunk: this runs for every streamed delta).
-  let failRead: ((reason: unknown) => void) | undefined;
-  const onAbort = () => {
-    // Destroying the body frees the socket even while a read is pending (an async iterator's
-    // return() would wait behind that read).
-    body.destroy();
-    failRead?.(signal.reason);
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  let done = false;
-  try {
-    for (;;) {
-      if (signal.aborted) throw signal.reason;
-      const r = await new Promise<IteratorResult<unknown>>((resolve, reject) => {
-        failRead = reject;
-        it.next().then(resolve, reject);
-      });
-      if (r.done) {
-        done = true;
-        return;
+/**
+ * The body's chunks by its 'data' events, each handed on synchronously: no promise or generator per
+ * chunk. An async iterator adds two generator layers and a promise per read: garbage for every
+ * streamed delta, and about 1 KB more held by every call in flight (19.7 KB per streaming call
+ * with it, 18.8 without, measured with 3,000 calls open). One abort listener for the whole body.
+ */
+function readBody(body: Readable, signal: AbortSignal, gotChunk: () => void, onChunk: (chunk: Buffer) => boolean | void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const stop = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      body.off("data", onData);
+      if (err === undefined) resolve();
+      else reject(err as Error);
+    };
+    // Destroying the body frees the socket at once, even mid-read.
+    const early = (err?: unknown): void => {
+      stop(err);
+      body.destroy();
+    };
+    const onAbort = (): void => early(signal.reason);
+    const onData = (chunk: Buffer): void => {
+      if (settled) return;
+      gotChunk();
+      try {
+        if (onChunk(chunk) === false) early();
+      } catch (err) {
+        early(err);
       }
-      yield r.value;
-    }
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    // Stopped early (an error in the consumer, say): free the socket.
-    if (!done) body.destroy();
-  }
+    };
+    // The end, an error, or a close before the end (ERR_STREAM_PREMATURE_CLOSE). Its listeners stay
+    // on the body: the error undici emits when `early` destroys it then has a listener.
+    finished(body, (err) => stop(err ?? undefined));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    body.on("data", onData);
+  });
 }

@@ -63,12 +63,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutput> {
       let firstChunkAt: number | undefined;
       const parser = createSseParser();
       const assembler = input.adapter.createStreamAssembler(input.onText, input.scrub);
-      // Read to the end even after the terminal event: breaking early would destroy a reusable socket.
-      for await (const chunk of dl.chunks(res.body)) {
-        dl.gotChunk();
+      // Read to the end even after the terminal event: stopping early would destroy a reusable socket.
+      await dl.read(res.body, (chunk) => {
         firstChunkAt ??= input.clock();
-        for (const ev of parser.push(chunk as Buffer)) assembler.onEvent(ev);
-      }
+        for (const ev of parser.push(chunk)) assembler.onEvent(ev);
+      });
       for (const ev of parser.end()) assembler.onEvent(ev);
       return { response: assembler.finish(), timeToFirstChunkMs: firstChunkAt === undefined ? undefined : firstChunkAt - startedAt };
     }
@@ -93,16 +92,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutput> {
 async function readText(body: Dispatcher.ResponseData["body"], dl: AttemptDeadlines, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of dl.chunks(body)) {
-    dl.gotChunk();
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) {
-      body.destroy();
-      break;
-    }
-    chunks.push(buf);
-  }
+  await dl.read(body, (chunk) => {
+    size += chunk.length;
+    if (size > limit) return false;
+    chunks.push(chunk);
+  });
   return Buffer.concat(chunks).toString("utf8");
 }
 

@@ -27,7 +27,7 @@ export async function warmConnections(
       pending.then((late) => dl.signal.aborted && late.body.destroy(), () => {});
       const res = await dl.settle(pending);
       // Reading the body to the end is what returns the socket to the pool for reuse.
-      for await (const _ of dl.chunks(res.body)) dl.gotChunk();
+      await dl.read(res.body, () => {});
       if (res.statusCode >= 500) throw httpStatusError(res.statusCode, undefined, undefined);
     } catch (err) {
       throw classifyTransportError(dl.explain(err), endpoint.origin, connectMs);
