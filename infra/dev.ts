@@ -6,7 +6,7 @@
  * Every exit path stops every child it started: a child that cannot start (the others are stopped
  * and the runner says why, naming a taken port and the variable that moves it), a child that dies
  * later, SIGINT, SIGTERM, SIGHUP, an error in the runner itself; and if the runner is killed
- * outright, its children notice their stdin closing and stop themselves (dev/exit-with-parent.ts).
+ * outright, its children notice their stdin closing and stop themselves (dev/exit-with-parent.mjs).
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";

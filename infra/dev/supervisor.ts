@@ -34,7 +34,7 @@ interface Options {
   write(line: string, stream: "stdout" | "stderr"): void;
 }
 
-const exitWithParent = new URL("./exit-with-parent.ts", import.meta.url).href;
+const exitWithParent = new URL("./exit-with-parent.mjs", import.meta.url).href;
 
 /**
  * Owns the child processes of `npm run dev`. A child's output is held back until it is ready, so a
@@ -48,7 +48,7 @@ export function createSupervisor(opts: Options): Supervisor {
   function start(spec: ChildSpec): Promise<void> {
     if (stopping) return Promise.reject(new DevFailure(`not starting ${spec.name}: stopping`));
     // The OpenTelemetry SDK starts before the app, as with `npm run start:*`; stdin is a pipe only
-    // so that the child notices when this runner is gone (exit-with-parent.ts).
+    // so that the child notices when this runner is gone (exit-with-parent.mjs).
     const child = spawn(process.execPath, ["--import", exitWithParent, "--import", "@turnq/telemetry/register", spec.entry], {
       cwd: opts.root,
       env: spec.env,

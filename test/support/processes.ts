@@ -3,6 +3,8 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+/** Stops a child when its stdin ends: when this process is gone, however it ended (as in `npm run dev`). */
+const exitWithParent = new URL("../../infra/dev/exit-with-parent.mjs", import.meta.url).href;
 
 /**
  * How long a process may take to say it is ready. Generous on purpose: on a busy 2-core machine a
@@ -36,11 +38,14 @@ export const TELEMETRY_ARGS = ["--import", "@turnq/telemetry/register"];
 
 /** Starts `node <entry>` from the repository root as a real child process with the given env. */
 export function startProcess(name: string, entry: string, env: Record<string, string>, args: string[] = []): AppProcess {
-  const child = spawn(process.execPath, [...args, entry], {
+  // stdin is a pipe only so that the child notices when this process is gone: a test runner or a
+  // bench that crashed or was killed leaves no worker behind taking turns from a shared Redis.
+  const child = spawn(process.execPath, ["--import", exitWithParent, ...args, entry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
   });
+  child.stdin!.on("error", () => {});
   // The output, and how many characters were dropped from its front to bound memory.
   let out = "";
   let dropped = 0;
