@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { once } from "node:events";
 import { describe, expect, it } from "vitest";
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
+import { startProcess } from "../support/processes.ts";
 
 /**
  * `npm run bench` is how issue #8's figures are taken, and nothing else runs it: a schema change
@@ -14,7 +12,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 describe("npm run bench", () => {
   it("runs the hot-path parts end to end and prints one JSON line with each of them", { timeout: 600_000 }, async () => {
     const env = {
-      ...process.env,
+      ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
       BENCH_ONLY: "reference,hotpath,burst,overhead,context",
       BENCH_HOTPATH_CLIENTS: "4",
       BENCH_HOTPATH_CONCURRENCY: "8",
@@ -27,14 +25,15 @@ describe("npm run bench", () => {
       BENCH_CONTEXT_RUNS: "5",
       BENCH_CONTEXT_LARGE: "300",
     };
-    const child = spawn(process.execPath, ["test/bench/run.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    expect(code, `the bench failed; its progress:\n${stderr.slice(-4000)}`).toBe(0);
-    const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, any>;
+    // startProcess: should this test's process die, the bench stops too (and with it its systems).
+    const bench = startProcess("bench", "test/bench/run.ts", env);
+    // "close", not "exit": by then every line it wrote has been read.
+    const [code] = (await once(bench.child, "close")) as [number | null];
+    expect(code, `the bench failed; its output:\n${bench.output().slice(-4000)}`).toBe(0);
+    // Progress goes to stderr, the result to stdout as one JSON line: the only line that starts with "{".
+    const line = bench.output().split("\n").findLast((l) => l.startsWith("{"));
+    expect(line, "the bench printed no JSON line").toBeDefined();
+    const result = JSON.parse(line!) as Record<string, any>;
     expect(result.reference.turns).toBeGreaterThan(0);
     expect(result.reference.redisPerTurn.commands).toBeGreaterThan(0);
     expect(result.hotpath.turns).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
+import { commandCalls } from "../support/redis-commandstats.ts";
 
 /** What a redis-server did so far: commands by name (those inside scripts included) and its CPU time. */
 interface RedisSnapshot {
@@ -15,7 +16,7 @@ async function snapshot(redis: Redis): Promise<RedisSnapshot> {
   const at = performance.now();
   const [stats, cpu] = await Promise.all([redis.info("commandstats"), redis.info("cpu")]);
   let commands = 0;
-  for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (!ownCommands.has(m[1]!)) commands += Number(m[2]);
+  for (const [name, calls] of commandCalls(stats)) if (!ownCommands.has(name)) commands += calls;
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(cpu)?.[1] ?? Number.NaN);
   return { at, commands, cpuMs: (field("used_cpu_user") + field("used_cpu_sys")) * 1000 };
 }

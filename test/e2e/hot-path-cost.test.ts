@@ -9,6 +9,7 @@ import { createSession, get, post } from "../support/http.ts";
 import { startPgWireCounter, type PgWireCounter } from "../support/pg-wire-counter.ts";
 import { startProcess, TELEMETRY_ARGS, type AppProcess } from "../support/processes.ts";
 import { startOwnRedis, type OwnRedis } from "../support/redis-server.ts";
+import { commandCalls } from "../support/redis-commandstats.ts";
 import { keyForApi } from "../support/tenants.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 
@@ -243,9 +244,9 @@ async function oneTurn(base: string, sessionId: string, input: string, admin: Re
 async function commandCount(redis: Redis): Promise<{ total: number; byCommand: Record<string, number> }> {
   const info = await redis.info("commandstats");
   const byCommand: Record<string, number> = {};
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (m[1] === "info" || m[1] === "config|resetstat" || m[1] === "client|list") continue;
-    byCommand[m[1]!] = Number(m[2]);
+  for (const [name, calls] of commandCalls(info)) {
+    if (name === "info" || name === "config|resetstat" || name === "client|list") continue;
+    byCommand[name] = calls;
   }
   return { total: Object.values(byCommand).reduce((a, b) => a + b, 0), byCommand };
 }

@@ -17,6 +17,12 @@ describe("queues on a 3-master Redis Cluster", () => {
   beforeAll(async () => {
     cluster = await startOwnRedisCluster(3);
   }, 120_000);
+  /** The system's options that put it on this cluster with SHARDS drain queues (API and workers alike). */
+  const onCluster = (workerEnv: Record<string, string> = {}) => ({
+    redisUrl: cluster.url,
+    apiEnv: { QUEUE_SHARDS: String(SHARDS) },
+    workerEnv: { QUEUE_SHARDS: String(SHARDS), ...workerEnv },
+  });
   afterAll(async () => {
     await cluster?.stop();
   });
@@ -29,9 +35,7 @@ describe("queues on a 3-master Redis Cluster", () => {
         workers: 2,
         concurrency: 50,
         simulator: { latencyMs: 20 },
-        redisUrl: cluster.url,
-        apiEnv: { QUEUE_SHARDS: String(SHARDS) },
-        workerEnv: { QUEUE_SHARDS: String(SHARDS) },
+        ...onCluster(),
       });
     });
     afterAll(async () => {
@@ -75,9 +79,7 @@ describe("queues on a 3-master Redis Cluster", () => {
         // 2 slots per shard: tenant A's 12 busy sessions exceed its share, so sessions park and are promoted.
         concurrency: 6,
         simulator: { latencyMs: 50 },
-        redisUrl: cluster.url,
-        apiEnv: { QUEUE_SHARDS: String(SHARDS) },
-        workerEnv: { QUEUE_SHARDS: String(SHARDS) },
+        ...onCluster(),
       });
     });
     afterAll(async () => {
@@ -152,11 +154,9 @@ describe("queues on a 3-master Redis Cluster", () => {
         workers: 2,
         concurrency: 50,
         simulator: { latencyMs: 400 },
-        redisUrl: cluster.url,
-        apiEnv: { QUEUE_SHARDS: String(SHARDS) },
         // As in crash.test.ts: only the dead-worker sweep (CLIENT LIST on every node) can hand the
         // victim's sessions back within the deadlines; a run cut short must not use up the attempt.
-        workerEnv: { QUEUE_SHARDS: String(SHARDS), LOCK_DURATION_MS: "600000", TURN_MAX_ATTEMPTS: "1" },
+        ...onCluster({ LOCK_DURATION_MS: "600000", TURN_MAX_ATTEMPTS: "1" }),
       });
     });
     afterAll(async () => {
