@@ -1,5 +1,6 @@
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino, type DestinationStream, type Level, type Logger } from "pino";
+import { stdoutDestination } from "./stdout-destination.ts";
 
 export type { Logger } from "pino";
 
@@ -50,8 +51,8 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
     redact: { paths: [...REDACT_PATHS], censor: "[REDACTED]" },
     mixin: traceMixin,
   };
-  // pino's own default destination is synchronous stdout, so lines survive a process.exit().
-  return opts.destination ? pino(options, opts.destination) : pino(options);
+  // Synchronous stdout, so lines survive a process.exit(), and never a hang when stdout's reader is gone.
+  return pino(options, opts.destination ?? stdoutDestination());
 }
 
 /** `{ trace_id, span_id }` of the active span, or nothing outside a (valid) span. */
