@@ -1,9 +1,10 @@
 /**
  * The OTLP endpoint of the tracing comparison, as a process of its own: `node test/bench/otlp-sink.ts`
  * prints `otlp-sink <url>`, and on SIGTERM `otlp-sink spans <n> traces <n> services <a,b>` before exiting.
- * Decoding every span costs CPU; in the bench process it would slow the simulator and the clients
- * that share that event loop and be billed to tracing. A collector runs elsewhere in production;
- * here it is at least another process. Used through startOtlpSink() below.
+ * Decoding every span costs CPU; on this machine it would slow the system under test and be billed
+ * to tracing, where in production a collector runs elsewhere. So the sink is a process of its own
+ * that only keeps the request bodies while turns run, and decodes them once it is told to stop.
+ * Used through startOtlpSink() below.
  */
 import { startOtlpReceiver } from "@turnq/telemetry/testing";
 import { startProcess } from "../support/processes.ts";
@@ -29,7 +30,7 @@ export async function startOtlpSink(): Promise<OtlpSink> {
 }
 
 if (import.meta.main) {
-  const receiver = await startOtlpReceiver();
+  const receiver = await startOtlpReceiver({ decodeLater: true });
   process.stdout.write(`otlp-sink ${receiver.url}\n`);
   process.once("SIGTERM", async () => {
     const spans = receiver.spans();

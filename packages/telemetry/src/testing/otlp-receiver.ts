@@ -17,14 +17,29 @@ export type OtlpReceiver = {
   close(): Promise<void>;
 };
 
+export interface OtlpReceiverOptions {
+  /**
+   * Keep trace requests undecoded until spans() is called. For the bench, where the receiver shares
+   * the machine with the system it measures: decoding every span as it arrives costs CPU that a
+   * collector elsewhere would spend, and would be billed to tracing.
+   */
+  decodeLater?: boolean;
+}
+
 /**
  * A real OTLP/HTTP endpoint for tests: accepts `POST /v1/traces` as protobuf or JSON and keeps the
  * decoded spans in memory; `POST /v1/metrics` (and logs) are acknowledged and only kept raw.
  */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const bodies: Buffer[] = [];
+  const undecoded: { body: Buffer; json: boolean }[] = [];
   const waiters = new Set<() => void>();
+  const decode = () => {
+    for (const { body, json } of undecoded.splice(0)) {
+      spans.push(...spansFromTraceRequest(json ? (JSON.parse(body.toString("utf8")) as unknown) : decodeTraceRequest(body)));
+    }
+  };
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => reply(res, 400, "text/plain", String(err)));
@@ -37,8 +52,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     bodies.push(body);
     const json = (req.headers["content-type"] ?? "").includes("json");
     if (path === "/v1/traces") {
-      const request = json ? (JSON.parse(body.toString("utf8")) as unknown) : decodeTraceRequest(body);
-      spans.push(...spansFromTraceRequest(request));
+      undecoded.push({ body, json });
+      if (opts.decodeLater) return reply(res, 200, "application/x-protobuf", "");
+      decode();
       for (const wake of [...waiters]) wake();
     } else if (path !== "/v1/metrics" && path !== "/v1/logs") {
       return reply(res, 404, "text/plain", "not an OTLP path");
@@ -53,7 +69,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
 
   return {
     url: `http://127.0.0.1:${port}`,
-    spans: () => [...spans],
+    spans: () => {
+      decode();
+      return [...spans];
+    },
     rawBodies: () => [...bodies],
     waitFor: (pred, timeoutMs = 10_000) =>
       new Promise<ReceivedSpan[]>((resolve, reject) => {
