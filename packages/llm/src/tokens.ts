@@ -21,13 +21,23 @@ export type TokenEncodingName = "o200k_base" | "cl100k_base";
 
 interface Encoder {
   encode(text: string, options?: { disallowedSpecial?: Set<string> }): number[];
+  /** The same count as encode().length, without building the array of tokens. */
+  countTokens(text: string, options?: { disallowedSpecial?: Set<string> }): number;
 }
 
 const O200K_FAMILIES = /^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o\d)/;
 
+// Asked for every string counted; a deployment names a handful of models.
+const encodingOf = new Map<string, TokenEncodingName>();
+
 export function encodingForModel(model: string): TokenEncodingName {
-  const bare = model.toLowerCase().split("/").pop() ?? "";
-  return O200K_FAMILIES.test(bare) ? "o200k_base" : "cl100k_base";
+  let name = encodingOf.get(model);
+  if (name === undefined) {
+    const bare = model.toLowerCase().split("/").pop() ?? "";
+    name = O200K_FAMILIES.test(bare) ? "o200k_base" : "cl100k_base";
+    if (encodingOf.size < 1_000) encodingOf.set(model, name);
+  }
+  return name;
 }
 
 // Each encoding's rank table is several MB; load it on first use, not at import time.
@@ -46,8 +56,36 @@ function encoder(name: TokenEncodingName): Encoder {
 // User text may contain strings like "<|endoftext|>"; count them as text instead of throwing.
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
+/**
+ * Counts already made, per encoding, oldest first (evicted first: refreshing on every hit cost more
+ * than the rare re-count of an evicted system prompt). A worker counts the same strings turn
+ * after turn: the agent's system prompt, role names, the user's text (in this turn's prompt, then in
+ * the next turn's history). Re-tokenising them was 6 % of a worker's samples under the hot-path
+ * bench; a lookup is about 50 times cheaper than the BPE. Bounded by entries and by characters held.
+ */
+const MEMO_MAX_ENTRIES = 4_096;
+const MEMO_MAX_CHARS = 4_000_000;
+const MEMO_MAX_TEXT_CHARS = 200_000;
+const memos = new Map<TokenEncodingName, { counts: Map<string, number>; chars: number }>();
+
 export function countTextTokens(text: string, model: string): number {
-  return text.length === 0 ? 0 : encoder(encodingForModel(model)).encode(text, AS_TEXT).length;
+  if (text.length === 0) return 0;
+  const name = encodingForModel(model);
+  let memo = memos.get(name);
+  if (!memo) memos.set(name, (memo = { counts: new Map(), chars: 0 }));
+  const known = memo.counts.get(text);
+  if (known !== undefined) return known;
+  const n = encoder(name).countTokens(text, AS_TEXT);
+  if (text.length <= MEMO_MAX_TEXT_CHARS) {
+    memo.counts.set(text, n);
+    memo.chars += text.length;
+    for (const oldest of memo.counts.keys()) {
+      if (memo.counts.size <= MEMO_MAX_ENTRIES && memo.chars <= MEMO_MAX_CHARS) break;
+      memo.counts.delete(oldest);
+      memo.chars -= oldest.length;
+    }
+  }
+  return n;
 }
 
 export function countTokens(messages: ChatMessage[], model: string): number {

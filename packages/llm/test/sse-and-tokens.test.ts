@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encode as encodeO200k } from "gpt-tokenizer/encoding/o200k_base";
 import { encode as encodeCl100k } from "gpt-tokenizer/encoding/cl100k_base";
-import { countTokens, createSseParser, encodingForModel, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS } from "../src/index.ts";
+import { countTextTokens, countTokens, createSseParser, encodingForModel, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS } from "../src/index.ts";
 
 describe("SSE parser", () => {
   it("handles CRLF and CR line endings split across chunks, comments and multi-line data", () => {
@@ -54,5 +54,20 @@ describe("countTokens", () => {
     );
     expect(longer).toBeGreaterThan(base + 150);
     expect(withTools).toBeGreaterThan(base + 10);
+  });
+
+  it("remembers counts it made, per encoding, and stays exact after evicting the oldest", () => {
+    const opts = { disallowedSpecial: new Set<string>() };
+    // The same text counts differently in the two encodings: a memo shared across them would show it.
+    const both = "ünïcödé ".repeat(40);
+    expect(encodeO200k(both, opts).length).not.toBe(encodeCl100k(both, opts).length);
+    for (let round = 0; round < 2; round++) {
+      expect(countTextTokens(both, "gpt-4o")).toBe(encodeO200k(both, opts).length);
+      expect(countTextTokens(both, "gpt-4")).toBe(encodeCl100k(both, opts).length);
+    }
+    // More distinct texts than the memo holds; the first ones are evicted, then counted again.
+    const texts = Array.from({ length: 5_000 }, (_, i) => `message ${i}: ${"x".repeat(i % 50)} <|endoftext|>`);
+    for (const t of texts) countTextTokens(t, "gpt-4");
+    for (const t of [texts[0]!, texts[2_500]!, texts[4_999]!]) expect(countTextTokens(t, "gpt-4")).toBe(encodeCl100k(t, opts).length);
   });
 });
