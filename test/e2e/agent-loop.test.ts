@@ -109,6 +109,16 @@ describe("the agent loop through the API", () => {
     expect(answered).toEqual(callIds);
   });
 
+  it("fails a turn that runs past the agent's deadline, with a clear error, without waiting for the model", async () => {
+    const sessionId = await sessionWithAgent({ limits: { turnDeadlineMs: 1_000 } });
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "slow [[sim delay=30000]]" });
+    const done = await waitTurn(sys.api.url, turn.body.id);
+    expect(done.status).toBe("failed");
+    expect(done.error).toMatchObject({ code: "agent_limit_reached", message: "The turn ran past its deadline of 1000 ms." });
+    // The model would have answered after 30 s; the deadline ended the turn long before.
+    expect(Date.parse(done.finishedAt) - Date.parse(done.startedAt)).toBeLessThan(20_000);
+  });
+
   it("streams status, tool progress and deltas in order, and resumes after Last-Event-ID on another API process", async () => {
     const sessionId = await sessionWithAgent();
     const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "stream [[sim tools=slow,current_time]]" });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createSecretBox } from "@turnq/core";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -107,6 +108,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   let stopping = false;
   const inFlight = new AbortController();
+  // Every running turn listens for shutdown on it (linkedSignal): hundreds at once is normal here.
+  setMaxListeners(0, inFlight.signal);
   const events = createEventPublisher(redis, space);
   const emit: EmitTurnEvent = (turn, event, seq) => {
     events.publish(turn.sessionId, turn.id, event, seq).catch(() => {});

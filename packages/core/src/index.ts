@@ -10,3 +10,4 @@ export * from "./http-header-value.ts";
 export * from "./api-key.ts";
 export * from "./secret-box.ts";
 export * from "./webhook-events.ts";
+export * from "./linked-signal.ts";

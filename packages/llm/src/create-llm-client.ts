@@ -1,4 +1,4 @@
-import { createSecretScrubber, headerValueProblem, TurnqError } from "@turnq/core";
+import { createSecretScrubber, headerValueProblem, linkedSignal, TurnqError } from "@turnq/core";
 import type { ChatRequest, ChatResult, LlmClient, LlmClientOptions } from "./types.ts";
 import type { ProviderAdapter } from "./provider-adapter.ts";
 import { resolveConfig } from "./client-config.ts";
@@ -91,9 +91,8 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
     }
     const startedAt = cfg.clock();
     // The whole call under a timer of our own, whatever waits inside it (admission, backoff, undici).
-    const total = new AbortController();
-    const timer = setTimeout(() => total.abort(timeoutError("total", cfg.deadlines.totalMs)), cfg.deadlines.totalMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, total.signal]) : total.signal;
+    const total = linkedSignal([req.signal], { ms: cfg.deadlines.totalMs, reason: () => timeoutError("total", cfg.deadlines.totalMs) });
+    const signal = total.signal;
     try {
       const result = await raceAbort(chatWithRetries({ ...req, signal }, startedAt), signal);
       breaker.onSuccess();
@@ -108,7 +107,7 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
       else breaker.onSuccess();
       throw scrubError(err, secrets);
     } finally {
-      clearTimeout(timer);
+      total.dispose();
     }
   }
 

@@ -1,3 +1,4 @@
+import { linkedSignal } from "@turnq/core";
 import type { Tool, ToolContext } from "./tool.ts";
 
 export type Outcome =
@@ -13,9 +14,8 @@ export type Outcome =
  */
 export async function runWithDeadline(tool: Tool, args: unknown, ctx: ToolContext): Promise<Exclude<Outcome, { type: "aborted" }>> {
   const turnSignal = ctx.signal;
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new Error(`timed out after ${tool.timeoutMs} ms`)), tool.timeoutMs);
-  const signal = AbortSignal.any([turnSignal, timeout.signal]);
+  const linked = linkedSignal([turnSignal], { ms: tool.timeoutMs, reason: () => new Error(`timed out after ${tool.timeoutMs} ms`) });
+  const signal = linked.signal;
   let onAbort = (): void => {};
   const aborted = new Promise<Outcome>((resolve) => {
     onAbort = () => resolve({ type: "aborted" });
@@ -37,7 +37,7 @@ export async function runWithDeadline(tool: Tool, args: unknown, ctx: ToolContex
     }
     return outcome;
   } finally {
-    clearTimeout(timer);
+    linked.dispose();
     signal.removeEventListener("abort", onAbort);
   }
 }

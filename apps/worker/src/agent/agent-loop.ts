@@ -1,4 +1,4 @@
-import { TurnqError, type ErrorCode } from "@turnq/core";
+import { linkedSignal, TurnqError, type ErrorCode } from "@turnq/core";
 import {
   appendTurnMessages,
   finishTurn,
@@ -48,21 +48,29 @@ export async function runAgentTurn(deps: AgentLoopDeps, starting: StartingTurn, 
   const { turn } = starting;
   const agent = await deps.catalog.forAgent(starting.session.agentId);
   describeAgent({ name: agent.name, ...(agent.id ? { id: agent.id } : {}), ...(agent.version !== null ? { version: agent.version } : {}) });
-  const deadline = AbortSignal.timeout(agent.limits.turnDeadlineMs);
-  const signal = AbortSignal.any([signals.shutdown, signals.cancel, deadline]);
-  const run = new TurnRun(deps, starting, agent, signal);
+  let pastDeadline = false;
+  const linked = linkedSignal([signals.shutdown, signals.cancel], {
+    ms: agent.limits.turnDeadlineMs,
+    reason: () => {
+      pastDeadline = true;
+      return new DOMException(`The turn ran past its deadline of ${agent.limits.turnDeadlineMs} ms.`, "TimeoutError");
+    },
+  });
+  const run = new TurnRun(deps, starting, agent, linked.signal);
   try {
     if (turn.cancelRequestedAt) return await run.stop("cancelled", "cancelled", "Cancelled before it started.");
     return await run.execute();
   } catch (err) {
     if (signals.shutdown.aborted) return { kind: "released" };
     if (signals.cancel.aborted) return run.stop("cancelled", "cancelled", "Cancelled while running.");
-    if (deadline.aborted) {
+    if (pastDeadline) {
       return run.stop("failed", "agent_limit_reached", `The turn ran past its deadline of ${agent.limits.turnDeadlineMs} ms.`);
     }
     // The error's text goes to the turn record, its span and the API: no fragment of a secret may ride along.
     const outcome = classifyFailure(err, turn, deps.maxAttempts);
     return "message" in outcome ? { ...outcome, message: agent.scrub(outcome.message) } : outcome;
+  } finally {
+    linked.dispose();
   }
 }
 
