@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { createSecretBox } from "@turnq/core";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -108,8 +107,6 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
 
   let stopping = false;
   const inFlight = new AbortController();
-  // Every running turn listens for shutdown on it (linkedSignal): hundreds at once is normal here.
-  setMaxListeners(0, inFlight.signal);
   const events = createEventPublisher(redis, space);
   const emit: EmitTurnEvent = (turn, event, seq) => {
     events.publish(turn.sessionId, turn.id, event, seq).catch(() => {});
@@ -267,7 +264,12 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
       (closing ??= (async () => {
         // The grace starts now, whatever the steps before the drain wait for.
         stopping = true;
-        const deadline = setTimeout(() => inFlight.abort(new Error("worker shutting down")), env.SHUTDOWN_GRACE_MS);
+        const deadline = setTimeout(() => {
+          const reason = new Error("worker shutting down");
+          inFlight.abort(reason);
+          // Through each turn's own signal: a listener per turn on one shared signal costs O(turns) to add.
+          cancels.abortAll(reason);
+        }, env.SHUTDOWN_GRACE_MS);
         await reconciler.stop();
         await slots.stop();
         await sweep?.stop();

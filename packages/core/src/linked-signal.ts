@@ -13,6 +13,9 @@ export interface LinkedSignal {
  * deadline is minutes) pending long after the work ended, and AbortSignal.any ties every child to a
  * process-wide parent such as the shutdown signal through weak references the garbage collector
  * revisits on every cycle; at hundreds of turns a second both are memory and GC time for nothing.
+ * Each parent gets a listener, and adding one to an EventTarget costs O(its listeners) (about 30 us
+ * with 200 present, 100 us with 5,000): give it parents of one piece of work, never a signal shared
+ * by every running turn (the worker's shutdown reaches turns through their own signals instead).
  */
 export function linkedSignal(parents: readonly (AbortSignal | undefined)[], timeout?: { ms: number; reason: () => unknown }): LinkedSignal {
   const controller = new AbortController();

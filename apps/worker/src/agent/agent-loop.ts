@@ -35,7 +35,10 @@ export interface AgentLoopDeps {
 export interface TurnSignals {
   /** The worker is shutting down: hand the turn back, append nothing. */
   shutdown: AbortSignal;
-  /** POST /v1/turns/{id}/cancel or onBusy "interrupt": stop and record what there is. */
+  /**
+   * POST /v1/turns/{id}/cancel or onBusy "interrupt": stop and record what there is. Also aborted
+   * with `shutdown`, so that a turn listens on one signal of its own.
+   */
   cancel: AbortSignal;
 }
 
@@ -49,7 +52,9 @@ export async function runAgentTurn(deps: AgentLoopDeps, starting: StartingTurn, 
   const agent = await deps.catalog.forAgent(starting.session.agentId);
   describeAgent({ name: agent.name, ...(agent.id ? { id: agent.id } : {}), ...(agent.version !== null ? { version: agent.version } : {}) });
   let pastDeadline = false;
-  const linked = linkedSignal([signals.shutdown, signals.cancel], {
+  // `cancel` is also aborted when the worker's grace is over (cancel-registry.ts), so the turn
+  // listens on its own signal only; `shutdown` says which of the two it was.
+  const linked = linkedSignal([signals.cancel], {
     ms: agent.limits.turnDeadlineMs,
     reason: () => {
       pastDeadline = true;
