@@ -19,7 +19,7 @@ export type {
   Usage,
 } from "./types.ts";
 export { createLlmClient } from "./create-llm-client.ts";
-export { countTokens, countTextTokens, encodingForModel, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS } from "./tokens.ts";
+export { countTokens, countTextTokens, encodingForModel, loadedEncodings, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS } from "./tokens.ts";
 export type { TokenEncodingName } from "./tokens.ts";
 export { DEFAULTS as LLM_CLIENT_DEFAULTS } from "./client-config.ts";
 export { createSseParser } from "./sse-parser.ts";

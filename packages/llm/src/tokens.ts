@@ -44,6 +44,11 @@ export function encodingForModel(model: string): TokenEncodingName {
 const require = createRequire(import.meta.url);
 const encoders = new Map<TokenEncodingName, Encoder>();
 
+/** Encodings loaded in this process so far (each costs tens of MB): for tests and diagnostics. */
+export function loadedEncodings(): TokenEncodingName[] {
+  return [...encoders.keys()];
+}
+
 function encoder(name: TokenEncodingName): Encoder {
   let enc = encoders.get(name);
   if (!enc) {

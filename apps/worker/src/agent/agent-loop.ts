@@ -209,11 +209,13 @@ class TurnRun {
       // A final answer's last text goes out with the turn's settle (see finish); a tool step's now.
       if (reply.toolCalls.length > 0) this.deltas.flush();
       iterations++;
-      if (reply.usage.inputTokens > 0) this.calibration = calibrationFrom(reply.usage.inputTokens, ctx.window.rawTokens);
       this.spend(this.agent.model, reply.usage);
       if (reply.toolCalls.length === 0) {
         return this.finish("completed", [{ role: "assistant", content: assistantContent(reply.text, []) }], reply.text);
       }
+      // For this turn's next window only; reading rawTokens tokenises the window (build-window.ts),
+      // which a turn answered in one call never needs.
+      if (reply.usage.inputTokens > 0) this.calibration = calibrationFrom(reply.usage.inputTokens, ctx.window.rawTokens);
       if (toolCalls + reply.toolCalls.length > maxToolCalls) {
         return this.stop("failed", "agent_limit_reached", `The agent reached its limit of ${maxToolCalls} tool calls in one turn.`);
       }

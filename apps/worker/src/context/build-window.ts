@@ -1,7 +1,7 @@
 import type { ChatMessage } from "@turnq/llm";
 import { REPLY_PRIMING_TOKENS } from "@turnq/llm";
 import { isSummaryEntry, summaryMessage, toChatMessage, type LoggedSummary, type LogEntry } from "./summary-entry.ts";
-import { calibrated, clampCalibration, entryTokens, messageTokens } from "./token-count.ts";
+import { calibrated, clampCalibration, entryTokens, entryTokensBound, messageTokens, messageTokensBound } from "./token-count.ts";
 import { groupUnits } from "./tool-groups.ts";
 
 export const DEFAULT_COMPACTION_THRESHOLD = 0.75;
@@ -47,6 +47,12 @@ export interface ContextWindow {
  * System prompt, latest summary, then the most recent history that fits `budgetTokens`, then this
  * turn. History is taken newest first in whole units and stops at the first unit that does not fit,
  * so what is sent is always a contiguous tail of the log with no hole in it.
+ *
+ * Two passes: first with upper bounds of each message's tokens (its UTF-8 bytes, token-count.ts),
+ * which decide the window alone whenever everything loaded fits with room to spare (the common case:
+ * a few KB of history against a budget of tens of thousands of tokens); only when the bounds come
+ * near the budget or the compaction threshold are messages tokenised. Either way the same messages
+ * are chosen, and `tokens`/`rawTokens` are the exact counts, computed when first read.
  */
 export function buildWindow(input: BuildWindowInput): ContextWindow {
   const { model } = input;
@@ -61,31 +67,60 @@ export function buildWindow(input: BuildWindowInput): ContextWindow {
     else prior.push(entry);
   }
   own.push(...(input.pending ?? []));
-
-  const fixedRaw = REPLY_PRIMING_TOKENS + [...head, ...own].reduce((n, m) => n + messageTokens(m, model), 0);
   const units = groupUnits(prior);
-  const unitRaw = units.map((u) => u.entries.reduce((n, e) => n + entryTokens(e, model), 0));
-
-  let keptRaw = 0;
-  let from = units.length;
-  while (from > 0) {
-    const unit = units[from - 1]!;
-    if (unit.orphan || calibrated(fixedRaw + keptRaw + unitRaw[from - 1]!, factor) > input.budgetTokens) break;
-    if (!unit.incomplete) keptRaw += unitRaw[from - 1]!;
-    from--;
-  }
-  // A call left without its results (a turn cut short) is skipped: providers reject it anywhere.
-  const kept = units.slice(from).flatMap((u) => (u.incomplete ? [] : u.entries));
-  const allRaw = unitRaw.reduce((a, b) => a + b, 0);
   const threshold = input.compactionThreshold ?? DEFAULT_COMPACTION_THRESHOLD;
-  const rawTokens = fixedRaw + keptRaw;
+
+  const choose = (fixedRaw: number, unitRaw: number[]) => {
+    let keptRaw = 0;
+    let from = units.length;
+    let stoppedByBudget = false;
+    while (from > 0) {
+      const unit = units[from - 1]!;
+      if (unit.orphan) break;
+      if (calibrated(fixedRaw + keptRaw + unitRaw[from - 1]!, factor) > input.budgetTokens) {
+        stoppedByBudget = true;
+        break;
+      }
+      if (!unit.incomplete) keptRaw += unitRaw[from - 1]!;
+      from--;
+    }
+    const allRaw = unitRaw.reduce((a, b) => a + b, 0);
+    return {
+      from,
+      keptRaw,
+      stoppedByBudget,
+      needsCompaction: input.truncated === true || calibrated(fixedRaw + allRaw, factor) > threshold * input.budgetTokens,
+      overBudget: calibrated(fixedRaw, factor) > input.budgetTokens,
+    };
+  };
+  const fixed = [...head, ...own];
+  const exactFixed = () => REPLY_PRIMING_TOKENS + fixed.reduce((n, m) => n + messageTokens(m, model), 0);
+  const exactUnits = () => units.map((u) => u.entries.reduce((n, e) => n + entryTokens(e, model), 0));
+
+  const bounded = choose(
+    REPLY_PRIMING_TOKENS + fixed.reduce((n, m) => n + messageTokensBound(m), 0),
+    units.map((u) => u.entries.reduce((n, e) => n + entryTokensBound(e), 0)),
+  );
+  // Bounds that fit everywhere mean real counts that fit: the choice is the exact pass's, without it.
+  const decided = !bounded.stoppedByBudget && !bounded.needsCompaction && !bounded.overBudget;
+  const exact = decided ? undefined : choose(exactFixed(), exactUnits());
+  const chosen = exact ?? bounded;
+  // A call left without its results (a turn cut short) is skipped: providers reject it anywhere.
+  const keptUnits = units.slice(chosen.from).filter((u) => !u.incomplete);
+  const kept = keptUnits.flatMap((u) => u.entries);
+  let raw = exact ? exactFixed() + exact.keptRaw : undefined;
+  const rawTokens = () => (raw ??= exactFixed() + keptUnits.reduce((n, u) => n + u.entries.reduce((m, e) => m + entryTokens(e, model), 0), 0));
   return {
     messages: [...head, ...kept.map(toChatMessage), ...own],
-    tokens: calibrated(rawTokens, factor),
-    rawTokens,
+    get tokens() {
+      return calibrated(rawTokens(), factor);
+    },
+    get rawTokens() {
+      return rawTokens();
+    },
     droppedCount: prior.length - kept.length,
     firstSeq: kept[0]?.seq,
-    needsCompaction: input.truncated === true || calibrated(fixedRaw + allRaw, factor) > threshold * input.budgetTokens,
-    overBudget: calibrated(fixedRaw, factor) > input.budgetTokens,
+    needsCompaction: chosen.needsCompaction,
+    overBudget: chosen.overBudget,
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { countTokens } from "@turnq/llm";
 import type { MessageContent, MessageRole } from "@turnq/core";
 import { budgetFor, buildWindow, DEFAULT_CONTEXT_TOKENS, type LogEntry } from "../../src/context/index.ts";
+import { messageTokens, messageTokensBound } from "../../src/context/token-count.ts";
 
 const MODEL = "gpt-4o-mini";
 const entry = (seq: number, role: MessageRole, content: MessageContent, turnId = `turn_${seq}`): LogEntry => ({ seq, turnId, role, content });
@@ -117,4 +118,54 @@ describe("budgetFor", () => {
     expect(budgetFor("turnq-sim", 1_000)).toBe(Math.floor(DEFAULT_CONTEXT_TOKENS * 0.9) - 1_000);
     expect(budgetFor("turnq-sim", 1_000_000)).toBeGreaterThanOrEqual(1_024);
   });
+
+  it("bounds every message's tokens by its bytes, in both encodings, whatever it holds", () => {
+    const messages = [
+      { role: "user" as const, content: "ünïcödé, 漢字, emoji 🙂🙂 and <|endoftext|> <|im_start|>" },
+      { role: "assistant" as const, content: null, toolCalls: [{ id: "call_ü", name: "lookup", arguments: '{"q":"🙂 ' + "x".repeat(300) + '"}' }] },
+      { role: "tool" as const, content: "   \n\n\t  spaces   and  \r\n breaks", toolCallId: "call_ü" },
+      { role: "system" as const, content: "" },
+    ];
+    for (const model of ["gpt-4o", "gpt-4"]) for (const m of messages) expect(messageTokensBound(m)).toBeGreaterThanOrEqual(messageTokens(m, model));
+  });
+
+  it("chooses the same window whether or not the byte bounds alone could decide it", () => {
+    // Budgets from far above the history to far below: the bounds decide the first ones alone, the
+    // exact counts the others; a reference selection on exact counts must agree with every one.
+    const history = [...toolRounds(6), ...chat(30).map((e, i) => ({ ...e, seq: 100 + i }))];
+    for (const budget of [200_000, 20_000, 5_000, 2_000, 800, 300]) {
+      for (const calibration of [undefined, 0.5, 2]) {
+        const input = { systemPrompt: "Be brief.", summary: null, history, newUserText: "and now?", model: MODEL, budgetTokens: budget, calibration };
+        const w = buildWindow(input);
+        expect(w.rawTokens).toBe(countTokens(w.messages, MODEL));
+        const ref = referenceWindow(input);
+        expect({ dropped: w.droppedCount, first: w.firstSeq, compaction: w.needsCompaction, over: w.overBudget }).toEqual(ref);
+      }
+    }
+  });
 });
+
+/** The selection of buildWindow, on exact counts only, written plainly: the two-pass one must match it. */
+function referenceWindow(input: { history: LogEntry[]; budgetTokens: number; calibration: number | undefined; systemPrompt: string; newUserText: string }) {
+  const factor = Math.min(2, Math.max(0.5, input.calibration ?? 1));
+  const cal = (n: number) => Math.ceil(n * factor);
+  const fixed = countTokens([{ role: "system", content: input.systemPrompt }, { role: "user", content: input.newUserText }], MODEL);
+  // Units: a user or plain assistant message alone; an assistant calling tools with its results.
+  const units: { entries: LogEntry[] }[] = [];
+  for (const e of input.history) {
+    if (e.role === "tool") units.at(-1)!.entries.push(e);
+    else units.push({ entries: [e] });
+  }
+  const cost = (u: { entries: LogEntry[] }) => countTokens(u.entries.map((e) => ({ role: e.role, content: e.content.text ?? null, ...(e.content.toolCalls ? { toolCalls: e.content.toolCalls } : {}), ...(e.content.toolCallId ? { toolCallId: e.content.toolCallId } : {}) })), MODEL) - 3;
+  let kept = 0;
+  let from = units.length;
+  while (from > 0 && cal(fixed + kept + cost(units[from - 1]!)) <= input.budgetTokens) kept += cost(units[--from]!);
+  const keptEntries = units.slice(from).flatMap((u) => u.entries);
+  const all = units.reduce((n, u) => n + cost(u), 0);
+  return {
+    dropped: input.history.length - keptEntries.length,
+    first: keptEntries[0]?.seq,
+    compaction: cal(fixed + all) > 0.75 * input.budgetTokens,
+    over: cal(fixed) > input.budgetTokens,
+  };
+}
