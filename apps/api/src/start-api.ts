@@ -105,7 +105,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     consoleDir: env.CONSOLE_DIR ?? fileURLToPath(new URL("../../console/dist/", import.meta.url)),
     signals: {
       cancel: (turnId) => publishCancel(redis, env.TURNQ_PREFIX, turnId),
-      done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, status: turn.status, turn }),
+      done: (turn) => publishTurnDone(redis, env.TURNQ_PREFIX, { id: turn.id, sessionId: turn.sessionId, status: turn.status, turn }),
     },
     webhooks: createWebhookEnqueuer(webhookQueue),
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE,

@@ -76,7 +76,7 @@ export function createSettlement(deps: SettlementDeps, sessionId: string, jobId:
         ...appended.map((m) => ({ seq: m.seq, event: { type: "message", seq: m.seq, role: m.role, content: m.content } })),
         { event: { type: "turn.status", status: turn.status } },
       ],
-      done: turnDoneMessage({ id: turn.id, status: turn.status, ...(carriesTurn(turn) ? { turn } : {}) }),
+      done: turnDoneMessage({ id: turn.id, sessionId: turn.sessionId, status: turn.status, ...(carriesTurn(turn) ? { turn } : {}) }),
     });
   const then = (outcome: FinishOutcome): AfterTurn => (outcome === "more" ? { next: "claim" } : { next: "end", outcome });
 

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { Redis } from "ioredis";
-import { sessionEventsChannel, sessionKeys, type KeySpace } from "./keys.ts";
+import { sessionEventsChannel, sessionKeys, turnsDoneChannel, type KeySpace } from "./keys.ts";
+import { sessionOfTurnDone } from "./turn-notifier.ts";
 
 const sessionEventsKey = (space: KeySpace, sessionId: string) => sessionKeys(space, sessionId).events;
 
@@ -19,7 +20,16 @@ export interface StreamedEvent {
  */
 export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpace) {
   const listeners = new Map<string, Set<() => void>>();
-  subscriber.on("message", (channel: string) => {
+  const doneChannel = turnsDoneChannel(space.prefix);
+  subscriber.on("message", (channel: string, message: string) => {
+    if (listeners.size === 0) return;
+    // A turn's final events are announced by its done notification (which this connection receives
+    // for the turn watcher anyway), not by a nudge on the session's channel: see the settle script.
+    if (channel === doneChannel) {
+      const session = sessionOfTurnDone(message);
+      if (session === undefined) return;
+      channel = sessionEventsChannel(space.prefix, session);
+    }
     for (const wake of listeners.get(channel) ?? []) wake();
   });
 

@@ -135,6 +135,8 @@ return 0
  * Returns {1, promoted…}: released; {0}: this job keeps the session (turns pending, or no release
  * asked); {-1}: this job no longer owns the session.
  * Events and the notification go out whatever the ownership: they describe what Postgres already holds.
+ * The done message names the session (turnDoneMessage), and every API process's event reader wakes
+ * that session's readers on it, so with a done message the session's own nudge is not sent.
  */
 export const settleScript = `${tenantShareLua}
 if #ARGV >= 12 then
@@ -142,7 +144,7 @@ if #ARGV >= 12 then
     redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'turn', ARGV[2], 'seq', ARGV[i], 'e', ARGV[i + 1])
   end
   redis.call('EXPIRE', KEYS[3], ARGV[8])
-  redis.call('PUBLISH', ARGV[4], ARGV[2])
+  if ARGV[6] == '' then redis.call('PUBLISH', ARGV[4], ARGV[2]) end
 end
 if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 redis.call('SREM', KEYS[1], ARGV[2])

@@ -8,13 +8,28 @@ import { subscribeWhenReady } from "./redis.ts";
  */
 export interface TurnDone {
   id: string;
+  /**
+   * The turn's session. With it, the message also wakes the session's live-event readers
+   * (event-reader.ts), so the mailbox's settle sends it instead of a nudge of the session's own.
+   */
+  sessionId?: string;
   status: string;
   turn?: unknown;
 }
 
-/** The id comes first: receivers find it before parsing the rest. */
+/** The id comes first, then the session: receivers find them before parsing the rest. */
 export function turnDoneMessage(done: TurnDone): string {
-  return JSON.stringify({ id: done.id, status: done.status, ...(done.turn === undefined ? {} : { turn: done.turn }) });
+  return JSON.stringify({
+    id: done.id,
+    ...(done.sessionId === undefined ? {} : { session: done.sessionId }),
+    status: done.status,
+    ...(done.turn === undefined ? {} : { turn: done.turn }),
+  });
+}
+
+/** The session named by a turnDoneMessage, read without parsing the message. */
+export function sessionOfTurnDone(message: string): string | undefined {
+  return /^\{"id":"[^"]*","session":"([^"]+)"/.exec(message)?.[1];
 }
 
 /** For senders outside the mailbox's settle script (the API cancelling a queued turn). */
