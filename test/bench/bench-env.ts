@@ -97,6 +97,17 @@ export function burstSettings() {
 export interface ReferenceFigures {
   turnsPerSec: number;
   burstTurnsPerSec: number | null;
+  machineCpuMsPerTurn: number | null;
+}
+
+/**
+ * CPU ms per turn of every process a turn costs on this machine (our processes, the bench's own,
+ * the Postgres backends, redis-server), or null when one of them could not be read. On a machine
+ * that the parts keep busy, throughput is about cores / this: the figure that explains a ratio.
+ */
+export function machineCpuMsPerTurn(parts: (number | null | undefined)[]): number | null {
+  if (parts.some((p) => p === null || p === undefined || !Number.isFinite(p))) return null;
+  return Math.round((parts as number[]).reduce((a, b) => a + b, 0) * 100) / 100;
 }
 
 /** Handed to every part by run.ts: what earlier parts of the same run measured. */

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { hotLoopSettings, log, type BenchContext, type PartOutcome } from "./bench-env.ts";
+import { hotLoopSettings, log, machineCpuMsPerTurn, type BenchContext, type PartOutcome } from "./bench-env.ts";
 import { startBenchSystem } from "./bench-system.ts";
 import { runClosedLoop } from "./closed-loop.ts";
 import { LlmTimes } from "./llm-times.ts";
@@ -33,6 +33,8 @@ export interface HotpathResult {
   postgresCpuMsPerTurn: number | null;
   /** Commands (inside scripts included, BullMQ's share too) and CPU ms of the part's own redis-server per turn. */
   redisPerTurn: { commands: Goal; cpuMs: number | null };
+  /** API, worker, bench process, Postgres and redis-server together (bench-env.ts), and ÷ the reference's. */
+  machineCpuMsPerTurn: { value: number | null; vsReference: number | null };
   /** Right after the loop. */
   rssMiB: { api: Goal; worker: Goal };
   /** Largest sample over the window. */
@@ -141,6 +143,10 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
       benchProcessCpuMsPerTurn: perTurn(2),
       postgresCpuMsPerTurn: pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null,
       redisPerTurn: redisGoal(perTurnOf(redisSpent, turns)),
+      machineCpuMsPerTurn: machineCpu(
+        [perTurn(0), perTurn(1), perTurn(2), pg && turns > 0 ? pg.cpuMs / turns : null, perTurnOf(redisSpent, turns)?.cpuMs],
+        ctx.reference?.machineCpuMsPerTurn,
+      ),
       rssMiB: { api: atMost(round1(rssFinal[0]!), 150), worker: atMost(round1(rssFinal[1]!), 200) },
       rssMaxMiB: { api: round1(rssMax[0]!), worker: round1(rssMax[1]!) },
       orderViolations: exactly(orderViolations, 0),
@@ -156,4 +162,9 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
 /** Issue #8: at most 60 Redis commands per plain turn, counted at the closed loop's load. */
 function redisGoal(perTurn: { commands: number; cpuMs: number } | null): { commands: Goal; cpuMs: number | null } {
   return { commands: atMost(perTurn?.commands ?? Number.NaN, 60), cpuMs: perTurn?.cpuMs ?? null };
+}
+
+function machineCpu(parts: (number | null | undefined)[], reference: number | null | undefined): HotpathResult["machineCpuMsPerTurn"] {
+  const value = machineCpuMsPerTurn(parts);
+  return { value, vsReference: value !== null && reference ? Math.round((value / reference) * 100) / 100 : null };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { burstSettings, hotLoopSettings, log, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
+import { burstSettings, hotLoopSettings, log, machineCpuMsPerTurn, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
 import { cpuWindow, postgresCpuWindow } from "./proc-cpu.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { perTurnOf, redisWindow } from "./redis-window.ts";
@@ -26,6 +26,8 @@ export interface ReferenceResult {
   postgresCpuMsPerTurn: number | null;
   /** Commands (inside scripts included) and CPU ms of the part's own redis-server per turn. */
   redisPerTurn: { commands: number; cpuMs: number } | null;
+  /** The sum of the four above (bench-env.ts). */
+  machineCpuMsPerTurn: number | null;
   workerRssMiB: { final: number; max: number };
   burst: BurstFigures;
 }
@@ -110,6 +112,9 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
     if (turns === 0) failures.push("no job completed in the measure window");
     log(`reference: ${samples.length} jobs in all, ${turns} measured, ${turnsPerSec}/s; ${errors.length} failed`);
 
+    const redisPerTurn = perTurnOf(redisSpent, turns);
+    const postgresCpuMsPerTurn = pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null;
+    const machine = machineCpuMsPerTurn([cpuPerTurn, benchCpuPerTurn, postgresCpuMsPerTurn, redisPerTurn?.cpuMs]);
     const burst = await referenceBurst(ref, shape, tag, failures);
     log(`reference: burst of ${burst.turns} jobs in ${burst.seconds} s, ${burst.turnsPerSec}/s`);
     return {
@@ -123,13 +128,14 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
         e2eMs: summary(e2e),
         workerCpuMsPerTurn: Math.round(cpuPerTurn * 100) / 100,
         benchProcessCpuMsPerTurn: Math.round(benchCpuPerTurn * 100) / 100,
-        postgresCpuMsPerTurn: pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null,
-        redisPerTurn: perTurnOf(redisSpent, turns),
+        postgresCpuMsPerTurn,
+        redisPerTurn,
+        machineCpuMsPerTurn: machine,
         workerRssMiB: { final: round1(rssFinal), max: round1(rssMax) },
         burst,
       },
       failures,
-      figures: { turnsPerSec, burstTurnsPerSec: burst.turns > 0 ? burst.turnsPerSec : null },
+      figures: { turnsPerSec, burstTurnsPerSec: burst.turns > 0 ? burst.turnsPerSec : null, machineCpuMsPerTurn: machine },
     };
   } finally {
     await ref.stop();
