@@ -92,7 +92,7 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
     const startedAt = cfg.clock();
     // The whole call under a timer of our own, whatever waits inside it (admission, backoff, undici).
     const total = linkedSignal([req.signal], { ms: cfg.deadlines.totalMs, reason: () => timeoutError("total", cfg.deadlines.totalMs) });
-    const signal = total.signal;
+    const { signal } = total;
     try {
       const result = await raceAbort(chatWithRetries({ ...req, signal }, startedAt), signal);
       breaker.onSuccess();

@@ -26,12 +26,13 @@ export function stdoutDestination(fd = 1): { write(line: string): void; dropped(
           buf = buf.subarray(writeSync(fd, buf));
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          if ((code === "EAGAIN" || code === "EBUSY") && Date.now() < deadline) {
+          const full = code === "EAGAIN" || code === "EBUSY";
+          if (full && Date.now() < deadline) {
             Atomics.wait(pause, 0, 0, FULL_PIPE_PAUSE_MS);
             continue;
           }
           // EPIPE, EBADF and the like do not get better: stop trying for the rest of the process.
-          if (code !== "EAGAIN" && code !== "EBUSY") gone = true;
+          if (!full) gone = true;
           dropped++;
           return;
         }

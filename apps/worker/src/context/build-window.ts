@@ -94,22 +94,22 @@ export function buildWindow(input: BuildWindowInput): ContextWindow {
     };
   };
   const fixed = [...head, ...own];
-  const exactFixed = () => REPLY_PRIMING_TOKENS + fixed.reduce((n, m) => n + messageTokens(m, model), 0);
-  const exactUnits = () => units.map((u) => u.entries.reduce((n, e) => n + entryTokens(e, model), 0));
+  const exactEntry = (e: LogEntry) => entryTokens(e, model);
+  let fixedExactRaw: number | undefined;
+  const fixedExact = () => (fixedExactRaw ??= REPLY_PRIMING_TOKENS + fixed.reduce((n, m) => n + messageTokens(m, model), 0));
 
   const bounded = choose(
     REPLY_PRIMING_TOKENS + fixed.reduce((n, m) => n + messageTokensBound(m), 0),
-    units.map((u) => u.entries.reduce((n, e) => n + entryTokensBound(e), 0)),
+    units.map((u) => sumOf(u.entries, entryTokensBound)),
   );
   // Bounds that fit everywhere mean real counts that fit: the choice is the exact pass's, without it.
   const decided = !bounded.stoppedByBudget && !bounded.needsCompaction && !bounded.overBudget;
-  const exact = decided ? undefined : choose(exactFixed(), exactUnits());
+  const exact = decided ? undefined : choose(fixedExact(), units.map((u) => sumOf(u.entries, exactEntry)));
   const chosen = exact ?? bounded;
   // A call left without its results (a turn cut short) is skipped: providers reject it anywhere.
-  const keptUnits = units.slice(chosen.from).filter((u) => !u.incomplete);
-  const kept = keptUnits.flatMap((u) => u.entries);
-  let raw = exact ? exactFixed() + exact.keptRaw : undefined;
-  const rawTokens = () => (raw ??= exactFixed() + keptUnits.reduce((n, u) => n + u.entries.reduce((m, e) => m + entryTokens(e, model), 0), 0));
+  const kept = units.slice(chosen.from).flatMap((u) => (u.incomplete ? [] : u.entries));
+  let raw = exact ? fixedExact() + exact.keptRaw : undefined;
+  const rawTokens = () => (raw ??= fixedExact() + sumOf(kept, exactEntry));
   return {
     messages: [...head, ...kept.map(toChatMessage), ...own],
     get tokens() {
@@ -123,4 +123,8 @@ export function buildWindow(input: BuildWindowInput): ContextWindow {
     needsCompaction: chosen.needsCompaction,
     overBudget: chosen.overBudget,
   };
+}
+
+function sumOf(entries: readonly LogEntry[], count: (e: LogEntry) => number): number {
+  return entries.reduce((n, e) => n + count(e), 0);
 }
