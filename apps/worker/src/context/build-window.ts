@@ -103,7 +103,8 @@ export function buildWindow(input: BuildWindowInput): ContextWindow {
     units.map((u) => sumOf(u.entries, entryTokensBound)),
   );
   // Bounds that fit everywhere mean real counts that fit: the choice is the exact pass's, without it.
-  const decided = !bounded.stoppedByBudget && !bounded.needsCompaction && !bounded.overBudget;
+  // A truncated load asks for compaction whatever the counts say, so only the budget checks matter.
+  const decided = !bounded.stoppedByBudget && !bounded.overBudget && (input.truncated === true || !bounded.needsCompaction);
   const exact = decided ? undefined : choose(fixedExact(), units.map((u) => sumOf(u.entries, exactEntry)));
   const chosen = exact ?? bounded;
   // A call left without its results (a turn cut short) is skipped: providers reject it anywhere.

@@ -26,18 +26,25 @@ export function compactionRange<E extends LogEntry>(input: CompactionRangeInput<
   const eligible = input.entries.filter((e) => e.seq <= input.upToSeq);
   let end = eligible.filter((e) => e.seq <= input.upToSeq - input.keepRecent).length;
   if (input.cut) end = Math.min(end, eligible.length - 1);
-  let tokens = 0;
-  for (let i = 0; i < end; i++) {
-    const entry = eligible[i]!;
-    if (isSummaryEntry(entry)) continue;
-    tokens += countTextTokens(transcriptLine(entry), input.model);
-    // Always take at least one entry, or an oversized message would block compaction for good.
-    if (tokens > input.maxInputTokens && i > 0) {
-      end = i;
-      break;
-    }
+  const lines = eligible.slice(0, end).map((e) => (isSummaryEntry(e) ? undefined : transcriptLine(e)));
+  // A token is at least one UTF-8 byte: a transcript whose bytes fit fits, and needs no tokenizer.
+  if (lines.reduce((n, line) => n + (line === undefined ? 0 : Buffer.byteLength(line)), 0) > input.maxInputTokens) {
+    end = endWithinTokens(lines, input.maxInputTokens, input.model);
   }
   end = groupSafeEnd(eligible, end);
   const chosen = eligible.slice(0, end);
   return chosen.some((e) => !isSummaryEntry(e)) ? chosen : [];
+}
+
+/** How many of `lines` (undefined: a summary, not sent) fit `maxTokens`; always at least one. */
+function endWithinTokens(lines: readonly (string | undefined)[], maxTokens: number, model: string): number {
+  let tokens = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === undefined) continue;
+    tokens += countTextTokens(line, model);
+    // Always take at least one entry, or an oversized message would block compaction for good.
+    if (tokens > maxTokens && i > 0) return i;
+  }
+  return lines.length;
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { countTokens } from "@turnq/llm";
+import { countTextTokens, countTokens } from "@turnq/llm";
 import type { MessageContent, MessageRole } from "@turnq/core";
 import { budgetFor, buildWindow, DEFAULT_CONTEXT_TOKENS, type LogEntry } from "../../src/context/index.ts";
 import { messageTokens, messageTokensBound } from "../../src/context/token-count.ts";
+import { compactionRange } from "../../src/context/compaction-range.ts";
+import { transcriptLine } from "../../src/context/summary-prompt.ts";
 
 const MODEL = "gpt-4o-mini";
 const entry = (seq: number, role: MessageRole, content: MessageContent, turnId = `turn_${seq}`): LogEntry => ({ seq, turnId, role, content });
@@ -169,3 +171,26 @@ function referenceWindow(input: { history: LogEntry[]; budgetTokens: number; cal
     over: cal(fixed) > input.budgetTokens,
   };
 }
+
+describe("compactionRange", () => {
+  const entries: LogEntry[] = Array.from({ length: 30 }, (_, i) => ({
+    seq: i + 1,
+    turnId: `turn_${i >> 1}`,
+    role: i % 2 ? "assistant" : "user",
+    content: { text: `entry ${i + 1}: ` + "words ".repeat(20) },
+  }));
+  const tokensOf = (chosen: readonly LogEntry[]) => chosen.reduce((n, e) => n + countTextTokens(transcriptLine(e), "gpt-4o"), 0);
+
+  it("stops at the token cap when the transcript's bytes exceed it", () => {
+    const cap = 200;
+    const chosen = compactionRange({ entries, upToSeq: 30, keepRecent: 4, maxInputTokens: cap, model: "gpt-4o" });
+    expect(chosen.length).toBeGreaterThan(1);
+    expect(tokensOf(chosen)).toBeLessThanOrEqual(cap);
+    expect(tokensOf(entries.slice(0, chosen.length + 1))).toBeGreaterThan(cap);
+  });
+
+  it("takes everything but the recent entries when it fits, and one oversized entry rather than none", () => {
+    expect(compactionRange({ entries, upToSeq: 30, keepRecent: 4, maxInputTokens: 100_000, model: "gpt-4o" })).toHaveLength(26);
+    expect(compactionRange({ entries, upToSeq: 30, keepRecent: 4, maxInputTokens: 1, model: "gpt-4o" }).map((e) => e.seq)).toEqual([1]);
+  });
+});
