@@ -3,8 +3,8 @@
 # One production image for the API, the workers, the migrations (and, in compose, the LLM simulator);
 # the command picks the role. The commands are those of package.json's start:api, start:worker and
 # db:migrate without their build step (the image carries the bundles already):
-#   API       node --max-semi-space-size=8 --heap-growing-percent=50 apps/api/dist/server.mjs   (default)
-#   worker    node --max-semi-space-size=8 --heap-growing-percent=50 apps/worker/dist/server.mjs
+#   API       node --max-semi-space-size=8 --heap-growing-percent=50 --no-parallel-scavenge apps/api/dist/server.mjs   (default)
+#   worker    node --max-semi-space-size=8 --heap-growing-percent=50 --no-parallel-scavenge apps/worker/dist/server.mjs
 #   migrate   node packages/db/src/migrate-cli.ts
 #   admin     node apps/admin/src/main.ts tenants create acme   (npm run turnq's CLI: tenants, API keys)
 # Configuration comes from the environment only (.env.example lists it); no .env is copied in.
