@@ -11,7 +11,6 @@ export const workerEnvSchema = z.object({
   WORKER_CONCURRENCY: int(1, 5_000).default(200),
   /** Opens agents' sealed HTTP tool headers; the same list the API seals with (README, Tenants and keys). */
   TURNQ_ENCRYPTION_KEY: encryptionKeysEnv.optional(),
-  DB_POOL_MAX: int(1, 200).default(20),
   LLM_PROVIDER: z.enum(["openai", "anthropic"]).default("openai"),
   LLM_BASE_URL: httpUrlEnv(
     "LLM_BASE_URL",
