@@ -63,4 +63,4 @@ USER 1000:1000
 EXPOSE 3000 9464
 # The API answers /healthz on PORT, a worker on METRICS_PORT; the check asks the port that listens.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["node", "infra/container-healthcheck.ts"]
-CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "apps/api/dist/server.mjs"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--no-parallel-scavenge", "apps/api/dist/server.mjs"]
