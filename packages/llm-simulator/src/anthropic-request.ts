@@ -45,6 +45,7 @@ export function parseAnthropicRequest(body: unknown): ParseResult {
       includeUsage: true,
       messages: raw.messages,
       tools: req.tools,
+      maxOutputTokens: req.max_tokens,
       conversation: anthropicConversation(req.messages, system, hasSystem),
     },
   };

@@ -47,7 +47,7 @@ export function anthropicStreamBeats(reply: Reply, ctx: RenderContext): string[]
   pending.push(
     event("message_delta", {
       type: "message_delta",
-      delta: { stop_reason: anthropicStopReason(content), stop_sequence: null },
+      delta: { stop_reason: anthropicStopReason(reply), stop_sequence: null },
       usage: { output_tokens: reply.completionTokens },
     }),
     event("message_stop", { type: "message_stop" }),

@@ -22,8 +22,9 @@ export function anthropicMessageId(requestId: number): string {
   return `msg_sim${requestId}`;
 }
 
-export function anthropicStopReason(content: ReplyContent): string {
-  return content.kind === "text" ? "end_turn" : "tool_use";
+export function anthropicStopReason(reply: Reply): string {
+  if (reply.cut) return "max_tokens";
+  return reply.content.kind === "text" ? "end_turn" : "tool_use";
 }
 
 export function anthropicContentBlocks(content: ReplyContent): Record<string, unknown>[] {
@@ -38,7 +39,7 @@ export function anthropicResponseBody(reply: Reply, ctx: RenderContext): unknown
     role: "assistant",
     model: ctx.model,
     content: anthropicContentBlocks(reply.content),
-    stop_reason: anthropicStopReason(reply.content),
+    stop_reason: anthropicStopReason(reply),
     stop_sequence: null,
     usage: {
       input_tokens: reply.promptTokens,

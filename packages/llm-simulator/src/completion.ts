@@ -87,7 +87,7 @@ export async function handleCompletion(
     return;
   }
 
-  const reply = buildReply(conversation, d, rec.id);
+  const reply = buildReply(conversation, d, rec.id, request.maxOutputTokens);
   const render = {
     requestId: rec.id,
     model: request.model,

@@ -9,6 +9,8 @@ export interface ParsedCompletion {
   includeUsage: boolean;
   messages: unknown[];
   tools: unknown[] | undefined;
+  /** The request's cap on output tokens (max_tokens, max_completion_tokens), if it set one. */
+  maxOutputTokens: number | undefined;
   conversation: Conversation;
 }
 

@@ -21,6 +21,8 @@ const requestSchema = z.looseObject({
   tools: z.array(z.unknown()).nullish(),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
 });
 
 type OpenAiMessage = z.infer<typeof message>;
@@ -38,6 +40,7 @@ export function parseOpenAiRequest(body: unknown): ParseResult {
       includeUsage: req.stream_options?.include_usage === true,
       messages: raw.messages,
       tools: req.tools ?? undefined,
+      maxOutputTokens: req.max_completion_tokens ?? req.max_tokens ?? undefined,
       conversation: openAiConversation(req.messages),
     },
   };

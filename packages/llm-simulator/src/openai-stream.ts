@@ -1,5 +1,5 @@
 import type { RenderContext } from "./dialect.ts";
-import { openAiCompletionId, openAiUsage } from "./openai.ts";
+import { openAiCompletionId, openAiFinishReason, openAiUsage } from "./openai.ts";
 import { splitFixed, splitWords, type Reply } from "./reply.ts";
 
 const ARGUMENT_PIECE_CHARS = 16;
@@ -37,7 +37,7 @@ export function openAiStreamBeats(reply: Reply, ctx: RenderContext): string[][] 
 
   const role = chunk({ role: "assistant", content: content.kind === "text" ? "" : null }, null);
   const [firstPiece, ...rest] = pieces;
-  const closing = [chunk({}, content.kind === "text" ? "stop" : "tool_calls")];
+  const closing = [chunk({}, openAiFinishReason(reply))];
   if (ctx.includeUsage) {
     closing.push(
       frame({

@@ -52,8 +52,13 @@ export function openAiResponseBody(reply: Reply, ctx: RenderContext): unknown {
     created: ctx.created,
     model: ctx.model,
     choices: [
-      { index: 0, message, logprobs: null, finish_reason: content.kind === "text" ? "stop" : "tool_calls" },
+      { index: 0, message, logprobs: null, finish_reason: openAiFinishReason(reply) },
     ],
     usage: openAiUsage(reply),
   };
+}
+
+export function openAiFinishReason(reply: Reply): string {
+  if (reply.cut) return "length";
+  return reply.content.kind === "text" ? "stop" : "tool_calls";
 }

@@ -14,6 +14,8 @@ export interface Reply {
   content: ReplyContent;
   promptTokens: number;
   completionTokens: number;
+  /** The text was cut at the request's max output tokens (finish_reason "length", stop_reason "max_tokens"). */
+  cut: boolean;
 }
 
 const LEXICON = [
@@ -29,12 +31,22 @@ export function fillerWords(count: number): string {
 }
 
 // A rough chars/4 estimate is enough: callers only need counts that are stable and plausible.
+const CHARS_PER_TOKEN = 4;
+
 export function estimateTokens(chars: number): number {
-  return Math.ceil(chars / 4);
+  return Math.ceil(chars / CHARS_PER_TOKEN);
 }
 
-export function buildReply(conversation: Conversation, directives: Directives, requestId: number): Reply {
-  const content = replyContent(conversation, directives, requestId);
+/**
+ * The reply a request gets. A text longer than the request's max output tokens is cut to them, as
+ * a real model stops there: without it, an echo of a long prompt (a summary request carries the
+ * previous summary) would grow turn after turn, which no model's output does.
+ */
+export function buildReply(conversation: Conversation, directives: Directives, requestId: number, maxOutputTokens?: number): Reply {
+  let content = replyContent(conversation, directives, requestId);
+  const maxChars = maxOutputTokens === undefined ? Infinity : maxOutputTokens * CHARS_PER_TOKEN;
+  const cut = content.kind === "text" && content.text.length > maxChars;
+  if (content.kind === "text" && cut) content = { kind: "text", text: content.text.slice(0, maxChars) };
   const outputChars =
     content.kind === "text"
       ? content.text.length
@@ -43,6 +55,7 @@ export function buildReply(conversation: Conversation, directives: Directives, r
     content,
     promptTokens: estimateTokens(conversation.promptChars),
     completionTokens: estimateTokens(outputChars),
+    cut,
   };
 }
 

@@ -55,6 +55,17 @@ describe("POST /v1/messages", () => {
     expect(data.at(-2)).toMatchObject({ delta: { stop_reason: "end_turn" }, usage: { output_tokens: expect.any(Number) } });
   });
 
+  it("stops at max_tokens with stop_reason max_tokens, streamed or not", async () => {
+    const sim = await start();
+    const request = { model: "claude-x", max_tokens: 10, messages: [user("y".repeat(400))] };
+    const body = await readJson(await postJson(`${sim.url}/messages`, request));
+    // The simulator counts 4 characters a token.
+    expect(body).toMatchObject({ content: [{ type: "text", text: `Echo: ${"y".repeat(34)}` }], stop_reason: "max_tokens", usage: { output_tokens: 10 } });
+    const events = parseSse(await (await postJson(`${sim.url}/messages`, { ...request, stream: true })).text()).map((e) => JSON.parse(e.data));
+    expect(events.filter((d) => d.type === "content_block_delta").map((d) => d.delta.text).join("")).toBe(`Echo: ${"y".repeat(34)}`);
+    expect(events.at(-2)).toMatchObject({ delta: { stop_reason: "max_tokens" } });
+  });
+
   it("streams scripted tool_use blocks and answers the tool_result follow-up with text", async () => {
     const sim = await start();
     const ask = user('[[sim tool=lookup args={"id":"a-rather-long-identifier"}]]');

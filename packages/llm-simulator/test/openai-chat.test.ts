@@ -77,6 +77,21 @@ describe("POST /v1/chat/completions", () => {
     expect(chunks.every((c) => c.object === "chat.completion.chunk")).toBe(true);
   });
 
+  it("stops at the request's max_tokens (or max_completion_tokens) with finish_reason length, as a model does", async () => {
+    const sim = await start();
+    const long = user("x".repeat(400));
+    const capped = await readJson(await postJson(`${sim.url}/chat/completions`, { model: "m", max_tokens: 10, messages: [long] }));
+    // The simulator counts 4 characters a token.
+    expect(capped.choices[0]).toMatchObject({ message: { content: `Echo: ${"x".repeat(34)}` }, finish_reason: "length" });
+    expect(capped.usage.completion_tokens).toBe(10);
+    const res = await postJson(`${sim.url}/chat/completions`, { model: "m", max_completion_tokens: 10, messages: [long], stream: true });
+    const { chunks } = await streamChunks(res);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(`Echo: ${"x".repeat(34)}`);
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe("length");
+    const roomy = await readJson(await postJson(`${sim.url}/chat/completions`, { model: "m", max_tokens: 1000, messages: [long] }));
+    expect(roomy.choices[0]).toMatchObject({ message: { content: `Echo: ${"x".repeat(400)} (saw 1 messages)` }, finish_reason: "stop" });
+  });
+
   it("omits the usage chunk unless stream_options.include_usage is set", async () => {
     const sim = await start();
     const res = await postJson(`${sim.url}/chat/completions`, { model: "m", messages: [user("hi")], stream: true });
