@@ -9,7 +9,7 @@ import { deleteKeys } from "../support/redis-keys.ts";
 import { useApiKey } from "../support/http.ts";
 import { createTenantWithKey } from "../support/tenants.ts";
 import { useBenchApiKey } from "./api-client.ts";
-import { SERVER_BUNDLES, serverNodeArgs } from "../support/server-bundles.ts";
+import { SERVER_BUNDLES, serverEnv, serverNodeArgs } from "../support/server-bundles.ts";
 
 export interface BenchSystemOptions {
   llmLatencyMs: number;
@@ -85,11 +85,10 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
       WORKER_CONCURRENCY: String(opts.concurrency),
       SHUTDOWN_GRACE_MS: "5000",
       ...opts.childApi?.env,
-      ...(opts.childApi ? { OTEL_SERVICE_NAME: "turnq-worker" } : {}),
       ...opts.workerEnv,
     };
     if (opts.childApi) {
-      const env = { ...common, PORT: "0", OTEL_SERVICE_NAME: "turnq-api", ...opts.childApi.env };
+      const env = { ...serverEnv("api"), ...common, PORT: "0", ...opts.childApi.env };
       const child = startProcess("api", SERVER_BUNDLES.api, env, [...serverNodeArgs("api"), ...(opts.childApi.nodeArgs ?? [])]);
       children.push(child);
       api = await childApiHandle(child);
@@ -99,8 +98,9 @@ export async function startBenchSystem(opts: BenchSystemOptions): Promise<BenchS
     const [workerEntry, workerArgs] = opts.childApi
       ? [SERVER_BUNDLES.worker, [...serverNodeArgs("worker"), ...(opts.workerNodeArgs ?? [])]]
       : ["apps/worker/src/main.ts", opts.workerNodeArgs ?? []];
+    const childEnv = opts.childApi ? { ...serverEnv("worker"), ...workerEnv } : workerEnv;
     startWorker = async (name) => {
-      const w = startProcess(name, workerEntry, workerEnv, workerArgs);
+      const w = startProcess(name, workerEntry, childEnv, workerArgs);
       workers.push(w);
       await w.waitForLine(/turnq worker started/, 60_000);
       return w;

@@ -5,6 +5,7 @@ import { apiEnvSchema } from "@turnq/api";
 import { workerEnvSchema } from "@turnq/worker";
 import { describe, expect, it } from "vitest";
 import { find, readYaml, render, root, scriptCommand } from "./support/manifests.ts";
+import { serverEnv } from "../support/server-bundles.ts";
 
 /**
  * The production image, checked without building it (this machine has no Docker daemon and no
@@ -54,6 +55,15 @@ describe("the Dockerfile", () => {
     const dirs = Object.keys(workspaces).filter((k) => /^(apps|packages)\/[^/]+$/.test(k));
     expect(dirs.length).toBeGreaterThan(5);
     for (const dir of dirs) expect(text, dir).toContain(`COPY ${dir}/package.json ${dir}/`);
+  });
+
+  it("sets the allocator variables the start scripts set (the app's own names come from compose and the manifests)", () => {
+    const env = stages().at(-1)!.lines.filter((l) => l.keyword === "ENV").map((l) => l.args).join(" ");
+    for (const app of ["api", "worker"] as const) {
+      const { OTEL_SERVICE_NAME: _perApp, ...shared } = serverEnv(app);
+      expect(Object.keys(shared).length, `start:${app} sets MALLOC_ARENA_MAX`).toBeGreaterThan(0);
+      for (const [name, value] of Object.entries(shared)) expect(env, `start:${app}'s ${name}`).toMatch(new RegExp(`\\b${name}=${value}\\b`));
+    }
   });
 
   it("runs the API by default with start:api's command, and keeps secrets and host installs out of the context", () => {
