@@ -6,7 +6,7 @@ import { LlmTimes } from "./llm-times.ts";
 import { databaseViolations, observedViolations } from "./order-check.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { cpuWindow, postgresCpuWindow } from "./proc-cpu.ts";
-import { perTurnOf, redisWindow } from "./redis-window.ts";
+import { commandsPerTurnText, perTurnOf, redisWindow } from "./redis-window.ts";
 import { startOwnRedis } from "../support/redis-server.ts";
 import { readRssMiB, sampleRss, type RssSampler } from "./rss.ts";
 import { round1, summary } from "./stats.ts";
@@ -128,6 +128,7 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
       `hotpath: ${loop.samples.length} turns in all, ${turns} measured, ${turnsPerSec}/s; ` +
         `${loop.errors.length + notCompleted.length} failed; violations ${JSON.stringify(violations)}`,
     );
+    log(`hotpath: Redis commands per turn: ${commandsPerTurnText(redisSpent?.byCommand, turns)}`);
     const result: Omit<HotpathResult, "targetsMet"> = {
       clients: cfg.clients,
       client: cfg.submitWaits ? "submit with Prefer: wait" : "submit, then GET with Prefer: wait",

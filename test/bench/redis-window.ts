@@ -6,6 +6,7 @@ import { commandCalls } from "../support/redis-commandstats.ts";
 interface RedisSnapshot {
   at: number;
   commands: number;
+  byCommand: Map<string, number>;
   cpuMs: number;
 }
 
@@ -16,9 +17,11 @@ async function snapshot(redis: Redis): Promise<RedisSnapshot> {
   const at = performance.now();
   const [stats, cpu] = await Promise.all([redis.info("commandstats"), redis.info("cpu")]);
   let commands = 0;
-  for (const [name, calls] of commandCalls(stats)) if (!ownCommands.has(name)) commands += calls;
+  const byCommand = commandCalls(stats);
+  for (const name of ownCommands) byCommand.delete(name);
+  for (const calls of byCommand.values()) commands += calls;
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(cpu)?.[1] ?? Number.NaN);
-  return { at, commands, cpuMs: (field("used_cpu_user") + field("used_cpu_sys")) * 1000 };
+  return { at, commands, byCommand, cpuMs: (field("used_cpu_user") + field("used_cpu_sys")) * 1000 };
 }
 
 /**
@@ -36,14 +39,16 @@ export function redisWindow(url: string, fromMs: number, toMs: number) {
   const t1 = setTimeout(() => (start = snapshot(redis)), Math.max(0, fromMs - now));
   const t2 = setTimeout(() => (end = snapshot(redis)), Math.max(0, toMs - now));
   return {
-    /** Commands and Redis CPU ms over the window, or undefined if it never closed. */
-    async result(): Promise<{ commands: number; cpuMs: number; seconds: number } | undefined> {
+    /** Commands (in all and by name) and Redis CPU ms over the window, or undefined if it never closed. */
+    async result(): Promise<{ commands: number; byCommand: Map<string, number>; cpuMs: number; seconds: number } | undefined> {
       clearTimeout(t1);
       clearTimeout(t2);
       try {
         if (!start || !end) return undefined;
         const [a, b] = await Promise.all([start, end]);
-        return { commands: b.commands - a.commands, cpuMs: b.cpuMs - a.cpuMs, seconds: (b.at - a.at) / 1000 };
+        const byCommand = new Map<string, number>();
+        for (const [name, calls] of b.byCommand) byCommand.set(name, calls - (a.byCommand.get(name) ?? 0));
+        return { commands: b.commands - a.commands, byCommand, cpuMs: b.cpuMs - a.cpuMs, seconds: (b.at - a.at) / 1000 };
       } finally {
         redis.disconnect();
       }
@@ -55,4 +60,14 @@ export function redisWindow(url: string, fromMs: number, toMs: number) {
 export function perTurnOf(spent: { commands: number; cpuMs: number } | undefined, turns: number): { commands: number; cpuMs: number } | null {
   if (!spent || turns === 0) return null;
   return { commands: Math.round((spent.commands / turns) * 10) / 10, cpuMs: Math.round((spent.cpuMs / turns) * 100) / 100 };
+}
+
+/** "xadd 10.1, hmget 6.4, …": a window's commands per turn, most frequent first (for a progress line). */
+export function commandsPerTurnText(byCommand: Map<string, number> | undefined, turns: number): string {
+  if (!byCommand || turns === 0) return "n/a";
+  return [...byCommand]
+    .filter(([, calls]) => calls > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, calls]) => `${name} ${Math.round((calls / turns) * 10) / 10}`)
+    .join(", ");
 }

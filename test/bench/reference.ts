@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { burstSettings, hotLoopSettings, log, machineCpuMsPerTurn, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
 import { cpuWindow, postgresCpuWindow } from "./proc-cpu.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
-import { perTurnOf, redisWindow } from "./redis-window.ts";
+import { commandsPerTurnText, perTurnOf, redisWindow } from "./redis-window.ts";
 import { startReferenceSystem, type ReferenceSystem } from "./reference-system.ts";
 import { startOwnRedis } from "../support/redis-server.ts";
 import { readRssMiB, sampleRss, type RssSampler } from "./rss.ts";
@@ -111,6 +111,7 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
     }
     if (turns === 0) failures.push("no job completed in the measure window");
     log(`reference: ${samples.length} jobs in all, ${turns} measured, ${turnsPerSec}/s; ${errors.length} failed`);
+    log(`reference: Redis commands per job: ${commandsPerTurnText(redisSpent?.byCommand, turns)}`);
 
     const redisPerTurn = perTurnOf(redisSpent, turns);
     const postgresCpuMsPerTurn = pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null;
