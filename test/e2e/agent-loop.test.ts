@@ -4,7 +4,7 @@ import { apiEnvSchema, startApi, type RunningApi } from "@turnq/api";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, post, useApiKey, waitTurn } from "../support/http.ts";
-import { readSse } from "../support/sse.ts";
+import { readSse, type SseEvent } from "../support/sse.ts";
 import { startSystem, type TestSystem } from "../support/system.ts";
 
 describe("the agent loop through the API", () => {
@@ -149,6 +149,31 @@ describe("the agent loop through the API", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("writes a turn's closing events as one stream entry, and resumes inside it with no gap and no repeat", async () => {
+    const sessionId = await sessionWithAgent();
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "close [[sim tool=current_time]]" });
+    const completed = (e: SseEvent) => e.event === "turn.status" && e.data.status === "completed";
+    const turnUrl = `${sys.api.url}/v1/turns/${turn.body.id}/events`;
+    const all = await readSse(turnUrl, { until: completed });
+    // The closing events (the final answer's message, the status) share the last entry: ids X.0 … X.k-1, then X.
+    const entryOf = (id: string) => id.split(/[.~]/)[0];
+    const first = all.findIndex((e) => /^\d+-\d+\.0~\d+$/.test(e.id!));
+    expect(first).toBeGreaterThan(0);
+    const closing = all.slice(first);
+    expect(closing.map((e) => entryOf(e.id!))).toEqual(closing.map(() => entryOf(all.at(-1)!.id!)));
+    expect(closing.map((e) => e.event)).toContain("message");
+    expect(all.at(-1)!.id).toMatch(/^\d+-\d+~\d+$/);
+    expect(entryOf(all[first - 1]!.id!)).not.toBe(entryOf(all[first]!.id!));
+    // Resuming after each event of that entry (and after the one before it) continues with the next.
+    for (let i = first - 1; i < all.length - 1; i++) {
+      const resumed = await readSse(turnUrl, { headers: { "last-event-id": all[i]!.id! }, until: completed });
+      expect(resumed.map((e) => e.id)).toEqual(all.slice(i + 1).map((e) => e.id));
+    }
+    // The session's stream names the same events with the same ids.
+    const session = await readSse(`${sys.api.url}/v1/sessions/${sessionId}/events?after=${all[first]!.id!}`, { until: completed });
+    expect(session.map((e) => [e.id, e.event])).toEqual(all.slice(first + 1).map((e) => [e.id, e.event]));
   });
 
   it("cancels a running turn promptly, keeping the partial answer marked interrupted", async () => {

@@ -89,6 +89,7 @@ const cases: Case[] = [
   // Last-Event-ID parts out of range are refused before the stream starts.
   { name: "Last-Event-ID past 2^64", method: "GET", path: (s) => `/v1/sessions/${s}/events`, headers: { "last-event-id": "18446744073709551616-0" }, status: 400, code: "invalid_request" },
   { name: "Last-Event-ID seq past 2^53", method: "GET", path: (_s, ids) => `/v1/turns/${ids.turn}/events`, headers: { "last-event-id": "1-0~9007199254740993" }, status: 400, code: "invalid_request" },
+  { name: "Last-Event-ID with an event index of five digits", method: "GET", path: (s) => `/v1/sessions/${s}/events`, headers: { "last-event-id": "1-0.10000~1" }, status: 400, code: "invalid_request" },
   { name: "after= sequence part past 2^64", method: "GET", path: (s) => `/v1/sessions/${s}/events?after=1-99999999999999999999`, status: 400, code: "invalid_request" },
 ];
 

@@ -31,9 +31,10 @@ import { createTestDatabase, type TestDatabase } from "../support/test-database.
  * hash each: 4). Measured 35-37 at load average 25-33 (34, and the extra polls of BullMQ's fetch
  * loop that a loaded machine adds to every round); the budget keeps 4 for that noise. 33 since the
  * settle stopped nudging the session's channel beside the done notification, which wakes the
- * session's live-event readers itself.
+ * session's live-event readers itself. 31 since the settle writes a turn's closing events (here the
+ * answer's message and the final status) as one stream entry: one XADD instead of one per event.
  */
-const budget = { statements: 8, roundTrips: 4, turnqRedisCommands: 37 };
+const budget = { statements: 8, roundTrips: 4, turnqRedisCommands: 35 };
 
 describe("the cost of a plain turn", () => {
   let redis: OwnRedis;

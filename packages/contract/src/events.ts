@@ -6,8 +6,8 @@ import { turnError, turnStatus } from "./turns.ts";
 
 /**
  * The Server-Sent Events of GET /v1/sessions/{id}/events and GET /v1/turns/{id}/events. Each SSE
- * `event:` field is the `type` of its JSON `data`; each `id:` (except gap's) is `<stream id>~<seq>`,
- * to send back as Last-Event-ID. Durable facts are `message` (a log entry, with its gapless `seq`) and
+ * `event:` field is the `type` of its JSON `data`; each `id:` (except gap's) is `<stream id>~<seq>`
+ * (or `<stream id>.<k>~<seq>` inside an entry that holds several events), to send back as Last-Event-ID. Durable facts are `message` (a log entry, with its gapless `seq`) and
  * the final `turn.status`; the others are live progress.
  */
 export const turnStatusEvent = z

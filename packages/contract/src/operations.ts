@@ -95,7 +95,7 @@ const lastEventId: Parameter = {
   in: "header",
   name: "Last-Event-ID",
   description: "Resume right after this event (its `id:`); no gap, no repeat. Omitted: from the oldest live event kept.",
-  schema: { type: "string", pattern: "^\\d{1,20}-\\d{1,20}(~\\d{1,20})?$" },
+  schema: { type: "string", pattern: "^\\d{1,20}-\\d{1,20}(\\.\\d{1,4})?(~\\d{1,20})?$" },
   example: "1764547200000-0~12",
 };
 const afterCursor: Parameter = { ...lastEventId, in: "query", name: "after", description: "Same as Last-Event-ID, for clients that cannot set headers (EventSource)." };

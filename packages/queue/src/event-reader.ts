@@ -6,6 +6,11 @@ import { sessionOfTurnDone } from "./turn-notifier.ts";
 const sessionEventsKey = (space: KeySpace, sessionId: string) => sessionKeys(space, sessionId).events;
 
 export interface StreamedEvent {
+  /**
+   * Where the event sits in the stream: the entry's id (`<ms>-<n>`), or `<ms>-<n>.<k>` for event k
+   * of an entry that holds several (encodeEventBatch), all but its last. Reading after an id
+   * continues with the next event, inside an entry or after it.
+   */
   id: string;
   turnId: string;
   /** Newest durable log seq the emitter knew of, when it said. */
@@ -33,29 +38,45 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
     for (const wake of listeners.get(channel) ?? []) wake();
   });
 
-  async function readAfter(sessionId: string, after: string): Promise<StreamedEvent[]> {
-    const rows = await redis.xrange(sessionEventsKey(space, sessionId), `(${after}`, "+", "COUNT", 500);
-    return rows.map(([id, fields]) => {
+  /** The events after `after` in up to READ_ENTRIES entries; `more` when that many were read. */
+  async function readAfter(sessionId: string, after: string): Promise<{ events: StreamedEvent[]; more: boolean }> {
+    const { entry, index } = splitEventId(after);
+    // Inside an entry: read it again (inclusive) and skip its events up to `index`.
+    const rows = await redis.xrange(sessionEventsKey(space, sessionId), index === undefined ? `(${entry}` : entry, "+", "COUNT", READ_ENTRIES);
+    const events: StreamedEvent[] = [];
+    for (const [id, fields] of rows) {
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
-      const seq = f.get("seq");
-      return { id, turnId: f.get("turn") ?? "", seq: seq ? Number(seq) : undefined, data: f.get("e") ?? "{}" };
-    });
+      const turnId = f.get("turn") ?? "";
+      const skipUpTo = id === entry ? (index ?? Number.MAX_SAFE_INTEGER) : -1;
+      const batch = f.get("es");
+      if (batch === undefined) {
+        const seq = f.get("seq");
+        if (skipUpTo < 0) events.push({ id, turnId, seq: seq ? Number(seq) : undefined, data: f.get("e") ?? "{}" });
+        continue;
+      }
+      const items = JSON.parse(batch) as [number | null, unknown][];
+      items.forEach(([seq, event], k) => {
+        if (k <= skipUpTo) return;
+        events.push({ id: k === items.length - 1 ? id : `${id}.${k}`, turnId, seq: seq ?? undefined, data: JSON.stringify(event) });
+      });
+    }
+    return { events, more: rows.length === READ_ENTRIES };
   }
 
   return {
     /**
-     * The live events of one turn the stream still holds (an hour, up to 5,000 a session), oldest
+     * The live events of one turn the stream still holds (an hour, up to 5,000 entries a session), oldest
      * first; a stream id starts with its millisecond time, which is what a turn's timeline is built from.
      */
     async ofTurn(sessionId: string, turnId: string): Promise<StreamedEvent[]> {
       const out: StreamedEvent[] = [];
       let cursor = "0";
       for (let read = 0; read < 20; read++) {
-        const batch = await readAfter(sessionId, cursor);
-        for (const e of batch) if (e.turnId === turnId) out.push(e);
-        if (batch.length < 500) break;
-        cursor = batch.at(-1)!.id;
+        const { events, more } = await readAfter(sessionId, cursor);
+        for (const e of events) if (e.turnId === turnId) out.push(e);
+        if (!more || events.length === 0) break;
+        cursor = events.at(-1)!.id;
       }
       return out;
     },
@@ -70,9 +91,10 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
     /** True when `after` is older than anything the stream still holds (events were trimmed or expired). */
     async missed(sessionId: string, after: string): Promise<boolean> {
       if (after === "0") return false;
+      const { entry } = splitEventId(after);
       const first = await redis.xrange(sessionEventsKey(space, sessionId), "-", "+", "COUNT", 1);
       const firstId = first[0]?.[0];
-      return firstId === undefined ? true : compareIds(firstId, after) > 0 && !(await exists(redis, sessionId, after));
+      return firstId === undefined ? true : compareIds(firstId, entry) > 0 && !(await exists(redis, sessionId, entry));
     },
     /** Calls `onEvents` with every event after `after`, then each new batch, until `signal` aborts. */
     async follow(sessionId: string, after: string, onEvents: (events: StreamedEvent[]) => Promise<void>, signal: AbortSignal, idle: () => Promise<void>) {
@@ -99,11 +121,11 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
         while (!signal.aborted) {
           if (nudged) {
             nudged = false;
-            const events = await readAfter(sessionId, cursor);
+            const { events, more } = await readAfter(sessionId, cursor);
+            if (more) nudged = true;
             if (events.length > 0) {
               cursor = events.at(-1)!.id;
               await onEvents(events);
-              if (events.length === 500) nudged = true;
               continue;
             }
           }
@@ -136,6 +158,15 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
 }
 
 export type EventReader = ReturnType<typeof createEventReader>;
+
+/** Entries read per XRANGE: a reader catching up reads in pages of this many. */
+const READ_ENTRIES = 500;
+
+/** `<ms>-<n>` → that entry; `<ms>-<n>.<k>` → event k inside it (see StreamedEvent.id). */
+function splitEventId(id: string): { entry: string; index: number | undefined } {
+  const dot = id.indexOf(".");
+  return dot < 0 ? { entry: id, index: undefined } : { entry: id.slice(0, dot), index: Number(id.slice(dot + 1)) };
+}
 
 function compareIds(a: string, b: string): number {
   const [am, as] = a.split("-").map(Number) as [number, number];

@@ -131,18 +131,18 @@ return 0
  * ARGV[1] the drain job's id, ARGV[2] turn id, ARGV[3] '1' to release the session when idle,
  * ARGV[4] events channel, ARGV[5] turns-done channel, ARGV[6] done message ('' = none),
  * ARGV[7] stream max length, ARGV[8] stream ttl seconds, ARGV[9] tenant id, ARGV[10] dhead,
- * ARGV[11] dtail, ARGV[12..] pairs of (seq or '', event JSON)
+ * ARGV[11] dtail, ARGV[12] the closing events as one batch (session-events.ts, '' = none)
  * Returns {1, promoted…}: released; {0}: this job keeps the session (turns pending, or no release
  * asked); {-1}: this job no longer owns the session.
  * Events and the notification go out whatever the ownership: they describe what Postgres already holds.
+ * The closing events (the last delta, the appended messages, the final status) are one stream entry:
+ * one XADD and one trim instead of one each (readers split it, event-reader.ts).
  * The done message names the session (turnDoneMessage), and every API process's event reader wakes
  * that session's readers on it, so with a done message the session's own nudge is not sent.
  */
 export const settleScript = `${tenantShareLua}
-if #ARGV >= 12 then
-  for i = 12, #ARGV, 2 do
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'turn', ARGV[2], 'seq', ARGV[i], 'e', ARGV[i + 1])
-  end
+if ARGV[12] ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'turn', ARGV[2], 'es', ARGV[12])
   redis.call('EXPIRE', KEYS[3], ARGV[8])
   if ARGV[6] == '' then redis.call('PUBLISH', ARGV[4], ARGV[2]) end
 end

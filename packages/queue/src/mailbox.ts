@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { drainJob, type DrainJobData } from "./job-catalog.ts";
 import { fairShareKeys, sessionDrainKeyParts, sessionEventsChannel, sessionKeys, shardOf, tenantKeys, turnsDoneChannel, type KeySpace } from "./keys.ts";
 import { ackScript, enqueueScript, finishScript, settleScript, topUpScript, yieldScript } from "./mailbox-scripts.ts";
-import { eventStreamLimits } from "./session-events.ts";
+import { encodeEventBatch, eventStreamLimits, type LiveEvent } from "./session-events.ts";
 
 export type FinishOutcome = "released" | "more" | "lost";
 
@@ -62,7 +62,8 @@ export interface Mailbox {
     turnId: string,
     opts: {
       release: boolean;
-      events: { seq?: number | undefined; event: object }[];
+      /** Written as one stream entry (encodeEventBatch), in this order. */
+      events: LiveEvent[];
       done?: string | undefined;
       tenantId?: string | undefined;
     },
@@ -162,8 +163,8 @@ export function createMailbox(deps: { redis: Redis; queues: Queue<DrainJobData>[
         String(eventStreamLimits.maxLen),
         String(eventStreamLimits.ttlSeconds),
         ...f.argv,
+        opts.events.length > 0 ? encodeEventBatch(opts.events) : "",
       ];
-      for (const e of opts.events) args.push(e.seq === undefined ? "" : String(e.seq), JSON.stringify(e.event));
       return outcome((await run.settle(...args)) as (string | number)[], tenantId);
     },
     pendingIds(sessionId) {

@@ -4,7 +4,8 @@ import { sessionEventsChannel, sessionKeys, type KeySpace } from "./keys.ts";
 /**
  * A capped Redis stream of live events per session (status changes, text deltas, tool progress),
  * plus a pub/sub nudge so API processes read it only when something arrived. Durable facts are in
- * Postgres too; this stream is for watching, and keeps at most `maxLen` events for `ttlSeconds`.
+ * Postgres too; this stream is for watching, and keeps at most `maxLen` entries for `ttlSeconds`
+ * (an entry is one event, or a turn's closing events together: encodeEventBatch).
  * The events that end a turn are written by the mailbox's `settle` script, together with the rest
  * of the turn's hand-off (see mailbox-scripts.ts).
  */
@@ -20,6 +21,21 @@ export interface EventPublisher {
 }
 
 export const eventStreamLimits = { maxLen: 5_000, ttlSeconds: 3_600 } as const;
+
+/** One live event and the newest durable log seq its emitter knew of (see EventPublisher.publish). */
+export interface LiveEvent {
+  seq?: number | undefined;
+  event: object;
+}
+
+/**
+ * Several events written as one stream entry (the `es` field, beside `turn`): a JSON array of
+ * `[seq or null, event]`, in order. The settle script writes a turn's closing events this way; the
+ * event reader splits such an entry back into its events (event-reader.ts).
+ */
+export function encodeEventBatch(events: readonly LiveEvent[]): string {
+  return JSON.stringify(events.map((e) => [e.seq ?? null, e.event]));
+}
 
 export function createEventPublisher(redis: Redis, space: KeySpace): EventPublisher {
   const { maxLen } = eventStreamLimits;

@@ -13,7 +13,7 @@ const finalStatuses = new Set(["completed", "failed", "cancelled"]);
 
 /**
  * Server-Sent Events for a session or one turn. Resuming with Last-Event-ID continues right after
- * that event, no gap and no repeat, while the live stream still holds it (an hour, up to 5,000 events
+ * that event, no gap and no repeat, while the live stream still holds it (an hour, up to 5,000 entries
  * a session). When it no longer does, the server sends `event: gap`, then replays the log's messages
  * after the seq carried in the id as `message` events (durable facts are kept at any age; deltas of
  * that time are not), then continues live. A turn's stream ends after its final status.
