@@ -176,6 +176,55 @@ describe("the agent loop through the API", () => {
     expect(session.map((e) => [e.id, e.event])).toEqual(all.slice(first + 1).map((e) => [e.id, e.event]));
   });
 
+  it("writes text deltas while someone follows the session; unfollowed, it holds them, and a reader who joins late gets the whole text", async () => {
+    const completed = (turnId: string) => (e: SseEvent) => e.event === "turn.status" && e.data.turnId === turnId && e.data.status === "completed";
+    const deltasOf = (events: SseEvent[], turnId: string) => events.filter((e) => e.event === "message.delta" && e.data.turnId === turnId).map((e) => String(e.data.text));
+    const turnEvents = (turnId: string) => readSse(`${sys.api.url}/v1/turns/${turnId}/events`, { until: completed(turnId) });
+    const stream = "stream [[sim words=150 delay=1500]]";
+
+    // Nobody follows: the first delta, at most one batch sent before the worker learnt that, and the rest with the settle.
+    const alone = await sessionWithAgent();
+    const quiet = await post(sys.api.url, `/v1/sessions/${alone}/turns`, { input: stream });
+    const quietDone = await waitTurn(sys.api.url, quiet.body.id);
+    const quietDeltas = deltasOf(await turnEvents(quiet.body.id), quiet.body.id);
+    expect(quietDeltas.length).toBeLessThanOrEqual(3);
+    expect(quietDeltas.join("")).toBe(quietDone.output);
+
+    // Someone follows the session (its API process marked it) before the turn starts: a delta per window.
+    const watchedSession = await sessionWithAgent();
+    const following = readSse(`${sys.api.url}/v1/sessions/${watchedSession}/events`, { until: (e) => e.event === "turn.status" && e.data.status === "completed" });
+    const { Redis } = await import("ioredis");
+    const r = new Redis(sys.redisUrl);
+    try {
+      const mark = `${sys.prefix}:s:{${watchedSession}}:watched`;
+      for (let i = 0; (await r.exists(mark)) === 0; i++) {
+        if (i > 600) throw new Error("the API never marked the followed session");
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    } finally {
+      r.disconnect();
+    }
+    const loud = await post(sys.api.url, `/v1/sessions/${watchedSession}/turns`, { input: stream });
+    const loudDeltas = deltasOf(await following, loud.body.id);
+    expect(loudDeltas.length).toBeGreaterThanOrEqual(10);
+    expect(loudDeltas.join("")).toBe((await waitTurn(sys.api.url, loud.body.id)).output);
+
+    // A reader who arrives mid-answer: the text held so far comes as one delta, then batches live.
+    // (A session of its own: reading the first turn's events marked `alone` followed for a minute.)
+    const late = await post(sys.api.url, `/v1/sessions/${await sessionWithAgent()}/turns`, { input: "stream [[sim words=300 delay=4000]]" });
+    for (let i = 0; (await get(sys.api.url, `/v1/turns/${late.body.id}`)).body.status !== "running"; i++) {
+      if (i > 600) throw new Error("the turn never started");
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    await new Promise((res) => setTimeout(res, 500));
+    const lateDeltas = deltasOf(await turnEvents(late.body.id), late.body.id);
+    expect(lateDeltas.length).toBeGreaterThan(3);
+    // One of them (the catch-up) holds what was streamed before the reader came: far more than a window's.
+    const sizes = lateDeltas.slice(1).map((t) => t.length).sort((a, b) => a - b);
+    expect(sizes.at(-1)).toBeGreaterThan(5 * sizes[Math.floor(sizes.length / 2)]!);
+    expect(lateDeltas.join("")).toBe((await waitTurn(sys.api.url, late.body.id)).output);
+  });
+
   it("cancels a running turn promptly, keeping the partial answer marked interrupted", async () => {
     const sessionId = await sessionWithAgent();
     const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "long [[sim words=200 delay=8000 first=100]]" });

@@ -14,6 +14,7 @@ import {
   createProviderAdmission,
   createPresenceConnection,
   createRedis,
+  createWatchProbe,
   drainJob,
   keySpaceFor,
   presenceClientName,
@@ -108,6 +109,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   let stopping = false;
   const inFlight = new AbortController();
   const events = createEventPublisher(redis, space);
+  const watchProbe = createWatchProbe(redis, space);
   const emit: EmitTurnEvent = (turn, event, seq) => {
     events.publish(turn.sessionId, turn.id, event, seq).catch(() => {});
   };
@@ -129,6 +131,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     llm,
     catalog,
     emit,
+    followed: (sessionId: string) => watchProbe.watching(sessionId),
     contextCache,
     compactionThreshold: env.COMPACTION_THRESHOLD,
     prices: env.LLM_PRICES,

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { Redis } from "ioredis";
 import { sessionEventsChannel, sessionKeys, turnsDoneChannel, type KeySpace } from "./keys.ts";
+import { markWatched, watchMarks } from "./session-events.ts";
 import { sessionOfTurnDone } from "./turn-notifier.ts";
 
 const sessionEventsKey = (space: KeySpace, sessionId: string) => sessionKeys(space, sessionId).events;
@@ -116,9 +117,16 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
       set.add(nudge);
       const onAbort = () => wake?.();
       signal.addEventListener("abort", onAbort, { once: true });
+      // Workers write text deltas only for followed sessions (watchMarks); a lost mark costs deltas, never events.
+      let markedAt = 0;
+      const mark = () => {
+        markedAt = Date.now();
+        markWatched(redis, space, sessionId).catch(() => {});
+      };
       try {
         let cursor = after;
         while (!signal.aborted) {
+          if (Date.now() - markedAt >= watchMarks.renewMs) mark();
           if (nudged) {
             nudged = false;
             const { events, more } = await readAfter(sessionId, cursor);

@@ -88,6 +88,8 @@ function sessionKeysIn(space: KeySpace, shard: number, sessionId: string) {
     drain: `${base}:drain`,
     /** Capped stream of the session's live events (status, deltas, tools, log entries) for SSE. */
     events: `${base}:events`,
+    /** Present while an SSE reader follows the session (its API process renews it): watchMarks. */
+    watched: `${base}:watched`,
     /** The tenant whose share the session's drain counts against, while it has a drain (fair scheduling). */
     tenant: `${base}:tenant`,
   };

@@ -48,3 +48,57 @@ export function createEventPublisher(redis: Redis, space: KeySpace): EventPublis
     },
   };
 }
+
+/**
+ * Whether anyone follows a session's live events. While an SSE reader follows a session, its API
+ * process keeps the session's `watched` key (keys.ts) alive: set when the reader starts, renewed every
+ * `renewMs`, gone `ttlMs` after the last reader left. A worker streaming an answer writes its text
+ * deltas only while the key exists (DeltaBatcher): written with nobody following, they would cost two
+ * Redis commands per 20 ms of every answer and be read by no one. Every other event is written
+ * whatever the key says, and so is the first delta of each model call (a turn's timeline reads the
+ * time to first token from it).
+ */
+export const watchMarks = { ttlMs: 60_000, renewMs: 20_000, probeEveryMs: 1_000 } as const;
+
+export interface WatchProbe {
+  /**
+   * A turn's view of whether its session is followed: true until a check says otherwise, checked
+   * (one EXISTS) at most every `probeEveryMs` and only when asked, so a turn that never streams a
+   * second batch of text costs nothing. A check that fails reads as followed.
+   */
+  watching(sessionId: string): () => boolean;
+}
+
+export function createWatchProbe(redis: Redis, space: KeySpace): WatchProbe {
+  return {
+    watching(sessionId) {
+      const key = sessionKeys(space, sessionId).watched;
+      let followed = true;
+      let checkedAt = Number.NEGATIVE_INFINITY;
+      let checking = false;
+      return () => {
+        const now = Date.now();
+        if (!checking && now - checkedAt >= watchMarks.probeEveryMs) {
+          checking = true;
+          checkedAt = now;
+          redis.exists(key).then(
+            (n) => {
+              followed = n > 0;
+              checking = false;
+            },
+            () => {
+              followed = true;
+              checking = false;
+            },
+          );
+        }
+        return followed;
+      };
+    },
+  };
+}
+
+/** The API's side: marks a session followed while `follow` runs (see watchMarks). */
+export function markWatched(redis: Redis, space: KeySpace, sessionId: string): Promise<unknown> {
+  return redis.set(sessionKeys(space, sessionId).watched, "1", "PX", watchMarks.ttlMs);
+}

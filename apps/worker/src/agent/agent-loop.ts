@@ -30,6 +30,8 @@ export interface AgentLoopDeps {
   prices: LlmPrices;
   maxAttempts: number;
   emit: EmitTurnEvent;
+  /** Whether an SSE reader follows the session now (WatchProbe): text deltas are written only then. */
+  followed(sessionId: string): () => boolean;
 }
 
 export interface TurnSignals {
@@ -106,7 +108,9 @@ class TurnRun {
     this.guards = { tokenBudget: starting.session.tokenBudget, tokensUsed: starting.session.tokensUsed };
     this.agent = agent;
     this.signal = signal;
-    this.deltas = new DeltaBatcher((text) => this.deps.emit(this.turn, { type: "message.delta", text }, this.lastSeq));
+    this.deltas = new DeltaBatcher((text) => this.deps.emit(this.turn, { type: "message.delta", text }, this.lastSeq), {
+      followed: deps.followed(starting.turn.sessionId),
+    });
   }
 
   private calibration: number | undefined;
@@ -195,6 +199,7 @@ class TurnRun {
       if (!fresh) ctx = await this.context();
       fresh = false;
       this.partial = "";
+      this.deltas.newCall();
       const reply = await this.deps.llm.chat({
         model: this.agent.model,
         messages: ctx.window.messages,

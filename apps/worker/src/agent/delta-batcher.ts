@@ -1,18 +1,24 @@
 /**
- * Streams text deltas to watchers without one Redis write per token: the first delta goes out at
- * once (time to first delta is what a user feels), later ones are joined for up to `windowMs`.
- * `flush()` before any other event keeps the order of events as they happened.
+ * Streams text deltas to watchers without one Redis write per token: the first delta of each model
+ * call goes out at once (time to first delta is what a user feels, and a turn's timeline reads the
+ * time to first token from it), later ones are joined for up to `windowMs`. While nobody follows the
+ * session (`followed()` false, see watchMarks in @turnq/queue) a due batch is held instead of written:
+ * a reader that arrives later gets the text so far as one delta at the next window after its arrival
+ * is seen, and the turn's settle writes whatever is still held. `flush()` before any other event
+ * keeps the order of events as they happened.
  */
 export class DeltaBatcher {
   private readonly send: (text: string) => void;
   private readonly windowMs: number;
+  private readonly followed: () => boolean;
   private buffered = "";
   private timer: NodeJS.Timeout | undefined;
   private first = true;
 
-  constructor(send: (text: string) => void, windowMs = 20) {
+  constructor(send: (text: string) => void, opts: { windowMs?: number; followed?: () => boolean } = {}) {
     this.send = send;
-    this.windowMs = windowMs;
+    this.windowMs = opts.windowMs ?? 20;
+    this.followed = opts.followed ?? (() => true);
   }
 
   push(text: string): void {
@@ -22,7 +28,13 @@ export class DeltaBatcher {
       return;
     }
     this.buffered += text;
-    this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    this.timer ??= setTimeout(this.windowEnded, this.windowMs);
+  }
+
+  /** A new model call starts: its first delta goes out at once, like the turn's first. */
+  newCall(): void {
+    this.flush();
+    this.first = true;
   }
 
   /** Hands over what is buffered instead of sending it (the caller sends it with other writes). */
@@ -42,4 +54,11 @@ export class DeltaBatcher {
     this.buffered = "";
     this.send(text);
   }
+
+  private readonly windowEnded = (): void => {
+    this.timer = undefined;
+    if (this.followed()) return this.flush();
+    // Held: asked again after another window (the answer is cached; see WatchProbe).
+    if (this.buffered) this.timer = setTimeout(this.windowEnded, this.windowMs);
+  };
 }
