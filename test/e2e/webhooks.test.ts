@@ -152,7 +152,12 @@ describe("webhooks", () => {
       expect(fifth.status).toBe(202);
       for (const turnId of [third.body.id, fourth.body.id]) {
         // Well within the reconciler's 60 s: enqueued by the submit (queued turn) and the worker (running one).
-        await receiver.waitFor((all) => aboutTurn(all, turnId).some((r) => r.path === "/cancelled"), 20_000, `turn.cancelled of ${turnId}`);
+        await receiver.waitFor((all) => aboutTurn(all, turnId).some((r) => r.path === "/cancelled"), 20_000, `turn.cancelled of ${turnId}`).catch(async (err: Error) => {
+          // Seen twice in full-suite runs and never alone: say where each turn and delivery stood.
+          const turns = await Promise.all([third, fourth, fifth].map(async (t) => (await get(base, `/v1/turns/${t.body.id}`)).body));
+          const log = (await get(base, `/v1/webhooks/${id}/deliveries`)).body;
+          throw new Error(`${err.message}\nturns (third, fourth, fifth): ${JSON.stringify(turns.map((t) => [t.id, t.status, t.startedAt, t.finishedAt, t.error?.message]))}\ndeliveries: ${JSON.stringify(log.data)}`);
+        });
       }
       expect((await waitTurn(base, fifth.body.id)).status).toBe("completed");
       // Subscribed to turn.cancelled only.
