@@ -131,7 +131,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     llm,
     catalog,
     emit,
-    followed: (sessionId: string) => watchProbe.watching(sessionId),
+    followed: watchProbe.followed,
     contextCache,
     compactionThreshold: env.COMPACTION_THRESHOLD,
     prices: env.LLM_PRICES,

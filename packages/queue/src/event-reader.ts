@@ -49,7 +49,8 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
       const turnId = f.get("turn") ?? "";
-      const skipUpTo = id === entry ? (index ?? Number.MAX_SAFE_INTEGER) : -1;
+      // Only the entry read again (inclusive) has events already sent.
+      const skipUpTo = id === entry && index !== undefined ? index : -1;
       const batch = f.get("es");
       if (batch === undefined) {
         const seq = f.get("seq");

@@ -64,33 +64,27 @@ export interface WatchProbe {
   /**
    * A turn's view of whether its session is followed: true until a check says otherwise, checked
    * (one EXISTS) at most every `probeEveryMs` and only when asked, so a turn that never streams a
-   * second batch of text costs nothing. A check that fails reads as followed.
+   * second batch of text costs nothing (not even the key's name). A check that fails reads as followed.
    */
-  watching(sessionId: string): () => boolean;
+  followed(sessionId: string): () => boolean;
 }
 
 export function createWatchProbe(redis: Redis, space: KeySpace): WatchProbe {
   return {
-    watching(sessionId) {
-      const key = sessionKeys(space, sessionId).watched;
+    followed(sessionId) {
       let followed = true;
       let checkedAt = Number.NEGATIVE_INFINITY;
       let checking = false;
+      const settle = (answer: boolean) => {
+        followed = answer;
+        checking = false;
+      };
       return () => {
         const now = Date.now();
         if (!checking && now - checkedAt >= watchMarks.probeEveryMs) {
           checking = true;
           checkedAt = now;
-          redis.exists(key).then(
-            (n) => {
-              followed = n > 0;
-              checking = false;
-            },
-            () => {
-              followed = true;
-              checking = false;
-            },
-          );
+          redis.exists(sessionKeys(space, sessionId).watched).then((n) => settle(n > 0), () => settle(true));
         }
         return followed;
       };
