@@ -178,6 +178,13 @@ async function applyBusyPolicy(tx: Tx, sessionId: string, policy: "enqueue" | "r
       details: { turnId: ahead[0]!.id },
     });
   }
-  for (const t of ahead) await requestCancel(tx, t.id, "Interrupted by a newer turn (onBusy: interrupt).", undefined, deliveries);
-  return ahead.filter((t) => t.status === "running").map((t) => t.id);
+  const interrupted: string[] = [];
+  for (const t of ahead) {
+    const row = await requestCancel(tx, t.id, "Interrupted by a newer turn (onBusy: interrupt).", undefined, deliveries);
+    // The status as read under the turn's row lock: a worker may have claimed a turn the select above
+    // saw queued. Such a turn is only flagged, and its worker must be told (it checks the flag at claim
+    // and between steps, so one long model call would otherwise run to its end).
+    if (row?.status === "running") interrupted.push(t.id);
+  }
+  return interrupted;
 }
