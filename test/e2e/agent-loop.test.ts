@@ -182,13 +182,21 @@ describe("the agent loop through the API", () => {
     const turnEvents = (turnId: string) => readSse(`${sys.api.url}/v1/turns/${turnId}/events`, { until: completed(turnId) });
     const stream = "stream [[sim words=150 delay=1500]]";
 
-    // Nobody follows: the first delta, at most one batch sent before the worker learnt that, and the rest with the settle.
+    // Nobody follows: the text goes out with the settle (the first delta held, then the rest).
     const alone = await sessionWithAgent();
     const quiet = await post(sys.api.url, `/v1/sessions/${alone}/turns`, { input: stream });
     const quietDone = await waitTurn(sys.api.url, quiet.body.id);
     const quietDeltas = deltasOf(await turnEvents(quiet.body.id), quiet.body.id);
-    expect(quietDeltas.length).toBeLessThanOrEqual(3);
+    expect(quietDeltas.length).toBeLessThanOrEqual(2);
     expect(quietDeltas.join("")).toBe(quietDone.output);
+    // Its running status and first delta went out with its closing events, stamped with when they
+    // happened: the timeline still has the model call's 1.5 s and its time to first token.
+    const timeline = (await get(sys.api.url, `/v1/turns/${quiet.body.id}/timeline`)).body.entries as { kind: string; ms?: number; ttftMs?: number | null }[];
+    expect(timeline.map((e) => e.kind)).toContain("attempt");
+    const call = timeline.find((e) => e.kind === "llm_call")!;
+    expect(call.ms).toBeGreaterThanOrEqual(1_400);
+    expect(call.ttftMs).toBeGreaterThanOrEqual(0);
+    expect(call.ttftMs).toBeLessThan(1_000);
 
     // Someone follows the session (its API process marked it) before the turn starts: a delta per window.
     const watchedSession = await sessionWithAgent();

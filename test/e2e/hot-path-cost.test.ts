@@ -17,8 +17,8 @@ import { createTestDatabase, type TestDatabase } from "../support/test-database.
  * What one plain turn (submit, wait, one LLM call, no tools) costs in Postgres statements, round
  * trips and Redis commands, counted on the wire (a proxy in front of Postgres) and by a redis-server
  * this file owns (INFO commandstats, commands inside scripts included). Each turn starts with the
- * worker idle in its blocking fetch, and the model answers in one streamed chunk (one live delta:
- * longer answers add a delta event per 20 ms batch), so the counts do not depend on timing: a
+ * worker idle in its blocking fetch, and nobody follows the session (its live events go with the
+ * turn's closing ones: follow-signals in @turnq/queue), so the counts do not depend on timing: a
  * change that adds a round trip to the hot path fails here. Budgets: issue #8. BullMQ's own lifecycle of the drain job
  * (add, fetch, complete, remove) is measured beside it, as a plain job with the same options, and
  * turnq's share is what a turn costs beyond that.
@@ -33,8 +33,11 @@ import { createTestDatabase, type TestDatabase } from "../support/test-database.
  * settle stopped nudging the session's channel beside the done notification, which wakes the
  * session's live-event readers itself. 31 since the settle writes a turn's closing events (here the
  * answer's message and the final status) as one stream entry: one XADD instead of one per event.
+ * 27 since a turn nobody follows holds its running status and first delta for its closing entry
+ * (one EXISTS of the session's follow mark instead of two XADD and two PUBLISH) and the settle
+ * reads and deletes the drain key with one GETDEL.
  */
-const budget = { statements: 8, roundTrips: 4, turnqRedisCommands: 35 };
+const budget = { statements: 8, roundTrips: 4, turnqRedisCommands: 31 };
 
 describe("the cost of a plain turn", () => {
   let redis: OwnRedis;

@@ -26,7 +26,8 @@ export interface TimelineInput {
  * before it, tool-call intents, the messages it appended) and the live events of its session
  * stream, whose ids carry their millisecond time. An LLM call runs from an attempt's start (or the
  * end of the previous tool round) to its first tool start or the append; its time to first token is
- * the first text delta (deltas are batched, so it is late by at most one batch). Once the live
+ * the first text delta (deltas are batched, so it is late by at most one batch; a delta held while
+ * nobody followed the session carries the time its text arrived). Once the live
  * events have expired, the stages Postgres alone knows are returned and `liveEvents` is false.
  */
 export function buildTimeline(input: TimelineInput): { entries: TimelineEntry[]; liveEvents: boolean } {
@@ -39,7 +40,8 @@ export function buildTimeline(input: TimelineInput): { entries: TimelineEntry[];
     entries.push({ kind: "waiting_behind", at: iso(created), ms: prevEnd - created, turnId: previous.id });
     queuedFrom = prevEnd;
   }
-  const timeOf = (e: StreamedEvent) => Number(e.id.split("-")[0]);
+  // A held event (written with a later one, see follow-signals in @turnq/queue) carries its own time.
+  const timeOf = (e: StreamedEvent) => e.at ?? Number(e.id.split("-")[0]);
   const firstRun = input.events.find((e) => parse(e).type === "turn.status" && parse(e).status === "running");
   const startedAt = firstRun ? timeOf(firstRun) : turn.startedAt?.getTime();
   if (startedAt !== undefined) entries.push({ kind: "queued", at: iso(queuedFrom), ms: Math.max(0, startedAt - queuedFrom) });

@@ -4,6 +4,7 @@ import { defaultTenantId, drainJob, type DrainJobData, type Mailbox, type Webhoo
 import type { Logger } from "pino";
 import type { StartingTurn, TurnOutcome } from "./turn-outcome.ts";
 import { createSettlement, type AfterTurn } from "./turn-settlement.ts";
+import type { TurnLive } from "./turn-live.ts";
 import { traceTurnAttempt } from "./turn-spans.ts";
 
 export interface DrainDeps {
@@ -21,8 +22,8 @@ export interface DrainDeps {
   /** What the claim should read of the session's log for the context cache (see historyRead). */
   historyRead(sessionId: string): HistoryRead;
   runTurn(starting: StartingTurn, signals: { shutdown: AbortSignal; cancel: AbortSignal }): Promise<TurnOutcome>;
-  /** A live `turn.status` event for watchers (running, queued again); final ones go with `settle`. */
-  emitStatus(turn: TurnRow, status: string): void;
+  /** A claimed turn's live events (its running status first; its final ones go with `settle`). */
+  openLive(turn: TurnRow): TurnLive;
   /** Per-turn cancel signals, fired by cancel requests arriving over Redis. */
   cancels: { open(turnId: string): AbortSignal; close(turnId: string): void };
   /** Aborted when the worker is shutting down and in-flight turns must be handed back. */
@@ -77,13 +78,18 @@ export function createDrainProcessor(deps: DrainDeps): Processor<DrainJobData> {
       } else {
         const turn = claim.turn;
         ran++;
-        deps.emitStatus(turn, "running");
+        const live = deps.openLive(turn);
+        live.emit({ type: "turn.status", status: "running" });
         const cancel = deps.cancels.open(turn.id);
-        const starting: StartingTurn = { turn, session: claim.session, prefetched: { read, rows: claim.history } };
-        const outcome = await traceTurnAttempt(turn, job, deps, claimed, () => deps.runTurn(starting, { shutdown: deps.shutdownSignal, cancel })).finally(
-          () => deps.cancels.close(turn.id),
-        );
-        after = await settlement.ran(turn, outcome);
+        const starting: StartingTurn = { turn, session: claim.session, prefetched: { read, rows: claim.history }, live };
+        try {
+          const outcome = await traceTurnAttempt(turn, job, deps, claimed, () => deps.runTurn(starting, { shutdown: deps.shutdownSignal, cancel })).finally(
+            () => deps.cancels.close(turn.id),
+          );
+          after = await settlement.ran(turn, outcome, live);
+        } finally {
+          live.close();
+        }
       }
       if (after.next === "end") return after.outcome;
       if (after.next === "delay") return delaySession(job, token, after.delayMs);

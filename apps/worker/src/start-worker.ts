@@ -14,7 +14,6 @@ import {
   createProviderAdmission,
   createPresenceConnection,
   createRedis,
-  createWatchProbe,
   drainJob,
   keySpaceFor,
   presenceClientName,
@@ -25,12 +24,12 @@ import {
   webhookQueuePrefix,
   queueGaugeSources,
   subscribeCancels,
+  subscribeFollowSignals,
   whenReady,
   type DrainJobData,
 } from "@turnq/queue";
 import { createAgentCatalog } from "./agent/agent-catalog.ts";
 import { runAgentTurn } from "./agent/agent-loop.ts";
-import type { EmitTurnEvent } from "./agent/turn-events.ts";
 import { createCancelRegistry } from "./cancel-registry.ts";
 import { createContextCache, historyRead } from "./context/index.ts";
 import { createCodeTools } from "./tools/catalog.ts";
@@ -39,6 +38,7 @@ import { createDrainProcessor } from "./drain-session.ts";
 import type { WorkerEnv } from "./env.ts";
 import { llmSpanObserver, tracedLlmClient } from "./llm-spans.ts";
 import { startReconciler } from "./reconciler.ts";
+import { TurnLive } from "./turn-live.ts";
 import { disposeWorkerMetrics, workerMetrics } from "./worker-metrics.ts";
 import { startWebhookWorker } from "./webhooks/webhook-worker.ts";
 
@@ -109,10 +109,6 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   let stopping = false;
   const inFlight = new AbortController();
   const events = createEventPublisher(redis, space);
-  const watchProbe = createWatchProbe(redis, space);
-  const emit: EmitTurnEvent = (turn, event, seq) => {
-    events.publish(turn.sessionId, turn.id, event, seq).catch(() => {});
-  };
   const catalog = createAgentCatalog({
     db,
     codeTools: createCodeTools(),
@@ -123,15 +119,15 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     onUnknownTool: (agentId, name) => logger.warn({ agentId, tool: name }, "agent names a tool this worker does not have"),
   });
   const cancels = createCancelRegistry();
+  // One subscriber connection: cancel requests, and readers who start following a session.
   const cancelSubscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
   const unsubscribeCancels = await subscribeCancels(cancelSubscriber, env.TURNQ_PREFIX, (turnId) => cancels.fire(turnId));
+  const followSignals = await subscribeFollowSignals(redis, cancelSubscriber, space);
   const contextCache = createContextCache({ maxSessions: env.CONTEXT_CACHE_SESSIONS, maxMessagesPerSession: env.CONTEXT_WINDOW_MESSAGES });
   const loopDeps = {
     db,
     llm,
     catalog,
-    emit,
-    followed: watchProbe.followed,
     contextCache,
     compactionThreshold: env.COMPACTION_THRESHOLD,
     prices: env.LLM_PRICES,
@@ -165,7 +161,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
     isStopping: () => stopping,
     cancels,
     historyRead: (sessionId) => historyRead(contextCache, sessionId),
-    emitStatus: (turn, status) => void events.publish(turn.sessionId, turn.id, { type: "turn.status", status }).catch(() => {}),
+    openLive: (turn) => new TurnLive(events, followSignals, turn),
     runTurn: (starting, signals) => runAgentTurn(loopDeps, starting, signals),
   });
 
@@ -287,6 +283,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         await webhooks.close();
         clearTimeout(deadline);
         await unsubscribeCancels();
+        await followSignals.close();
         await cancelSubscriber.quit().catch(() => {});
         await Promise.all(presences.map((p) => p.quit().catch(() => {})));
         disposeWorkerMetrics();

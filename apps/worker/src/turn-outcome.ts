@@ -1,12 +1,17 @@
 import type { ErrorCode } from "@turnq/core";
 import type { ClaimedSession, MessageRow, TurnRow } from "@turnq/db";
 import type { PrefetchedHistory } from "./context/index.ts";
+import type { TurnLive } from "./turn-live.ts";
 
-/** A claimed turn with what the claim read for it: the session's agent and budget, and its history. */
+/**
+ * A claimed turn with what the claim read for it: the session's agent and budget, and its history;
+ * `live` carries its live events to the session's stream.
+ */
 export interface StartingTurn {
   turn: TurnRow;
   session: ClaimedSession;
   prefetched: PrefetchedHistory;
+  live: TurnLive;
 }
 
 /**

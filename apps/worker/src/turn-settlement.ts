@@ -1,8 +1,9 @@
 import { isRetryable, isTurnqError, TurnqError } from "@turnq/core";
 import { createTurnDeliveries, isDbUnavailable, releaseTurn, settleFailedTurn, type Db, type TurnRow } from "@turnq/db";
-import { cappedBackoff, turnDoneMessage, type FinishOutcome, type Mailbox, type WebhookEnqueuer } from "@turnq/queue";
+import { cappedBackoff, turnDoneMessage, type FinishOutcome, type LiveEvent, type Mailbox, type WebhookEnqueuer } from "@turnq/queue";
 import type { Logger } from "pino";
 import type { Settled, TurnOutcome } from "./turn-outcome.ts";
+import type { TurnLive } from "./turn-live.ts";
 
 /**
  * Everything decided after a turn ran, in one place: which errors are retried and after how long,
@@ -51,15 +52,16 @@ export interface SettlementDeps {
   logger: Logger;
   /** Jobs for the webhook deliveries a final status created (committed with it). */
   webhooks: WebhookEnqueuer;
-  /** A live `turn.status` event for watchers (queued again after a retryable failure). */
-  emitStatus(turn: TurnRow, status: string): void;
 }
 
 /** The transitions of one drain job's turns. */
 export function createSettlement(deps: SettlementDeps, sessionId: string, jobId: string, tenantId: string) {
-  /** Tells Redis a turn is final: its closing events and notification, forget it, maybe release. */
-  const settle = async (settled: Settled, release: boolean): Promise<FinishOutcome> => {
-    const outcome = await settleInRedis(settled, release);
+  /**
+   * Tells Redis a turn is final: its closing events (after what its TurnLive still holds) and
+   * notification, forget it, maybe release.
+   */
+  const settle = async (settled: Settled, release: boolean, live?: TurnLive): Promise<FinishOutcome> => {
+    const outcome = await settleInRedis(settled, release, live?.take() ?? []);
     const { turn, webhookDeliveries } = settled;
     // The rows are committed: a job lost here (Redis down, a crash) is re-enqueued by the reconciler.
     if (webhookDeliveries?.length) {
@@ -67,11 +69,12 @@ export function createSettlement(deps: SettlementDeps, sessionId: string, jobId:
     }
     return outcome;
   };
-  const settleInRedis = ({ turn, appended, trailingDelta }: Settled, release: boolean): Promise<FinishOutcome> =>
+  const settleInRedis = ({ turn, appended, trailingDelta }: Settled, release: boolean, held: LiveEvent[]): Promise<FinishOutcome> =>
     deps.mailbox.settle(sessionId, jobId, turn.id, {
       release,
       tenantId,
       events: [
+        ...held,
         ...(trailingDelta ? [{ seq: trailingDelta.seq, event: { type: "message.delta", text: trailingDelta.text } }] : []),
         ...appended.map((m) => ({ seq: m.seq, event: { type: "message", seq: m.seq, role: m.role, content: m.content } })),
         { event: { type: "turn.status", status: turn.status } },
@@ -95,17 +98,17 @@ export function createSettlement(deps: SettlementDeps, sessionId: string, jobId:
     },
 
     /** After a claimed turn ran. Usually nothing else is waiting: the session is released at once. */
-    async ran(turn: TurnRow, outcome: TurnOutcome): Promise<AfterTurn> {
+    async ran(turn: TurnRow, outcome: TurnOutcome, live: TurnLive): Promise<AfterTurn> {
       switch (outcome.kind) {
         case "completed":
-          return then(await settle(outcome, true));
+          return then(await settle(outcome, true, live));
         case "stopped":
           deps.logger.info({ turnId: turn.id, status: outcome.status, code: outcome.code }, "turn stopped early");
-          return then(await settle(outcome, true));
+          return then(await settle(outcome, true, live));
         case "failed": {
           const failed = await settleFailedTurn(deps.db, { turnId: turn.id, lease: turn.lease, code: outcome.code, message: outcome.message, final: true });
           deps.logger.warn({ turnId: turn.id, code: outcome.code }, "turn failed");
-          return then(await settle({ turn: failed.turn, appended: [], webhookDeliveries: failed.webhookDeliveries }, true));
+          return then(await settle({ turn: failed.turn, appended: [], webhookDeliveries: failed.webhookDeliveries }, true, live));
         }
         case "retry":
           await settleFailedTurn(deps.db, {
@@ -117,7 +120,7 @@ export function createSettlement(deps: SettlementDeps, sessionId: string, jobId:
             refundAttempt: outcome.refundAttempt ?? false,
           });
           deps.logger.info({ turnId: turn.id, code: outcome.code, delayMs: outcome.delayMs }, "turn will be retried");
-          deps.emitStatus(turn, "queued");
+          live.emit({ type: "turn.status", status: "queued" });
           // Order is kept: nothing else of this session can run while its only drain job is delayed.
           return { next: "delay", delayMs: outcome.delayMs };
         case "released":

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import type { Redis } from "ioredis";
 import { sessionEventsChannel, sessionKeys, turnsDoneChannel, type KeySpace } from "./keys.ts";
-import { markWatched, watchMarks } from "./session-events.ts";
+import { followMarks, markFollowed } from "./follow-signals.ts";
 import { sessionOfTurnDone } from "./turn-notifier.ts";
 
 const sessionEventsKey = (space: KeySpace, sessionId: string) => sessionKeys(space, sessionId).events;
@@ -17,6 +17,8 @@ export interface StreamedEvent {
   /** Newest durable log seq the emitter knew of, when it said. */
   seq: number | undefined;
   data: string;
+  /** When the event happened (epoch ms), if it was written later (a held event); else its entry's id time. */
+  at?: number;
 }
 
 /**
@@ -57,10 +59,12 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
         if (skipUpTo < 0) events.push({ id, turnId, seq: seq ? Number(seq) : undefined, data: f.get("e") ?? "{}" });
         continue;
       }
-      const items = JSON.parse(batch) as [number | null, unknown][];
-      items.forEach(([seq, event], k) => {
+      const items = JSON.parse(batch) as [number | null, unknown, number?][];
+      items.forEach(([seq, event, at], k) => {
         if (k <= skipUpTo) return;
-        events.push({ id: k === items.length - 1 ? id : `${id}.${k}`, turnId, seq: seq ?? undefined, data: JSON.stringify(event) });
+        const e: StreamedEvent = { id: k === items.length - 1 ? id : `${id}.${k}`, turnId, seq: seq ?? undefined, data: JSON.stringify(event) };
+        if (typeof at === "number") e.at = at;
+        events.push(e);
       });
     }
     return { events, more: rows.length === READ_ENTRIES };
@@ -118,16 +122,17 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
       set.add(nudge);
       const onAbort = () => wake?.();
       signal.addEventListener("abort", onAbort, { once: true });
-      // Workers write text deltas only for followed sessions (watchMarks); a lost mark costs deltas, never events.
+      // Workers write a turn's running status and text deltas as they happen only for followed
+      // sessions (follow-signals.ts); a lost mark delays them to the turn's end, never loses them.
       let markedAt = 0;
       const mark = () => {
+        markFollowed(redis, space, sessionId, markedAt === 0).catch(() => {});
         markedAt = Date.now();
-        markWatched(redis, space, sessionId).catch(() => {});
       };
       try {
         let cursor = after;
         while (!signal.aborted) {
-          if (Date.now() - markedAt >= watchMarks.renewMs) mark();
+          if (Date.now() - markedAt >= followMarks.renewMs) mark();
           if (nudged) {
             nudged = false;
             const { events, more } = await readAfter(sessionId, cursor);

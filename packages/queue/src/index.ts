@@ -8,6 +8,7 @@ export * from "./mailbox.ts";
 export * from "./turn-notifier.ts";
 export * from "./cancel-signal.ts";
 export * from "./session-events.ts";
+export * from "./follow-signals.ts";
 export * from "./event-reader.ts";
 export * from "./provider-admission.ts";
 export * from "./worker-registry.ts";

@@ -88,7 +88,7 @@ function sessionKeysIn(space: KeySpace, shard: number, sessionId: string) {
     drain: `${base}:drain`,
     /** Capped stream of the session's live events (status, deltas, tools, log entries) for SSE. */
     events: `${base}:events`,
-    /** Present while an SSE reader follows the session (its API process renews it): watchMarks. */
+    /** Present while an SSE reader follows the session (its API process renews it): follow-signals.ts. */
     watched: `${base}:watched`,
     /** The tenant whose share the session's drain counts against, while it has a drain (fair scheduling). */
     tenant: `${base}:tenant`,
@@ -161,6 +161,14 @@ export function turnsDoneChannel(prefix: string): string {
  */
 export function apiKeyRevokedChannel(prefix: string): string {
   return `${prefix}:keys:revoked`;
+}
+
+/**
+ * A reader started following a session (message: the session id); every worker listens, and one
+ * running a turn of that session starts writing the turn's live events it held back (follow-signals.ts).
+ */
+export function followChannel(prefix: string): string {
+  return `${prefix}:follow`;
 }
 
 /** Cancel requests for running turns (message: the turn id); every worker listens. */

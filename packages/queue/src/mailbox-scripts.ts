@@ -148,10 +148,18 @@ if ARGV[12] ~= '' then
 end
 if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 redis.call('SREM', KEYS[1], ARGV[2])
+if ARGV[3] == '1' and redis.call('SCARD', KEYS[1]) == 0 then
+  -- Read and delete the drain key in one command; one that is not this job's goes back as it was
+  -- (it never has an expiry).
+  local owner = redis.call('GETDEL', KEYS[2])
+  if owner ~= ARGV[1] then
+    if owner then redis.call('SET', KEYS[2], owner) end
+    return {-1}
+  end
+  local out = release(KEYS[4], KEYS[5], KEYS[6], ARGV[9], ARGV[10], ARGV[11])
+  table.insert(out, 1, 1)
+  return out
+end
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {-1} end
-if ARGV[3] ~= '1' or redis.call('SCARD', KEYS[1]) > 0 then return {0} end
-redis.call('DEL', KEYS[2])
-local out = release(KEYS[4], KEYS[5], KEYS[6], ARGV[9], ARGV[10], ARGV[11])
-table.insert(out, 1, 1)
-return out
+return {0}
 `;

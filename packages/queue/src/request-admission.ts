@@ -40,15 +40,17 @@ return quota(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
  * ARGV[1] key rate per second, ARGV[2] key burst (0 = no limit), ARGV[3] tenant rate, ARGV[4] tenant
  * burst (0 = no limit), ARGV[5] most queued turns per session, ARGV[6] most busy sessions per tenant,
  * ARGV[7] the tenant's field prefix in the share hash, ARGV[8] (tagged layout, KEYS[1..2] only) the
-verdict of quota, run before in the session's shard slot ('' = none)
+ * verdict of quota, run before in the session's shard slot ('' = none), ARGV[9] the caller's clock (epoch ms)
  * Returns {verdict, key tokens left, tenant tokens left, wait ms}: verdict 1 admitted, 0 a bucket is
  * empty (wait ms until it holds a token), 2 the session's queue is full, 3 the tenant has its most
  * busy sessions. A bucket is one string "<tokens> <ms>" (MGET reads both), refilled continuously
- * from the server's clock, so every API process agrees, and kept only as long as it takes to refill.
+ * by the callers' clocks, and kept only as long as it takes to refill. API processes' clocks agree to
+ * a few milliseconds (NTP); one running d ms behind the bucket's last writer refills nothing for those
+ * d ms (never a negative refill), so a skew costs at most d × rate / 1000 tokens. Redis's own TIME
+ * would cost a command per request for that.
  */
 const admitScript = `${quotaLua}
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[9])
 local raw = redis.call('MGET', KEYS[1], KEYS[2])
 local function level(v, rate, burst)
   if burst <= 0 then return 1e9 end
@@ -126,7 +128,7 @@ export function createRequestAdmission(redis: Redis, space: KeySpace, limits: Ad
     limits,
     async request(tenantId: string, keyId: string): Promise<Admission> {
       const k = rateLimitKeys(space, tenantId, keyId);
-      return decode(await r.turnqAdmitRequest!(k.key, k.tenant, ...args));
+      return decode(await r.turnqAdmitRequest!(k.key, k.tenant, ...args, "", "", Date.now()));
     },
     async submit(tenantId: string, keyId: string, sessionId: string): Promise<Admission> {
       const k = rateLimitKeys(space, tenantId, keyId);
@@ -134,9 +136,9 @@ export function createRequestAdmission(redis: Redis, space: KeySpace, limits: Ad
       const shard = shardOf(space, sessionId);
       const share = fairShareKeys(space, shard).share;
       const field = tenantKeys(space, shard, tenantId).field;
-      if (!space.tagged) return decode(await r.turnqAdmitSubmit!(k.key, k.tenant, session, share, ...args, field));
+      if (!space.tagged) return decode(await r.turnqAdmitSubmit!(k.key, k.tenant, session, share, ...args, field, "", Date.now()));
       const verdict = await q.turnqAdmitQuota(session, share, limits.sessionMaxQueuedTurns, busyPerShard, field);
-      return decode(await r.turnqAdmitRequest!(k.key, k.tenant, ...args, field, verdict));
+      return decode(await r.turnqAdmitRequest!(k.key, k.tenant, ...args, field, verdict, Date.now()));
     },
   };
 }

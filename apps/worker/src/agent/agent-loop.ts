@@ -14,7 +14,8 @@ import type { StartingTurn, TurnOutcome } from "../turn-outcome.ts";
 import { classifyFailure } from "../turn-settlement.ts";
 import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
-import type { EmitTurnEvent, TurnEvent } from "./turn-events.ts";
+import type { TurnEvent } from "./turn-events.ts";
+import type { TurnLive } from "../turn-live.ts";
 import { DeltaBatcher } from "./delta-batcher.ts";
 import { callCostMicros, type LlmPrices } from "./llm-prices.ts";
 import { runToolRound } from "./tool-round.ts";
@@ -29,9 +30,6 @@ export interface AgentLoopDeps {
   compactionThreshold: number;
   prices: LlmPrices;
   maxAttempts: number;
-  emit: EmitTurnEvent;
-  /** Whether an SSE reader follows the session now (WatchProbe): text deltas are written only then. */
-  followed(sessionId: string): () => boolean;
 }
 
 export interface TurnSignals {
@@ -108,21 +106,22 @@ class TurnRun {
     this.guards = { tokenBudget: starting.session.tokenBudget, tokensUsed: starting.session.tokensUsed };
     this.agent = agent;
     this.signal = signal;
-    this.deltas = new DeltaBatcher((text) => this.deps.emit(this.turn, { type: "message.delta", text }, this.lastSeq), {
-      followed: deps.followed(starting.turn.sessionId),
-    });
+    this.live = starting.live;
+    this.deltas = new DeltaBatcher((text) => this.live.emit({ type: "message.delta", text }, this.lastSeq), { followed: () => this.live.followed() });
+    this.live.whenFollowed(() => this.deltas.flush());
   }
 
   private calibration: number | undefined;
   private prefetched: PrefetchedHistory | undefined;
   private guards: { tokenBudget: number | null; tokensUsed: number };
   private deltas: DeltaBatcher;
-  /** Newest log seq known durable, stamped on live events (see EmitTurnEvent). */
+  private readonly live: TurnLive;
+  /** Newest log seq known durable, stamped on live events (see TurnLive.emit). */
   private lastSeq: number | undefined;
 
   private emit(event: TurnEvent): void {
     if (event.type !== "message.delta") this.deltas.flush();
-    this.deps.emit(this.turn, event, this.lastSeq);
+    this.live.emit(event, this.lastSeq);
   }
 
   /** Durable messages become `message` events too, so watchers see the log grow. */

@@ -2,10 +2,9 @@
  * Streams text deltas to watchers without one Redis write per token: the first delta of each model
  * call goes out at once (time to first delta is what a user feels, and a turn's timeline reads the
  * time to first token from it), later ones are joined for up to `windowMs`. While nobody follows the
- * session (`followed()` false, see watchMarks in @turnq/queue) a due batch is held instead of written:
- * a reader that arrives later gets the text so far as one delta at the next window after its arrival
- * is seen, and the turn's settle writes whatever is still held. `flush()` before any other event
- * keeps the order of events as they happened.
+ * session (`followed()` false, see TurnLive) the text is only buffered: the caller calls `flush()` when
+ * a reader arrives (the text so far goes out as one delta), and the turn's settle takes whatever is
+ * still held. `flush()` before any other event keeps the order of events as they happened.
  */
 export class DeltaBatcher {
   private readonly send: (text: string) => void;
@@ -28,7 +27,7 @@ export class DeltaBatcher {
       return;
     }
     this.buffered += text;
-    this.timer ??= setTimeout(this.windowEnded, this.windowMs);
+    if (this.followed()) this.timer ??= setTimeout(this.windowEnded, this.windowMs);
   }
 
   /** A new model call starts: its first delta goes out at once, like the turn's first. */
@@ -57,8 +56,6 @@ export class DeltaBatcher {
 
   private readonly windowEnded = (): void => {
     this.timer = undefined;
-    if (this.followed()) return this.flush();
-    // Held: asked again after another window (the answer is cached; see WatchProbe).
-    if (this.buffered) this.timer = setTimeout(this.windowEnded, this.windowMs);
+    this.flush();
   };
 }

@@ -39,16 +39,17 @@ describe("DeltaBatcher", () => {
     expect(sent).toEqual(["a"]);
   });
 
-  it("sends the text held so far at the next window once a reader follows", async () => {
+  it("sends the text held so far when told a reader follows (flush), then joins per window again", async () => {
     const { b, sent, state } = batcher(false);
     b.push("a");
     b.push("b");
     await sleep(30);
     expect(sent).toEqual(["a"]);
     state.followed = true;
-    await sleep(30);
+    b.flush();
     expect(sent).toEqual(["a", "b"]);
     b.push("c");
+    expect(sent).toEqual(["a", "b"]);
     await sleep(30);
     expect(sent).toEqual(["a", "b", "c"]);
   });
