@@ -2,6 +2,7 @@ import { apiKeyPattern, bearerToken, TurnqError } from "@turnq/core";
 import type { MiddlewareHandler } from "hono";
 import type { ApiKeyCache } from "../api-key-cache.ts";
 import type { Caller } from "../caller.ts";
+import { header } from "../node-request.ts";
 
 /**
  * `Authorization: Bearer <key>` on every route it guards: a missing, malformed, unknown or revoked
@@ -10,7 +11,7 @@ import type { Caller } from "../caller.ts";
  */
 export function authenticate(keys: ApiKeyCache): MiddlewareHandler<{ Variables: { caller: Caller } }> {
   return async (c, next) => {
-    const key = bearerToken(c.req.header("authorization"));
+    const key = bearerToken(header(c, "authorization"));
     if (key === undefined || !apiKeyPattern.test(key)) {
       throw new TurnqError(
         "unauthorized",

@@ -1,10 +1,11 @@
 import { contextWithConversation, propagation, SpanKind, SpanStatusCode, spansMayRecord, withSpan, ROOT_CONTEXT } from "@turnq/telemetry";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
+import { header, headerNames } from "../node-request.ts";
 
 const headerGetter = {
-  get: (h: Headers, key: string) => h.get(key) ?? undefined,
-  keys: (h: Headers) => [...h.keys()],
+  get: (c: Context, key: string) => header(c, key),
+  keys: (c: Context) => headerNames(c),
 };
 
 /**
@@ -17,7 +18,7 @@ export function httpServerSpans(opts: { ignore?: (path: string) => boolean } = {
   return async (c, next) => {
     const path = c.req.path;
     if (opts.ignore?.(path)) return next();
-    let parent = propagation.extract(ROOT_CONTEXT, c.req.raw.headers, headerGetter);
+    let parent = propagation.extract(ROOT_CONTEXT, c, headerGetter);
     const sessionId = /^\/v1\/sessions\/(ses_[A-Za-z0-9_-]+)/.exec(path)?.[1];
     if (sessionId) parent = contextWithConversation(sessionId, parent);
     const method = c.req.method;

@@ -2,6 +2,7 @@ import { isTurnqError, TurnqError } from "@turnq/core";
 import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import { assertStorableJson } from "../json-guard.ts";
+import { header } from "../node-request.ts";
 
 /**
  * Accepts only `application/json` bodies up to `maxBytes`, counting the bytes actually read (a
@@ -10,11 +11,11 @@ import { assertStorableJson } from "../json-guard.ts";
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<{ Variables: { body: unknown } }> {
   return async (c, next) => {
-    const type = c.req.header("content-type") ?? "";
+    const type = header(c, "content-type") ?? "";
     if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(type)) {
       throw new TurnqError("unsupported_media_type", "Send the body as JSON with Content-Type: application/json.");
     }
-    const declared = Number(c.req.header("content-length") ?? "0");
+    const declared = Number(header(c, "content-length") ?? "0");
     if (declared > maxBytes) throw tooLarge(maxBytes);
     // Served by Node, read the request stream itself: cheaper than the web stream wrapped around it.
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { TurnqError } from "@turnq/core";
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../deps.ts";
+import { header } from "../node-request.ts";
 
 /**
  * The web console's policy: scripts and styles from this origin only (the build inlines nothing),
@@ -54,7 +55,7 @@ export function consoleRoutes(opts: { dir: string }) {
   const page = async (c: Context<AppEnv>) => {
     const f = await load("index.html");
     if (!f) throw new TurnqError("not_ready", "The console is not built; run `npm run build` (or `npm run dev`, which builds it) and reload.");
-    if (c.req.header("if-none-match") === f.etag) return c.body(null, 304, { etag: f.etag, ...securityHeaders });
+    if (header(c, "if-none-match") === f.etag) return c.body(null, 304, { etag: f.etag, ...securityHeaders });
     return c.body(f.body, 200, { "content-type": types.html!, "cache-control": "no-cache", etag: f.etag, ...securityHeaders });
   };
   return new Hono<AppEnv>()

@@ -8,6 +8,7 @@ import type { ApiDeps, AppEnv } from "../deps.ts";
 import { parseEventCursor } from "../event-cursor.ts";
 import { messageJson, turnJson } from "../serialize.ts";
 import { findSession } from "./sessions.ts";
+import { header } from "../node-request.ts";
 
 const finalStatuses = new Set(["completed", "failed", "cancelled"]);
 
@@ -33,7 +34,7 @@ export function eventRoutes(deps: ApiDeps) {
 }
 
 function stream(c: Context<AppEnv>, deps: ApiDeps, sessionId: string, turnId: string | undefined) {
-  let { cursor, seq } = parseEventCursor(c.req.header("last-event-id") ?? c.req.query("after"));
+  let { cursor, seq } = parseEventCursor(header(c, "last-event-id") ?? c.req.query("after"));
   c.header("x-accel-buffering", "no");
   return streamSSE(c, async (sse) => {
     const done = new AbortController();

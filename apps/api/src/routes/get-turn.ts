@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { callerOf } from "../caller.ts";
 import type { ApiDeps, AppEnv } from "../deps.ts";
 import { turnJson } from "../serialize.ts";
+import { clientGone, header } from "../node-request.ts";
 
 /** A safety net under pub/sub: even a lost notification delays an answer by at most this long. */
 const recheckMs = 5_000;
@@ -12,14 +13,14 @@ export function getTurnRoutes(deps: ApiDeps) {
   return new Hono<AppEnv>().get("/v1/turns/:id", async (c) => {
     const id = c.req.param("id");
     if (!isId("turn", id)) throw notFound(id);
-    const waitSeconds = parseWait(c.req.header("prefer"));
+    const waitSeconds = parseWait(header(c, "prefer"));
     // Listen before reading: a turn that finishes between the read and the wait is not missed.
     const watch = waitSeconds > 0 ? deps.watcher.watch(id) : undefined;
     try {
       let turn = await getTurn(deps.db, id, callerOf(c).tenantId);
       if (!turn) throw notFound(id);
       if (watch && !isTerminal(turn.status)) {
-        turn = await waitForTerminal(deps, turn, watch, waitSeconds * 1_000, c.req.raw.signal);
+        turn = await waitForTerminal(deps, turn, watch, waitSeconds * 1_000, clientGone(c));
         c.header("preference-applied", `wait=${waitSeconds}`);
       }
       const body = turnJson(turn, deps.jaegerUiUrl);

@@ -12,6 +12,7 @@ import { turnJson } from "../serialize.ts";
 import { withTurnSend } from "../turn-send.ts";
 import { parseWait, waitForTerminal } from "./get-turn.ts";
 import { validate } from "../validate.ts";
+import { clientGone, header } from "../node-request.ts";
 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
@@ -37,7 +38,7 @@ export function turnRoutes(deps: ApiDeps) {
     await next();
   }, jsonBody(limits.requestBodyBytes), async (c) => {
     const sessionId = c.req.param("id");
-    const key = c.req.header("idempotency-key");
+    const key = header(c, "idempotency-key");
     if (key !== undefined && !idempotencyKeyPattern.test(key)) {
       throw new TurnqError("invalid_request", "Idempotency-Key must be 1-255 visible ASCII characters (a UUID works well).");
     }
@@ -47,7 +48,7 @@ export function turnRoutes(deps: ApiDeps) {
     // `Prefer: wait=N`: answer with the finished turn when it finishes within N s (one request
     // instead of a submit and a long-poll). Listening starts before the turn exists, so its end
     // cannot slip by; an idempotent replay answers 202 as usual.
-    const waitSeconds = parseWait(c.req.header("prefer"));
+    const waitSeconds = parseWait(header(c, "prefer"));
     const newTurnId = newId("turn");
     const watch = waitSeconds > 0 ? deps.watcher.watch(newTurnId) : undefined;
     try {
@@ -57,7 +58,7 @@ export function turnRoutes(deps: ApiDeps) {
       const { created, ...submitted } = await submitAndAnnounce(deps, callerOf(c), sessionId, newTurnId, key, body, deferFlush);
       let turn = submitted.turn;
       if (watch && created && !isTerminal(turn.status)) {
-        turn = await waitForTerminal(deps, turn, watch, waitSeconds * 1_000, c.req.raw.signal);
+        turn = await waitForTerminal(deps, turn, watch, waitSeconds * 1_000, clientGone(c));
         c.header("preference-applied", `wait=${waitSeconds}`);
       }
       const status = watch && isTerminal(turn.status) ? 200 : 202;
