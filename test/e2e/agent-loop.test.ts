@@ -252,6 +252,21 @@ describe("the agent loop through the API", () => {
     expect((await waitTurn(sys.api.url, next.body.id)).output).toBe("Echo: after (saw 4 messages)");
   });
 
+  it("gives a turn's stream its messages also to a reader who comes as the turn ends (nobody followed it: its events go out with its settle)", async () => {
+    for (let i = 0; i < 40; i++) {
+      // A session of its own each time: its stream is empty until the turn's settle writes to it.
+      const sessionId = await sessionWithAgent();
+      const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: `quick ${i}` });
+      // Readers at 0-39 ms after the submit: some arrive between the turn's final commit and its settle.
+      await new Promise((res) => setTimeout(res, i));
+      const events = await readSse(`${sys.api.url}/v1/turns/${turn.body.id}/events`, {
+        until: (e) => e.event === "turn.status" && ["completed", "failed", "cancelled"].includes(String(e.data.status)),
+      });
+      expect(events.filter((e) => e.event === "message").map((e) => e.data.role)).toEqual(["user", "assistant"]);
+      expect(events.at(-1)!.id).toMatch(/^\d+-\d+~\d+$/);
+    }
+  });
+
   it("replays the durable messages from the log when the live events a client resumes from have expired", async () => {
     const sessionId = await sessionWithAgent();
     const first = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "one" });

@@ -11,6 +11,12 @@ import { findSession } from "./sessions.ts";
 import { header } from "../node-request.ts";
 
 const finalStatuses = new Set(["completed", "failed", "cancelled"]);
+/**
+ * How long after a turn's final commit its closing events may still be on their way to the live
+ * stream (the worker's settle follows the commit; milliseconds unless it died in between, when the
+ * keep-alive's check ends the stream from Postgres).
+ */
+const SETTLE_GRACE_MS = 5_000;
 
 /**
  * Server-Sent Events for a session or one turn. Resuming with Last-Event-ID continues right after
@@ -39,9 +45,13 @@ function stream(c: Context<AppEnv>, deps: ApiDeps, sessionId: string, turnId: st
   return streamSSE(c, async (sse) => {
     const done = new AbortController();
     sse.onAbort(() => done.abort());
-    const finalFromDb = async (): Promise<boolean> => {
+    /** Ends a turn's stream with its final status from Postgres, once the live stream will not bring it. */
+    const finalFromDb = async (opts: { settledOnly?: boolean } = {}): Promise<boolean> => {
       const turn = turnId ? await getTurn(deps.db, turnId) : undefined;
       if (!turn || !isTerminal(turn.status)) return false;
+      // Just finished: its closing events (and, if nobody followed it, its running status and text)
+      // are written to the stream right after that commit; read them there.
+      if (opts.settledOnly && turn.finishedAt && Date.now() - turn.finishedAt.getTime() < SETTLE_GRACE_MS) return false;
       await sse.writeSSE({ id: `${cursor}~${seq}`, event: "turn.status", data: JSON.stringify(finalStatusEvent(turn)) });
       done.abort();
       return true;
@@ -51,7 +61,7 @@ function stream(c: Context<AppEnv>, deps: ApiDeps, sessionId: string, turnId: st
       cursor = await deps.events.tailId(sessionId);
       seq = await replayLog(sse, deps, sessionId, turnId, seq, cursor);
     }
-    if (turnId && (await deps.events.isEmpty(sessionId)) && (await finalFromDb())) return;
+    if (turnId && (await deps.events.isEmpty(sessionId)) && (await finalFromDb({ settledOnly: true }))) return;
     await deps.events.follow(
       sessionId,
       cursor,
