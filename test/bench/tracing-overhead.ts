@@ -1,7 +1,7 @@
 import { baseScenario, intEnv, log, type PartOutcome } from "./bench-env.ts";
 import { startOtlpSink } from "./otlp-sink.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
-import { round1 } from "./stats.ts";
+import { median, round1 } from "./stats.ts";
 
 interface Run {
   turns: number;
@@ -19,8 +19,15 @@ export interface TracingResult {
   /** Means over the rounds; `turns` is the total measured. */
   off: Run;
   on: Run;
-  /** on / off: throughput kept with tracing (< 1 is a loss), and how much turnq's own time grows. */
+  /**
+   * on / off: throughput kept with tracing (< 1 is a loss), and how much turnq's own time grows. Each
+   * is the median (nearest rank) over the pairs of runs next to each other in time (`pairs`): on this shared machine
+   * the background load swings more between minutes than within a pair (one pair per mean gave
+   * 0.77-0.98 for the same code in one afternoon).
+   */
   ratios: { turnsPerSec: number; overheadP50: number };
+  /** Each off/on pair's turns/s and its ratio, in run order. */
+  pairs: { off: number; on: number; ratio: number }[];
   /** What the OTLP endpoint received in the "on" run: proof that tracing was really on. */
   spans: number;
   traces: number;
@@ -44,7 +51,7 @@ export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
   };
   // off, on, on, off…: on a shared machine the background load drifts; an ABBA order gives both
   // modes the same average position in time, so drift does not read as tracing overhead.
-  const rounds = intEnv("BENCH_TRACING_ROUNDS", 2);
+  const rounds = intEnv("BENCH_TRACING_ROUNDS", 4);
   const order = Array.from({ length: rounds }, (_, i) => (i % 2 === 0 ? ["off", "on"] : ["on", "off"])).flat() as ("on" | "off")[];
   const failures: string[] = [];
   const runs: Record<"on" | "off", ScenarioResult[]> = { on: [], off: [] };
@@ -65,7 +72,11 @@ export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
   log(`tracing: received ${received.spans} spans in ${received.traces} traces from ${received.services.join(", ")}`);
   const off = mean(runs.off);
   const on = mean(runs.on);
-  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  const round2 = (x: number) => Math.round(x * 100) / 100;
+  const ratio = (a: number, b: number) => round2(a / b);
+  // Round i ran its off and on runs back to back (ABBA), so runs.off[i] and runs.on[i] are a pair.
+  const pairs = runs.on.map((r, i) => ({ off: runs.off[i]!.turnsPerSec, on: r.turnsPerSec, ratio: ratio(r.turnsPerSec, runs.off[i]!.turnsPerSec) }));
+  const overheadRatios = runs.on.map((r, i) => r.overheadMs.p50 / runs.off[i]!.overheadMs.p50);
   return {
     result: {
       clients: cfg.clients,
@@ -74,7 +85,8 @@ export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
       rounds,
       off,
       on,
-      ratios: { turnsPerSec: ratio(on.turnsPerSec, off.turnsPerSec), overheadP50: ratio(on.overheadMs.p50, off.overheadMs.p50) },
+      ratios: { turnsPerSec: round2(median(pairs.map((p) => p.ratio))), overheadP50: round2(median(overheadRatios)) },
+      pairs,
       spans: received.spans,
       traces: received.traces,
       services: received.services,
