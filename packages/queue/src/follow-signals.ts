@@ -56,6 +56,9 @@ export async function subscribeFollowSignals(redis: Redis, subscriber: Redis, sp
     connected = false;
     everyone();
   };
+  // Back: the channel is subscribed again as the connection comes up (ioredis, and subscribeWhenReady).
+  // An announcement in the moment before that reaches Redis is lost; its turn's held events then go
+  // out with its next event or its end, as behind an API that does not announce.
   const onReady = () => {
     connected = true;
   };
