@@ -9,7 +9,7 @@ import type { Context } from "hono";
  * `c.env.incoming` / `c.env.outgoing` instead. Served otherwise (`app.request` in tests), the web
  * request answers.
  */
-function nodeOf(c: Context): { incoming?: IncomingMessage; outgoing?: ServerResponse } {
+export function nodeOf(c: Context): { incoming?: IncomingMessage; outgoing?: ServerResponse } {
   return (c.env ?? {}) as { incoming?: IncomingMessage; outgoing?: ServerResponse };
 }
 

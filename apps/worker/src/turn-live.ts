@@ -14,7 +14,6 @@ export class TurnLive {
   private readonly turn: { id: string; sessionId: string };
   private readonly signal: FollowSignal;
   private held: (LiveEvent & { event: TurnEvent })[] = [];
-  private onFollowed: (() => void) | undefined;
 
   constructor(publisher: EventPublisher, signals: FollowSignals, turn: { id: string; sessionId: string }) {
     this.publisher = publisher;
@@ -22,14 +21,9 @@ export class TurnLive {
     this.signal = signals.open(turn.sessionId, () => this.followedNow());
   }
 
-  /** Whether a reader follows the session (the DeltaBatcher joins text per window only then). */
+  /** Whether a reader follows the session: from then on every event is written as it comes. */
   followed(): boolean {
     return this.signal.followed();
-  }
-
-  /** Runs when a reader arrives mid-turn, after what was held went out (the DeltaBatcher sends its text). */
-  whenFollowed(listener: () => void): void {
-    this.onFollowed = listener;
   }
 
   /**
@@ -67,7 +61,6 @@ export class TurnLive {
   private followedNow(): void {
     const held = this.take();
     if (held.length > 0) this.write(held);
-    this.onFollowed?.();
   }
 
   private write(events: LiveEvent[]): void {

@@ -46,18 +46,14 @@ export function encodeEventBatch(events: readonly LiveEvent[]): string {
 
 export function createEventPublisher(redis: Redis, space: KeySpace): EventPublisher {
   const { maxLen } = eventStreamLimits;
+  /** One entry (`fields` after `turn`), then the nudge. */
+  const append = async (sessionId: string, turnId: string, ...fields: string[]) => {
+    const added = redis.xadd(sessionKeys(space, sessionId).events, "MAXLEN", "~", maxLen, "*", "turn", turnId, ...fields);
+    const nudged = redis.publish(sessionEventsChannel(space.prefix, sessionId), turnId);
+    await Promise.all([added, nudged]);
+  };
   return {
-    async publish(sessionId, turnId, event, seq) {
-      const key = sessionKeys(space, sessionId).events;
-      const added = redis.xadd(key, "MAXLEN", "~", maxLen, "*", "turn", turnId, "seq", String(seq ?? ""), "e", JSON.stringify(event));
-      const nudged = redis.publish(sessionEventsChannel(space.prefix, sessionId), turnId);
-      await Promise.all([added, nudged]);
-    },
-    async publishBatch(sessionId, turnId, events) {
-      const key = sessionKeys(space, sessionId).events;
-      const added = redis.xadd(key, "MAXLEN", "~", maxLen, "*", "turn", turnId, "es", encodeEventBatch(events));
-      const nudged = redis.publish(sessionEventsChannel(space.prefix, sessionId), turnId);
-      await Promise.all([added, nudged]);
-    },
+    publish: (sessionId, turnId, event, seq) => append(sessionId, turnId, "seq", String(seq ?? ""), "e", JSON.stringify(event)),
+    publishBatch: (sessionId, turnId, events) => append(sessionId, turnId, "es", encodeEventBatch(events)),
   };
 }

@@ -1,8 +1,7 @@
 import { isTurnqError, TurnqError } from "@turnq/core";
-import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import { assertStorableJson } from "../json-guard.ts";
-import { header } from "../node-request.ts";
+import { header, nodeOf } from "../node-request.ts";
 
 /**
  * Accepts only `application/json` bodies up to `maxBytes`, counting the bytes actually read (a
@@ -18,7 +17,7 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<{ Variables: { bod
     const declared = Number(header(c, "content-length") ?? "0");
     if (declared > maxBytes) throw tooLarge(maxBytes);
     // Served by Node, read the request stream itself: cheaper than the web stream wrapped around it.
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const incoming = nodeOf(c).incoming;
     const bytes = await readCapped(incoming ?? c.req.raw.body, maxBytes).catch((err: unknown) => {
       if (isTurnqError(err)) throw err;
       throw new TurnqError("invalid_request", "The body could not be read to its end (connection cut or malformed chunked encoding); send it again.");

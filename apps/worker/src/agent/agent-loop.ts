@@ -107,8 +107,7 @@ class TurnRun {
     this.agent = agent;
     this.signal = signal;
     this.live = starting.live;
-    this.deltas = new DeltaBatcher((text) => this.live.emit({ type: "message.delta", text }, this.lastSeq), { followed: () => this.live.followed() });
-    this.live.whenFollowed(() => this.deltas.flush());
+    this.deltas = new DeltaBatcher((text) => this.live.emit({ type: "message.delta", text }, this.lastSeq));
   }
 
   private calibration: number | undefined;

@@ -1,23 +1,21 @@
 /**
  * Streams text deltas to watchers without one Redis write per token: the first delta of each model
  * call goes out at once (time to first delta is what a user feels, and a turn's timeline reads the
- * time to first token from it), later ones are joined for up to `windowMs`. While nobody follows the
- * session (`followed()` false, see TurnLive) the text is only buffered: the caller calls `flush()` when
- * a reader arrives (the text so far goes out as one delta), and the turn's settle takes whatever is
- * still held. `flush()` before any other event keeps the order of events as they happened.
+ * time to first token from it), later ones are joined for up to `windowMs`. Whether they reach the
+ * stream now or with a later event is the turn's TurnLive's decision (nobody following the session:
+ * held). `take()` hands the last text to the turn's settle; `flush()` before any other event keeps the
+ * order of events as they happened.
  */
 export class DeltaBatcher {
   private readonly send: (text: string) => void;
   private readonly windowMs: number;
-  private readonly followed: () => boolean;
   private buffered = "";
   private timer: NodeJS.Timeout | undefined;
   private first = true;
 
-  constructor(send: (text: string) => void, opts: { windowMs?: number; followed?: () => boolean } = {}) {
+  constructor(send: (text: string) => void, opts: { windowMs?: number } = {}) {
     this.send = send;
     this.windowMs = opts.windowMs ?? 20;
-    this.followed = opts.followed ?? (() => true);
   }
 
   push(text: string): void {
@@ -27,7 +25,7 @@ export class DeltaBatcher {
       return;
     }
     this.buffered += text;
-    if (this.followed()) this.timer ??= setTimeout(this.windowEnded, this.windowMs);
+    this.timer ??= setTimeout(this.windowEnded, this.windowMs);
   }
 
   /** A new model call starts: its first delta goes out at once, like the turn's first. */

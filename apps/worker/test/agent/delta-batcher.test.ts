@@ -3,17 +3,16 @@ import { DeltaBatcher } from "../../src/agent/delta-batcher.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A batcher with a short window and a switch for "an SSE reader follows the session". */
-function batcher(followed: boolean) {
+/** A batcher with a short window; whether its deltas are held while nobody follows is TurnLive's part (turn-live.test.ts). */
+function batcher() {
   const sent: string[] = [];
-  const state = { followed };
-  const b = new DeltaBatcher((text) => sent.push(text), { windowMs: 5, followed: () => state.followed });
-  return { b, sent, state };
+  const b = new DeltaBatcher((text) => sent.push(text), { windowMs: 5 });
+  return { b, sent };
 }
 
 describe("DeltaBatcher", () => {
-  it("sends a model call's first delta at once and joins the rest per window while the session is followed", async () => {
-    const { b, sent } = batcher(true);
+  it("sends a model call's first delta at once and joins the rest per window", async () => {
+    const { b, sent } = batcher();
     b.push("a");
     expect(sent).toEqual(["a"]);
     b.push("b");
@@ -26,39 +25,20 @@ describe("DeltaBatcher", () => {
     expect(sent).toEqual(["a", "bc", "d"]);
   });
 
-  it("holds the text while nobody follows, and hands it all over at the end", async () => {
-    const { b, sent } = batcher(false);
+  it("hands the text not yet sent to the caller (take), and then sends nothing more", async () => {
+    const { b, sent } = batcher();
     b.push("a");
     b.push("b");
-    await sleep(30);
     b.push("c");
-    await sleep(30);
-    expect(sent).toEqual(["a"]);
     expect(b.take()).toBe("bc");
     await sleep(30);
     expect(sent).toEqual(["a"]);
   });
 
-  it("sends the text held so far when told a reader follows (flush), then joins per window again", async () => {
-    const { b, sent, state } = batcher(false);
+  it("sends what it joined before another event (flush), keeping the order of events", () => {
+    const { b, sent } = batcher();
     b.push("a");
     b.push("b");
-    await sleep(30);
-    expect(sent).toEqual(["a"]);
-    state.followed = true;
-    b.flush();
-    expect(sent).toEqual(["a", "b"]);
-    b.push("c");
-    expect(sent).toEqual(["a", "b"]);
-    await sleep(30);
-    expect(sent).toEqual(["a", "b", "c"]);
-  });
-
-  it("sends held text before another event (flush), keeping the order of events", async () => {
-    const { b, sent } = batcher(false);
-    b.push("a");
-    b.push("b");
-    await sleep(20);
     b.flush();
     expect(sent).toEqual(["a", "b"]);
   });
