@@ -82,6 +82,8 @@ export function hotLoopSettings() {
     /** Extra node flags for the API and worker processes (profiling, heap experiments). */
     apiNodeArgs: words(process.env.BENCH_API_NODE_ARGS),
     workerNodeArgs: words(process.env.BENCH_WORKER_NODE_ARGS),
+    /** The same for the reference's worker, to profile it beside turnq's. */
+    referenceNodeArgs: words(process.env.BENCH_REFERENCE_NODE_ARGS),
   };
 }
 

@@ -30,7 +30,13 @@ export interface ReferenceSystem {
  * `completed` entry BullMQ writes to its event stream anyway as part of finishing a job), so the
  * worker spends nothing extra on telling the client; one XREAD reader in this process hears all.
  */
-export async function startReferenceSystem(opts: { llmLatencyMs: number; concurrency: number; redisUrl?: string }): Promise<ReferenceSystem> {
+export async function startReferenceSystem(opts: {
+  llmLatencyMs: number;
+  concurrency: number;
+  redisUrl?: string;
+  /** Extra node flags for the worker process (profiling it beside turnq's). */
+  nodeArgs?: string[];
+}): Promise<ReferenceSystem> {
   const prefix = `benchref${randomBytes(4).toString("hex")}`;
   const queueName = "turns";
   const url = opts.redisUrl ?? redisUrl();
@@ -71,7 +77,7 @@ export async function startReferenceSystem(opts: { llmLatencyMs: number; concurr
       REF_QUEUE: queueName,
       REF_LLM_URL: sim.url,
       REF_CONCURRENCY: String(opts.concurrency),
-    });
+    }, opts.nodeArgs);
     await worker.waitForLine(/reference worker ready/);
   } catch (err) {
     await stop().catch(() => {});

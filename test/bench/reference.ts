@@ -55,7 +55,7 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
   log(`reference: starting BullMQ yardstick (1 worker × concurrency ${cfg.concurrency}), ${cfg.clients} clients`);
   // A redis-server of its own, so its INFO counts this system's commands only (redis-window.ts).
   const redis = await startOwnRedis();
-  const ref = await startReferenceSystem({ llmLatencyMs: 0, concurrency: cfg.concurrency, redisUrl: redis.url }).catch(async (err) => {
+  const ref = await startReferenceSystem({ llmLatencyMs: 0, concurrency: cfg.concurrency, redisUrl: redis.url, nodeArgs: cfg.referenceNodeArgs }).catch(async (err) => {
     await redis.stop();
     throw err;
   });
