@@ -39,6 +39,10 @@ describe("npm run bench", () => {
     expect(result.hotpath.turns).toBeGreaterThan(0);
     expect(result.hotpath.orderViolations.value).toBe(0);
     expect(result.hotpath.redisPerTurn.commands.value).toBeGreaterThan(0);
+    // Every turn crosses the worker's sockets (claim, LLM call, append, settle): /proc was read.
+    expect(result.hotpath.eventsPerTurn.worker.writes).toBeGreaterThan(0);
+    expect(result.hotpath.eventsPerTurn.api.writes).toBeGreaterThan(0);
+    expect(result.reference.eventsPerTurn.worker.writes).toBeGreaterThan(0);
     expect(result.burst.turns).toBe(12);
     expect(result.overhead.loaded.turns).toBeGreaterThan(0);
     expect(result.overhead.alone.turns).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import { runClosedLoop } from "./closed-loop.ts";
 import { LlmTimes } from "./llm-times.ts";
 import { databaseViolations, observedViolations } from "./order-check.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
-import { cpuWindow, postgresCpuWindow } from "./proc-cpu.ts";
+import { cpuWindow, eventsPerTurn, perTurnEvents, postgresCpuWindow, type ProcEvents } from "./proc-cpu.ts";
 import { commandsPerTurnText, perTurnOf, redisWindow } from "./redis-window.ts";
 import { startOwnRedis } from "../support/redis-server.ts";
 import { readRssMiB, sampleRss, type RssSampler } from "./rss.ts";
@@ -35,6 +35,12 @@ export interface HotpathResult {
   redisPerTurn: { commands: Goal; cpuMs: number | null };
   /** API, worker, bench process, Postgres and redis-server together (bench-env.ts), and ÷ the reference's. */
   machineCpuMsPerTurn: { value: number | null; vsReference: number | null };
+  /**
+   * Read and write system calls and wake-ups (voluntary context switches) per turn of each process
+   * (proc-cpu.ts): the round trips as the processes pay for them. No targets; they say where a turn's
+   * hops are, beside the reference's.
+   */
+  eventsPerTurn: { api: ProcEvents | null; worker: ProcEvents | null; bench: ProcEvents | null; postgres: ProcEvents | null };
   /** Right after the loop. */
   rssMiB: { api: Goal; worker: Goal };
   /** Largest sample over the window. */
@@ -148,6 +154,12 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
         [perTurn(0), perTurn(1), perTurn(2), pg && turns > 0 ? pg.cpuMs / turns : null, perTurnOf(redisSpent, turns)?.cpuMs],
         ctx.reference?.machineCpuMsPerTurn,
       ),
+      eventsPerTurn: {
+        api: window ? eventsPerTurn(window.start, window.end, 0, turns) : null,
+        worker: window ? eventsPerTurn(window.start, window.end, 1, turns) : null,
+        bench: window ? eventsPerTurn(window.start, window.end, 2, turns) : null,
+        postgres: pg && turns > 0 ? perTurnEvents(pg.events, turns) : null,
+      },
       rssMiB: { api: atMost(round1(rssFinal[0]!), 150), worker: atMost(round1(rssFinal[1]!), 200) },
       rssMaxMiB: { api: round1(rssMax[0]!), worker: round1(rssMax[1]!) },
       orderViolations: exactly(orderViolations, 0),

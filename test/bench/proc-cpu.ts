@@ -29,15 +29,55 @@ export function readCpuMs(pid: number): number | undefined {
   }
 }
 
+/**
+ * How often a process crossed into the kernel for I/O and slept: read and write system calls
+ * (/proc/<pid>/io syscr, syscw: every socket read and write counts, whatever its size) and voluntary
+ * context switches (/proc/<pid>/status: each time it blocked and had to be woken, e.g. waiting for
+ * a reply). On a virtual machine each wake-up of another process costs far more than the bytes it
+ * carries, so these count round trips the way the CPU pays for them. Undefined once the process is gone.
+ */
+export interface ProcEvents {
+  reads: number;
+  writes: number;
+  wakeups: number;
+}
+
+export function readProcEvents(pid: number): ProcEvents | undefined {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, "utf8");
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const field = (text: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? Number.NaN);
+    return { reads: field(io, "syscr"), writes: field(io, "syscw"), wakeups: field(status, "voluntary_ctxt_switches") };
+  } catch {
+    return undefined;
+  }
+}
+
 export interface CpuSnapshot {
   /** performance.now() when it was read. */
   at: number;
   /** CPU ms per pid, in the order given. */
   cpuMs: number[];
+  /** System calls and wake-ups per pid, in the order given. */
+  events: (ProcEvents | undefined)[];
 }
 
 export function cpuSnapshot(pids: number[]): CpuSnapshot {
-  return { at: performance.now(), cpuMs: pids.map((p) => readCpuMs(p) ?? Number.NaN) };
+  return { at: performance.now(), cpuMs: pids.map((p) => readCpuMs(p) ?? Number.NaN), events: pids.map(readProcEvents) };
+}
+
+/** Totals over a window ÷ turns, to one decimal. */
+export function perTurnEvents(e: ProcEvents, turns: number): ProcEvents {
+  const per = (x: number) => Math.round((x / turns) * 10) / 10;
+  return { reads: per(e.reads), writes: per(e.writes), wakeups: per(e.wakeups) };
+}
+
+/** Read and write system calls and wake-ups of the i-th pid between two snapshots, per turn (one decimal). */
+export function eventsPerTurn(start: CpuSnapshot, end: CpuSnapshot, i: number, turns: number): ProcEvents | null {
+  const a = start.events[i];
+  const b = end.events[i];
+  if (!a || !b || turns <= 0) return null;
+  return perTurnEvents({ reads: b.reads - a.reads, writes: b.writes - a.writes, wakeups: b.wakeups - a.wakeups }, turns);
 }
 
 /**
@@ -81,17 +121,21 @@ export function postgresCpuWindow(sql: postgres.Sql, fromMs: number, toMs: numbe
   }, Math.max(0, fromMs - now));
   const t2 = setTimeout(() => (end = start && cpuSnapshot(pids)), Math.max(0, toMs - now));
   return {
-    /** Total CPU ms of those backends over the window, or undefined if it could not be read. */
-    result(): { cpuMs: number; backends: number } | undefined {
+    /** Total CPU ms and system calls / wake-ups of those backends over the window, or undefined if it could not be read. */
+    result(): { cpuMs: number; events: ProcEvents; backends: number } | undefined {
       clearTimeout(t1);
       clearTimeout(t2);
       if (!start || !end) return undefined;
       let cpuMs = 0;
+      const events: ProcEvents = { reads: 0, writes: 0, wakeups: 0 };
       start.cpuMs.forEach((v, i) => {
         const d = end!.cpuMs[i]! - v;
         if (Number.isFinite(d)) cpuMs += d;
+        const a = start!.events[i];
+        const b = end!.events[i];
+        if (a && b) for (const k of ["reads", "writes", "wakeups"] as const) events[k] += b[k] - a[k];
       });
-      return { cpuMs, backends: pids.length };
+      return { cpuMs, events, backends: pids.length };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { burstSettings, hotLoopSettings, log, machineCpuMsPerTurn, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
-import { cpuWindow, postgresCpuWindow } from "./proc-cpu.ts";
+import { cpuWindow, eventsPerTurn, perTurnEvents, postgresCpuWindow, type ProcEvents } from "./proc-cpu.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { commandsPerTurnText, perTurnOf, redisWindow } from "./redis-window.ts";
 import { startReferenceSystem, type ReferenceSystem } from "./reference-system.ts";
@@ -28,6 +28,8 @@ export interface ReferenceResult {
   redisPerTurn: { commands: number; cpuMs: number } | null;
   /** The sum of the four above (bench-env.ts). */
   machineCpuMsPerTurn: number | null;
+  /** System calls and wake-ups per job of the worker, the bench process and the Postgres backends (hotpath.ts). */
+  eventsPerTurn: { worker: ProcEvents | null; bench: ProcEvents | null; postgres: ProcEvents | null };
   workerRssMiB: { final: number; max: number };
   burst: BurstFigures;
 }
@@ -101,6 +103,7 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
     let cpuPerTurn = Number.NaN;
     let benchCpuPerTurn = Number.NaN;
     let e2e: number[] = [];
+    let events: ReferenceResult["eventsPerTurn"] = { worker: null, bench: null, postgres: null };
     if (window) {
       const measured = samples.filter((s) => s.doneAt >= window.start.at && s.doneAt <= window.end.at);
       turns = measured.length;
@@ -108,6 +111,11 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
       cpuPerTurn = (window.end.cpuMs[0]! - window.start.cpuMs[0]!) / turns;
       benchCpuPerTurn = (window.end.cpuMs[1]! - window.start.cpuMs[1]!) / turns;
       e2e = measured.map((s) => s.doneAt - s.sentAt);
+      events = {
+        worker: eventsPerTurn(window.start, window.end, 0, turns),
+        bench: eventsPerTurn(window.start, window.end, 1, turns),
+        postgres: pg && turns > 0 ? perTurnEvents(pg.events, turns) : null,
+      };
     }
     if (turns === 0) failures.push("no job completed in the measure window");
     log(`reference: ${samples.length} jobs in all, ${turns} measured, ${turnsPerSec}/s; ${errors.length} failed`);
@@ -132,6 +140,7 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
         postgresCpuMsPerTurn,
         redisPerTurn,
         machineCpuMsPerTurn: machine,
+        eventsPerTurn: events,
         workerRssMiB: { final: round1(rssFinal), max: round1(rssMax) },
         burst,
       },
