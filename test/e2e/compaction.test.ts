@@ -6,7 +6,8 @@ import { startSystem, type TestSystem } from "../support/system.ts";
 describe("a long session through the API", () => {
   let sys: TestSystem;
   beforeAll(async () => {
-    sys = await startSystem({ workers: 1 });
+    // METRICS_PORT 0: the worker serves /metrics on a free port and logs its URL.
+    sys = await startSystem({ workers: 1, workerEnv: { METRICS_PORT: "0" } });
   });
   afterAll(async () => {
     await sys?.stop();
@@ -33,6 +34,17 @@ describe("a long session through the API", () => {
     expect(log.filter((m) => m.role === "user")).toHaveLength(turns);
     expect(log.filter((m) => m.role === "assistant")).toHaveLength(turns);
     expect(log.map((m) => m.seq)).toEqual(log.map((_, i) => i + 1));
+
+    // Summaries are written ahead (COMPACTION_AHEAD): in the background while an earlier turn runs,
+    // so the turn that needs one appends it without waiting for the model. Only the first may have
+    // been written by its own turn: before any summary exists the history can jump past the
+    // threshold in one turn (here each reply is 500 words against an 8k model).
+    const url = /"url":"([^"]+\/metrics)"/.exec(sys.workers[0]!.output())?.[1];
+    expect(url, "the worker logged no metrics URL").toBeDefined();
+    const text = await (await fetch(url!)).text();
+    const count = (written: string) => Number(new RegExp(`^turnq_compactions_total\\{[^}]*turnq_summary_written="${written}"[^}]*\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+    expect(count("ahead") + count("turn")).toBe(summaries.length);
+    expect(count("turn")).toBeLessThanOrEqual(1);
 
     // The prompts the model saw stopped growing: the last one is far smaller than the whole history.
     const chats = sys.sim.requests.filter((r) => (r.messages as any[]).at(-1)?.content?.startsWith?.("question"));

@@ -70,6 +70,12 @@ export const workerEnvSchema = z.object({
   CONTEXT_CACHE_SESSIONS: int(1, 1_000_000).default(2_000),
   /** Share of the prompt budget at which older history is summarised into a log entry. */
   COMPACTION_THRESHOLD: z.coerce.number().min(0.1).max(1).default(0.75),
+  /**
+   * Share of that threshold from which the next summary is written in the background, so the turn
+   * that reaches the threshold appends it instead of waiting for the summary call (summary-ahead.ts).
+   * 1 turns it off.
+   */
+  COMPACTION_AHEAD: z.coerce.number().min(0.5).max(1).default(0.85),
   /** Attempts of a turn that end in a recorded (retryable) error before it fails with turn_attempts_exhausted. */
   TURN_MAX_ATTEMPTS: int(1, 100).default(3),
   /**

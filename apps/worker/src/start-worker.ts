@@ -31,7 +31,7 @@ import {
 import { createAgentCatalog } from "./agent/agent-catalog.ts";
 import { runAgentTurn } from "./agent/agent-loop.ts";
 import { createCancelRegistry } from "./cancel-registry.ts";
-import { createContextCache, historyRead } from "./context/index.ts";
+import { createContextCache, createSummaryAhead, historyRead } from "./context/index.ts";
 import { createCodeTools } from "./tools/catalog.ts";
 import type { Logger } from "pino";
 import { createDrainProcessor } from "./drain-session.ts";
@@ -124,12 +124,14 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const unsubscribeCancels = await subscribeCancels(cancelSubscriber, env.TURNQ_PREFIX, (turnId) => cancels.fire(turnId));
   const followSignals = await subscribeFollowSignals(redis, cancelSubscriber, space);
   const contextCache = createContextCache({ maxSessions: env.CONTEXT_CACHE_SESSIONS, maxMessagesPerSession: env.CONTEXT_WINDOW_MESSAGES });
+  const summaryDrafts = createSummaryAhead({ maxSessions: env.CONTEXT_CACHE_SESSIONS });
   const loopDeps = {
     db,
     llm,
     catalog,
     contextCache,
     compactionThreshold: env.COMPACTION_THRESHOLD,
+    compactionAhead: env.COMPACTION_AHEAD < 1 ? { drafts: summaryDrafts, share: env.COMPACTION_AHEAD } : undefined,
     prices: env.LLM_PRICES,
     maxAttempts: env.TURN_MAX_ATTEMPTS,
   };
@@ -278,6 +280,8 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
         // producer stays open until the turns (which enqueue deliveries) are done.
         const deliveriesStopped = webhooks.stopDelivering();
         await Promise.all(workers.map((w) => w.close()));
+        // No turn is left to append a draft: stop the summary calls still being written ahead.
+        summaryDrafts.close();
         await workerRedis.quit().catch(() => {});
         await deliveriesStopped;
         await webhooks.close();

@@ -2,6 +2,9 @@ import { metrics, type Attributes, type Meter, type ObservableResult } from "@op
 
 import { ATTR_ERROR_TYPE, GenAiAttr, GenAiMetric, GenAiTokenType } from "./genai.ts";
 import { ATTR_TURNQ_ERROR_CODE } from "./tracing.ts";
+
+/** Who wrote an appended summary: "ahead" (summary-ahead.ts in the worker) or "turn". */
+export const ATTR_TURNQ_SUMMARY_WRITTEN = "turnq.summary.written";
 import { turnqVersion } from "./version.ts";
 
 /** The turnq meter from the registered provider (a no-op one when telemetry is disabled). */
@@ -56,6 +59,10 @@ export function createTurnMetrics(meter: Meter, sources: TurnMetricsSources = {}
   });
   const inFlight = meter.createUpDownCounter("turnq.turns.in_flight", { description: "Turns currently being processed", unit: "{turn}" });
   const errors = meter.createCounter("turnq.errors", { description: "Errors by turnq error code", unit: "{error}" });
+  const compactions = meter.createCounter("turnq.compactions", {
+    description: "Summaries appended to session logs, by who wrote them: ahead (in the background, before a turn needed it) or turn (the turn that needed it waited for the call)",
+    unit: "{summary}",
+  });
   const reconcilerRepairs = meter.createCounter("turnq.reconciler.repairs", {
     description: "Sessions the reconciler found with unfinished turns but no drain job, and started one for",
     unit: "{session}",
@@ -95,6 +102,7 @@ export function createTurnMetrics(meter: Meter, sources: TurnMetricsSources = {}
       toolDuration.record(s, { [GenAiAttr.toolName]: toolName, ...(errorType ? { [ATTR_ERROR_TYPE]: errorType } : {}) }),
     recordError: (code: string, attributes: Attributes = {}) => errors.add(1, { ...attributes, [ATTR_TURNQ_ERROR_CODE]: code }),
     recordReconcilerRepairs: (sessions: number) => reconcilerRepairs.add(sessions),
+    recordCompaction: (written: "ahead" | "turn") => compactions.add(1, { [ATTR_TURNQ_SUMMARY_WRITTEN]: written }),
     /** Detaches the gauge callbacks (tests, or an app rebuilding its sources). */
     dispose: () => unobserve.splice(0).forEach((off) => off()),
   };

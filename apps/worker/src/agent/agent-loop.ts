@@ -9,10 +9,11 @@ import {
   type TurnUsage,
 } from "@turnq/db";
 import type { LlmClient, ToolCall, Usage } from "@turnq/llm";
-import { budgetFor, calibrationFrom, prepareTurnContext, rememberAppended, type ContextCache, type PrefetchedHistory, type TurnContext } from "../context/index.ts";
+import { budgetFor, calibrationFrom, prepareTurnContext, rememberAppended, type ContextCache, type PrefetchedHistory, type SummaryAhead, type TurnContext } from "../context/index.ts";
 import type { StartingTurn, TurnOutcome } from "../turn-outcome.ts";
 import { classifyFailure } from "../turn-settlement.ts";
 import { describeAgent, withAppendMessagesSpan, withLoadContextSpan } from "../turn-spans.ts";
+import { workerMetrics } from "../worker-metrics.ts";
 import type { AgentCatalog, ResolvedAgent } from "./agent-catalog.ts";
 import type { TurnEvent } from "./turn-events.ts";
 import type { TurnLive } from "../turn-live.ts";
@@ -28,6 +29,8 @@ export interface AgentLoopDeps {
   contextCache: ContextCache;
   /** Share of the prompt budget at which older history is summarised (0.75 = 75%). */
   compactionThreshold: number;
+  /** Summaries written ahead of need, and from which share of the threshold (turn-context.ts). */
+  compactionAhead?: { drafts: SummaryAhead; share: number } | undefined;
   prices: LlmPrices;
   maxAttempts: number;
 }
@@ -148,6 +151,7 @@ class TurnRun {
           systemPrompt: this.agent.systemPrompt,
           budgetTokens: budgetFor(this.agent.model, this.agent.limits.maxOutputTokens ?? 1_024),
           compactionThreshold: this.deps.compactionThreshold,
+          ahead: this.deps.compactionAhead,
         },
         {
           sessionId: this.turn.sessionId,
@@ -162,7 +166,10 @@ class TurnRun {
       ),
     );
     this.prefetched = undefined;
-    if (ctx.compaction?.ok) this.spend(this.agent.summaryModel, ctx.compaction.usage);
+    if (ctx.compaction?.ok) {
+      this.spend(this.agent.summaryModel, ctx.compaction.usage);
+      workerMetrics().recordCompaction(ctx.compaction.ahead ? "ahead" : "turn");
+    }
     if (ctx.compaction && !ctx.compaction.ok) {
       if (ctx.compaction.code === "lease_lost") throw new TurnqError("lease_lost", ctx.compaction.message);
       this.compactionFailed = true;

@@ -26,6 +26,12 @@ export interface BuildWindowInput {
   compactionThreshold?: number | undefined;
   /** loadHistory's `truncated`: older entries after the summary exist that were not loaded. */
   truncated?: boolean | undefined;
+  /**
+   * Share of the compaction threshold from which `compactionSoon` is set: the history is close
+   * enough to need a summary that one can be written ahead (summary-ahead.ts). Also set when one more
+   * turn the size of the latest one would cross the threshold. 1 (default): never.
+   */
+  compactionAhead?: number | undefined;
 }
 
 export interface ContextWindow {
@@ -39,6 +45,11 @@ export interface ContextWindow {
   /** Seq of the oldest history message sent, or undefined when none was. */
   firstSeq: number | undefined;
   needsCompaction: boolean;
+  /**
+   * The history does not need compaction yet, but fills `compactionAhead` of the threshold, or would
+   * cross it with one more turn as large as the latest one in the history.
+   */
+  compactionSoon: boolean;
   /** Even the parts that are never dropped (system prompt, summary, this turn) exceed the budget. */
   overBudget: boolean;
 }
@@ -69,6 +80,14 @@ export function buildWindow(input: BuildWindowInput): ContextWindow {
   own.push(...(input.pending ?? []));
   const units = groupUnits(prior);
   const threshold = input.compactionThreshold ?? DEFAULT_COMPACTION_THRESHOLD;
+  const ahead = Math.min(1, input.compactionAhead ?? 1);
+  // The units of the latest turn in the history (its last entries sharing a turn id): how much a turn grows it.
+  const latestTurnRaw = (unitRaw: number[]) => {
+    const turnId = prior.at(-1)?.turnId;
+    let raw = 0;
+    for (let i = units.length - 1; i >= 0 && units[i]!.entries[0]!.turnId === turnId; i--) raw += unitRaw[i]!;
+    return raw;
+  };
 
   const choose = (fixedRaw: number, unitRaw: number[]) => {
     let keptRaw = 0;
@@ -85,11 +104,17 @@ export function buildWindow(input: BuildWindowInput): ContextWindow {
       from--;
     }
     const allRaw = unitRaw.reduce((a, b) => a + b, 0);
+    const limit = threshold * input.budgetTokens;
+    const needsCompaction = input.truncated === true || calibrated(fixedRaw + allRaw, factor) > limit;
     return {
       from,
       keptRaw,
       stoppedByBudget,
-      needsCompaction: input.truncated === true || calibrated(fixedRaw + allRaw, factor) > threshold * input.budgetTokens,
+      needsCompaction,
+      compactionSoon:
+        ahead < 1 &&
+        !needsCompaction &&
+        (calibrated(fixedRaw + allRaw, factor) > ahead * limit || calibrated(fixedRaw + allRaw + latestTurnRaw(unitRaw), factor) > limit),
       overBudget: calibrated(fixedRaw, factor) > input.budgetTokens,
     };
   };
@@ -104,7 +129,8 @@ export function buildWindow(input: BuildWindowInput): ContextWindow {
   );
   // Bounds that fit everywhere mean real counts that fit: the choice is the exact pass's, without it.
   // A truncated load asks for compaction whatever the counts say, so only the budget checks matter.
-  const decided = !bounded.stoppedByBudget && !bounded.overBudget && (input.truncated === true || !bounded.needsCompaction);
+  const decided =
+    !bounded.stoppedByBudget && !bounded.overBudget && (input.truncated === true || (!bounded.needsCompaction && !bounded.compactionSoon));
   const exact = decided ? undefined : choose(fixedExact(), units.map((u) => sumOf(u.entries, exactEntry)));
   const chosen = exact ?? bounded;
   // A call left without its results (a turn cut short) is skipped: providers reject it anywhere.
@@ -122,6 +148,7 @@ export function buildWindow(input: BuildWindowInput): ContextWindow {
     droppedCount: prior.length - kept.length,
     firstSeq: kept[0]?.seq,
     needsCompaction: chosen.needsCompaction,
+    compactionSoon: chosen.compactionSoon,
     overBudget: chosen.overBudget,
   };
 }

@@ -31,7 +31,13 @@ export interface CompactArgs {
 }
 
 export type CompactResult =
-  | { ok: true; summary: LoggedSummary; usage: Usage }
+  /** `ahead`: the summary was a draft written before this turn needed it (no model call in the turn). */
+  | { ok: true; summary: LoggedSummary; usage: Usage; ahead: boolean }
+  | { ok: false; code: ErrorCode | "nothing_to_compact"; message: string };
+
+/** A summary written but not in the log yet: what it covers, its text, and what the call cost. */
+export type SummaryDraft =
+  | { ok: true; fromSeq: number; toSeq: number; text: string; usage: Usage }
   | { ok: false; code: ErrorCode | "nothing_to_compact"; message: string };
 
 /**
@@ -39,23 +45,45 @@ export type CompactResult =
  * appends it as its own log entry naming the seq range it covers. Nothing is deleted or rewritten.
  * Every failure (LLM error, empty reply, lease lost) is returned, not thrown: the log is unchanged
  * and the turn goes on with the plain window; `code: "lease_lost"` means the turn must stop.
+ * `draft`, when given, is a summary written ahead (summary-ahead.ts): appended as it is when it
+ * starts where the log's summaries end and covers only history before this turn; otherwise this
+ * call writes its own.
  */
-export async function compact(args: CompactArgs): Promise<CompactResult> {
+export async function compact(args: CompactArgs & { draft?: SummaryDraft | undefined }): Promise<CompactResult> {
   try {
-    return await compactOnce(args);
+    const previous = await previousSummary(args);
+    const from = (previous?.toSeq ?? 0) + 1;
+    const ready = args.draft;
+    const draft = ready?.ok && ready.fromSeq === from && ready.toSeq <= args.upToSeq ? ready : await writeDraft(args, previous);
+    if (!draft.ok) return draft;
+    const entry = await appendSummary(args.db, { turnId: args.turnId, lease: args.lease, text: draft.text, fromSeq: draft.fromSeq, toSeq: draft.toSeq });
+    return { ok: true, summary: asLoggedSummary(entry)!, usage: draft.usage, ahead: draft === ready };
   } catch (err) {
-    if (isTurnqError(err)) return { ok: false, code: err.code, message: err.message };
-    return { ok: false, code: "internal", message: `Compaction failed: ${(err as Error)?.message ?? err}` };
+    return failure(err);
   }
 }
 
-async function compactOnce(args: CompactArgs): Promise<CompactResult> {
-  const { db, sessionId } = args;
-  const previous =
-    args.previous !== undefined ? args.previous : asLoggedSummaryOrNull(await latestSummary(db, sessionId, { throughSeq: args.upToSeq }));
+/**
+ * The LLM half of `compact`: reads the range to fold and writes its summary, appending nothing.
+ * Needs no lease, so it can run ahead of the turn that will append it (summary-ahead.ts).
+ */
+export async function draftSummary(args: Omit<CompactArgs, "turnId" | "lease">): Promise<SummaryDraft> {
+  try {
+    return await writeDraft(args, await previousSummary(args));
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+async function previousSummary(args: Pick<CompactArgs, "db" | "sessionId" | "upToSeq" | "previous">): Promise<LoggedSummary | null> {
+  if (args.previous !== undefined) return args.previous;
+  return asLoggedSummaryOrNull(await latestSummary(args.db, args.sessionId, { throughSeq: args.upToSeq }));
+}
+
+async function writeDraft(args: Omit<CompactArgs, "turnId" | "lease">, previous: LoggedSummary | null): Promise<SummaryDraft> {
   const from = (previous?.toSeq ?? 0) + 1;
   const limit = args.maxInputMessages ?? 2_000;
-  const rows = await listMessages(db, sessionId, { after: from - 1, limit: limit + 1 });
+  const rows = await listMessages(args.db, args.sessionId, { after: from - 1, limit: limit + 1 });
   const chosen = compactionRange({
     entries: rows,
     upToSeq: args.upToSeq,
@@ -79,10 +107,12 @@ async function compactOnce(args: CompactArgs): Promise<CompactResult> {
   });
   const text = reply.text.trim();
   if (!text) return { ok: false, code: "llm_bad_response", message: "The summary model returned an empty summary." };
-  const fromSeq = chosen[0]!.seq;
-  const toSeq = chosen.at(-1)!.seq;
-  const entry = await appendSummary(db, { turnId: args.turnId, lease: args.lease, text, fromSeq, toSeq });
-  return { ok: true, summary: asLoggedSummary(entry)!, usage: reply.usage };
+  return { ok: true, fromSeq: chosen[0]!.seq, toSeq: chosen.at(-1)!.seq, text, usage: reply.usage };
+}
+
+function failure(err: unknown): { ok: false; code: ErrorCode; message: string } {
+  if (isTurnqError(err)) return { ok: false, code: err.code, message: err.message };
+  return { ok: false, code: "internal", message: `Compaction failed: ${(err as Error)?.message ?? err}` };
 }
 
 function asLoggedSummaryOrNull(row: Parameters<typeof asLoggedSummary>[0] | undefined): LoggedSummary | null {

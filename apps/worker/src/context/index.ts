@@ -3,7 +3,8 @@ export { historyRead, loadHistory, rememberAppended, type LoadedHistory, type Pr
 export { buildWindow, DEFAULT_COMPACTION_THRESHOLD, type BuildWindowInput, type ContextWindow } from "./build-window.ts";
 export { budgetFor, contextSizeFor, DEFAULT_CONTEXT_TOKENS } from "./model-budget.ts";
 export { calibrationFrom, clampCalibration, CALIBRATION_MAX, CALIBRATION_MIN } from "./token-count.ts";
-export { compact, type CompactArgs, type CompactResult } from "./compact.ts";
+export { compact, draftSummary, type CompactArgs, type CompactResult, type SummaryDraft } from "./compact.ts";
+export { createSummaryAhead, type AheadArgs, type SummaryAhead, type SummaryAheadOptions } from "./summary-ahead.ts";
 export { compactionRange } from "./compaction-range.ts";
 export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./summary-prompt.ts";
 export { promptFromLog, rebuildPrompt, type PromptFromLogInput, type WindowSettings } from "./rebuild-prompt.ts";

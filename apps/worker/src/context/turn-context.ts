@@ -4,6 +4,7 @@ import { buildWindow, type ContextWindow } from "./build-window.ts";
 import { compact, type CompactResult } from "./compact.ts";
 import type { ContextCache } from "./context-cache.ts";
 import { loadHistory, type LoadedHistory, type PrefetchedHistory } from "./load-history.ts";
+import type { SummaryAhead } from "./summary-ahead.ts";
 
 export interface TurnContextDeps {
   db: Db;
@@ -17,6 +18,12 @@ export interface TurnContextDeps {
   /** Prompt budget for `model`, e.g. budgetFor(model, maxOutputTokens). */
   budgetTokens: number;
   compactionThreshold?: number | undefined;
+  /**
+   * Where the next summary is written ahead of need (summary-ahead.ts), and from which share of the
+   * compaction threshold (buildWindow's compactionAhead). Without it every summary is written by the
+   * turn that needs it, while that turn waits.
+   */
+  ahead?: { drafts: SummaryAhead; share: number } | undefined;
   /** Newest history entries a summary leaves verbatim; default 8. */
   keepRecent?: number | undefined;
   maxSummaryInputTokens?: number | undefined;
@@ -65,29 +72,41 @@ export async function prepareTurnContext(deps: TurnContextDeps, req: TurnContext
       budgetTokens: deps.budgetTokens,
       calibration: req.calibration,
       compactionThreshold: deps.compactionThreshold,
+      compactionAhead: deps.ahead?.share,
     });
   let loaded = await loadHistory(deps.db, deps.cache, req.sessionId, req.prefetched);
   let window = build(loaded);
-  if (!window.needsCompaction || req.allowCompaction === false) return { window, loaded };
-
+  if (req.allowCompaction === false || (!window.needsCompaction && !window.compactionSoon)) return { window, loaded };
   // Only history before this turn's own entries may be summarised.
-  const own = loaded.history.find((e) => e.turnId === req.turnId);
-  const compaction = await compact({
-    db: deps.db,
-    llm: deps.llm,
-    model: deps.summaryModel,
-    sessionId: req.sessionId,
-    turnId: req.turnId,
-    lease: req.lease,
-    upToSeq: own ? own.seq - 1 : loaded.upToSeq,
-    previous: loaded.truncated ? undefined : loaded.summary,
-    keepRecent: deps.keepRecent,
-    maxInputTokens: deps.maxSummaryInputTokens,
-    signal: req.signal,
-  });
+  const rangeOf = (loaded: LoadedHistory) => {
+    const own = loaded.history.find((e) => e.turnId === req.turnId);
+    return {
+      db: deps.db,
+      llm: deps.llm,
+      model: deps.summaryModel,
+      sessionId: req.sessionId,
+      upToSeq: own ? own.seq - 1 : loaded.upToSeq,
+      previous: loaded.truncated ? undefined : loaded.summary,
+      keepRecent: deps.keepRecent,
+      maxInputTokens: deps.maxSummaryInputTokens,
+    };
+  };
+  // Close to needing the next summary (or, right after a compaction, still needing one): it is
+  // written in the background, for the turn that will need it (summary-ahead.ts).
+  const writeAheadIfSoon = () => {
+    if ((window.compactionSoon || window.needsCompaction) && !loaded.truncated) deps.ahead?.drafts.start(rangeOf(loaded));
+  };
+  if (!window.needsCompaction) {
+    writeAheadIfSoon();
+    return { window, loaded };
+  }
+
+  const draft = await deps.ahead?.drafts.take(req.sessionId, req.signal);
+  const compaction = await compact({ ...rangeOf(loaded), turnId: req.turnId, lease: req.lease, signal: req.signal, draft });
   if (compaction.ok) {
     loaded = await loadHistory(deps.db, deps.cache, req.sessionId);
     window = build(loaded);
+    writeAheadIfSoon();
   }
   return { window, loaded, compaction };
 }

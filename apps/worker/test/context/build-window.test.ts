@@ -109,6 +109,14 @@ describe("buildWindow", () => {
     expect(buildWindow({ ...small, budgetTokens: Math.ceil(t / 0.75) - 5 }).needsCompaction).toBe(true);
     expect(buildWindow({ ...small, budgetTokens: 10 * t, compactionThreshold: 0.05 }).needsCompaction).toBe(true);
     expect(buildWindow({ ...small, budgetTokens: 10 * t, truncated: true }).needsCompaction).toBe(true);
+
+    // compactionSoon: past `compactionAhead` of the threshold, not past the threshold itself; never by default.
+    const soon = (budgetTokens: number, compactionAhead?: number) => buildWindow({ ...small, budgetTokens, compactionAhead }).compactionSoon;
+    expect(soon(Math.ceil(t / 0.7), 0.9)).toBe(true);
+    expect(soon(Math.ceil(t / 0.7))).toBe(false);
+    expect(soon(Math.ceil(t / 0.6), 0.9)).toBe(false);
+    expect(soon(Math.ceil(t / 0.8), 0.9)).toBe(false);
+    expect(buildWindow({ ...small, budgetTokens: Math.ceil(t / 0.8), compactionAhead: 0.9 }).needsCompaction).toBe(true);
   });
 });
 

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import type { NewMessage } from "@turnq/db";
+import { completeTurn } from "../../../../test/support/complete-turn.ts";
+import { createTestSession } from "../../../../test/support/tenants.ts";
+import { buildWindow, compact, createContextCache, createSummaryAhead, loadHistory, prepareTurnContext, rebuildPrompt, type TurnContextDeps } from "../../src/context/index.ts";
+import { useContextFixture } from "./llm-fixture.ts";
+import { claimTurn, logTurn } from "./turn-fixture.ts";
+
+const fx = useContextFixture();
+
+const answer = (text: string): NewMessage[] => [{ role: "assistant", content: { text } }];
+const SUMMARY_MODEL = "ahead-summary-model";
+const summaryCalls = () => fx.sim.requests.filter((r) => r.model === SUMMARY_MODEL).length;
+
+/** 10 plain turns (seq 1..20); the first input asks the simulator for short replies (summaries too). */
+async function session(): Promise<string> {
+  const id = (await createTestSession(fx.db.db)).id;
+  for (let i = 0; i < 10; i++) await logTurn(fx.db.db, id, i === 0 ? "question 0 [[sim words=12]]" : `question ${i} about item ${i}`, answer(`answer ${i} about item ${i}`));
+  return id;
+}
+
+/**
+ * A budget at which the session's history (plus a short input) fills `share` of it: with the default
+ * threshold of 0.75, a share of 0.7 is past 0.85 of the threshold (a summary is written ahead) but
+ * below the threshold itself (the turn does not compact).
+ */
+async function budgetFilling(sessionId: string, share: number): Promise<number> {
+  const loaded = await loadHistory(fx.db.db, createContextCache({ maxSessions: 1, maxMessagesPerSession: 100 }), sessionId);
+  const all = buildWindow({ systemPrompt: "s", summary: null, history: loaded.history, newUserText: "next one", model: "gpt-4o-mini", budgetTokens: 1_000_000 });
+  return Math.ceil(all.tokens / share);
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("summaries written ahead", () => {
+  it("a turn near the threshold starts the summary; the turn that reaches it appends it without a model call, and its prompt still rebuilds from the log", async () => {
+    const sessionId = await session();
+    const before = summaryCalls();
+    const drafts = createSummaryAhead({ maxSessions: 8 });
+    const cache = createContextCache({ maxSessions: 4, maxMessagesPerSession: 100 });
+    const deps: TurnContextDeps = {
+      db: fx.db.db,
+      cache,
+      llm: fx.llm,
+      model: "gpt-4o-mini",
+      summaryModel: SUMMARY_MODEL,
+      systemPrompt: "s",
+      budgetTokens: await budgetFilling(sessionId, 0.7),
+      keepRecent: 4,
+      ahead: { drafts, share: 0.85 },
+    };
+
+    // Turn A: close to the threshold. Its window is the plain one; the summary call starts beside it.
+    const a = await claimTurn(fx.db.db, sessionId, "next one");
+    const ctxA = await prepareTurnContext(deps, { sessionId, turnId: a.id, lease: a.lease, newUserText: a.input });
+    expect(ctxA.compaction).toBeUndefined();
+    expect(ctxA.window.messages).toHaveLength(1 + 20 + 1);
+    expect(drafts.stats.started).toBe(1);
+    await until(() => summaryCalls() === before + 1, "the summary call written ahead");
+    // A second model call of the same turn (or of the next) does not start another draft from the same point.
+    await prepareTurnContext(deps, { sessionId, turnId: a.id, lease: a.lease, newUserText: a.input });
+    expect(drafts.stats.started).toBe(1);
+    await completeTurn(fx.db.db, { turnId: a.id, lease: a.lease, output: "ok", messages: [{ role: "user", content: { text: a.input } }, ...answer("answer A")] });
+
+    // Turn B: past the threshold. It appends the draft under its own lease; the model is not asked again.
+    const b = await claimTurn(fx.db.db, sessionId, "and then?");
+    const tight = { ...deps, budgetTokens: await budgetFilling(sessionId, 0.9) };
+    const ctxB = await prepareTurnContext(tight, { sessionId, turnId: b.id, lease: b.lease, newUserText: b.input });
+    expect(ctxB.compaction).toMatchObject({ ok: true, summary: { fromSeq: 1 } });
+    expect(summaryCalls()).toBe(before + 1);
+    expect(drafts.stats).toEqual({ started: 1, taken: 1, dropped: 0 });
+    const summary = ctxB.compaction!.ok ? ctxB.compaction!.summary : undefined;
+    // Written before turn A's messages were logged, it covers only what was history then (keeping 4 verbatim).
+    expect(summary!.toSeq).toBeLessThanOrEqual(20 - 4);
+    const [row] = await fx.db.sql<{ turn_id: string; seq: number }[]>`select turn_id, seq::int from messages where session_id = ${sessionId} and content ? 'summary'`;
+    expect(row).toEqual({ turn_id: b.id, seq: 23 });
+    expect(ctxB.window.messages[1]!.content).toContain(summary!.text);
+
+    // The log says exactly what turn B's call was sent, as it does for a summary written in the turn.
+    const reply = await fx.llm.chat({ model: "gpt-4o-mini", messages: ctxB.window.messages });
+    await completeTurn(fx.db.db, { turnId: b.id, lease: b.lease, output: reply.text, messages: [{ role: "user", content: { text: b.input } }, ...answer(reply.text)] });
+    const rebuilt = await rebuildPrompt(fx.db.db, { systemPrompt: "s", model: "gpt-4o-mini", budgetTokens: tight.budgetTokens, maxMessages: 100, turnId: b.id });
+    expect(rebuilt.messages).toEqual(ctxB.window.messages);
+  });
+
+  it("a draft that no longer continues the log's latest summary is dropped and the turn writes its own", async () => {
+    const sessionId = await session();
+    const before = summaryCalls();
+    const drafts = createSummaryAhead({ maxSessions: 8 });
+    const deps: TurnContextDeps = {
+      db: fx.db.db,
+      cache: createContextCache({ maxSessions: 4, maxMessagesPerSession: 100 }),
+      llm: fx.llm,
+      model: "gpt-4o-mini",
+      summaryModel: SUMMARY_MODEL,
+      systemPrompt: "s",
+      budgetTokens: await budgetFilling(sessionId, 0.7),
+      keepRecent: 4,
+      ahead: { drafts, share: 0.85 },
+    };
+    const a = await claimTurn(fx.db.db, sessionId, "next one");
+    await prepareTurnContext(deps, { sessionId, turnId: a.id, lease: a.lease, newUserText: a.input });
+    await until(() => summaryCalls() === before + 1, "the summary call written ahead");
+    // Meanwhile another summary reaches the log (as a turn on another worker would append one).
+    const other = await compact({ db: fx.db.db, llm: fx.llm, model: "elsewhere", sessionId, turnId: a.id, lease: a.lease, upToSeq: 20, keepRecent: 10 });
+    expect(other).toMatchObject({ ok: true, summary: { fromSeq: 1, toSeq: 10 } });
+    await completeTurn(fx.db.db, { turnId: a.id, lease: a.lease, output: "ok", messages: [{ role: "user", content: { text: a.input } }, ...answer("answer A")] });
+
+    const b = await claimTurn(fx.db.db, sessionId, "and then?");
+    const ctxB = await prepareTurnContext({ ...deps, budgetTokens: 60 }, { sessionId, turnId: b.id, lease: b.lease, newUserText: b.input });
+    // The draft started at seq 1; the log's summary already covers 1..10, so the next one starts at 11.
+    expect(ctxB.compaction).toMatchObject({ ok: true, summary: { fromSeq: 11 } });
+    expect(summaryCalls()).toBe(before + 2);
+  });
+
+  it("holds at most maxSessions drafts (the oldest goes first) and hands out none after close()", async () => {
+    const first = await session();
+    const second = await session();
+    const drafts = createSummaryAhead({ maxSessions: 1 });
+    const args = (sessionId: string) => ({ db: fx.db.db, llm: fx.llm, model: SUMMARY_MODEL, sessionId, upToSeq: 20, previous: null, keepRecent: 4 });
+    drafts.start(args(first));
+    drafts.start(args(second));
+    expect(drafts.stats).toEqual({ started: 2, taken: 0, dropped: 1 });
+    expect(await drafts.take(first)).toBeUndefined();
+    drafts.start(args(first));
+    drafts.close();
+    expect(drafts.stats).toEqual({ started: 3, taken: 0, dropped: 3 });
+    expect(await drafts.take(first)).toBeUndefined();
+    expect(await drafts.take(second)).toBeUndefined();
+  });
+});
