@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { NewMessage } from "@turnq/db";
 import { completeTurn } from "../../../../test/support/complete-turn.ts";
 import { createTestSession } from "../../../../test/support/tenants.ts";
-import { buildWindow, compact, createContextCache, createSummaryAhead, loadHistory, prepareTurnContext, rebuildPrompt, type TurnContextDeps } from "../../src/context/index.ts";
+import { buildWindow, compact, createContextCache, createSummaryAhead, loadHistory, prepareTurnContext, rebuildPrompt, type SummaryAhead, type TurnContextDeps } from "../../src/context/index.ts";
 import { useContextFixture } from "./llm-fixture.ts";
 import { claimTurn, logTurn } from "./turn-fixture.ts";
 
@@ -30,6 +30,21 @@ async function budgetFilling(sessionId: string, share: number): Promise<number> 
   return Math.ceil(all.tokens / share);
 }
 
+/** A worker's context settings for the session, with a budget its history fills to 70 % (see budgetFilling). */
+async function depsNearThreshold(sessionId: string, drafts: SummaryAhead): Promise<TurnContextDeps> {
+  return {
+    db: fx.db.db,
+    cache: createContextCache({ maxSessions: 4, maxMessagesPerSession: 100 }),
+    llm: fx.llm,
+    model: "gpt-4o-mini",
+    summaryModel: SUMMARY_MODEL,
+    systemPrompt: "s",
+    budgetTokens: await budgetFilling(sessionId, 0.7),
+    keepRecent: 4,
+    ahead: { drafts, share: 0.85 },
+  };
+}
+
 async function until(cond: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!cond()) {
@@ -43,18 +58,7 @@ describe("summaries written ahead", () => {
     const sessionId = await session();
     const before = summaryCalls();
     const drafts = createSummaryAhead({ maxSessions: 8 });
-    const cache = createContextCache({ maxSessions: 4, maxMessagesPerSession: 100 });
-    const deps: TurnContextDeps = {
-      db: fx.db.db,
-      cache,
-      llm: fx.llm,
-      model: "gpt-4o-mini",
-      summaryModel: SUMMARY_MODEL,
-      systemPrompt: "s",
-      budgetTokens: await budgetFilling(sessionId, 0.7),
-      keepRecent: 4,
-      ahead: { drafts, share: 0.85 },
-    };
+    const deps = await depsNearThreshold(sessionId, drafts);
 
     // Turn A: close to the threshold. Its window is the plain one; the summary call starts beside it.
     const a = await claimTurn(fx.db.db, sessionId, "next one");
@@ -93,17 +97,7 @@ describe("summaries written ahead", () => {
     const sessionId = await session();
     const before = summaryCalls();
     const drafts = createSummaryAhead({ maxSessions: 8 });
-    const deps: TurnContextDeps = {
-      db: fx.db.db,
-      cache: createContextCache({ maxSessions: 4, maxMessagesPerSession: 100 }),
-      llm: fx.llm,
-      model: "gpt-4o-mini",
-      summaryModel: SUMMARY_MODEL,
-      systemPrompt: "s",
-      budgetTokens: await budgetFilling(sessionId, 0.7),
-      keepRecent: 4,
-      ahead: { drafts, share: 0.85 },
-    };
+    const deps = await depsNearThreshold(sessionId, drafts);
     const a = await claimTurn(fx.db.db, sessionId, "next one");
     await prepareTurnContext(deps, { sessionId, turnId: a.id, lease: a.lease, newUserText: a.input });
     await until(() => summaryCalls() === before + 1, "the summary call written ahead");
