@@ -11,3 +11,4 @@ export * from "./api-key.ts";
 export * from "./secret-box.ts";
 export * from "./webhook-events.ts";
 export * from "./linked-signal.ts";
+export * from "./race-abort.ts";

@@ -1,4 +1,4 @@
-import { createSecretScrubber, headerValueProblem, linkedSignal, TurnqError } from "@turnq/core";
+import { createSecretScrubber, headerValueProblem, linkedSignal, raceAbort, TurnqError } from "@turnq/core";
 import type { ChatRequest, ChatResult, LlmClient, LlmClientOptions } from "./types.ts";
 import type { ProviderAdapter } from "./provider-adapter.ts";
 import { resolveConfig } from "./client-config.ts";
@@ -7,7 +7,6 @@ import { createCircuitBreaker } from "./circuit-breaker.ts";
 import { runAttempt } from "./http-attempt.ts";
 import { decideRetry } from "./retry.ts";
 import { isRetryableAttemptError, scrubError, timeoutError } from "./llm-errors.ts";
-import { raceAbort } from "./deadlines.ts";
 import { warmConnections } from "./warm.ts";
 import { openAiAdapter } from "./openai-adapter.ts";
 import { anthropicAdapter } from "./anthropic-adapter.ts";

@@ -1,4 +1,4 @@
-import type { TurnqError } from "@turnq/core";
+import { raceAbort, type TurnqError } from "@turnq/core";
 import { finished, type Readable } from "node:stream";
 import { timeoutError } from "./llm-errors.ts";
 import type { DeadlineName } from "./llm-errors.ts";
@@ -91,28 +91,6 @@ export function startAttemptDeadlines(o: AttemptDeadlineOptions): AttemptDeadlin
       o.callerSignal?.removeEventListener("abort", onCallerAbort);
     },
   };
-}
-
-/** Settles with `p`, or rejects with `signal.reason` as soon as it aborts, whichever comes first. */
-export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    p.catch(() => {});
-    return Promise.reject(signal.reason as Error);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e as Error);
-      },
-    );
-  });
 }
 
 /**

@@ -2,10 +2,10 @@ import { metrics, type Attributes, type Meter, type ObservableResult } from "@op
 
 import { ATTR_ERROR_TYPE, GenAiAttr, GenAiMetric, GenAiTokenType } from "./genai.ts";
 import { ATTR_TURNQ_ERROR_CODE } from "./tracing.ts";
+import { turnqVersion } from "./version.ts";
 
 /** Who wrote an appended summary: "ahead" (summary-ahead.ts in the worker) or "turn". */
 export const ATTR_TURNQ_SUMMARY_WRITTEN = "turnq.summary.written";
-import { turnqVersion } from "./version.ts";
 
 /** The turnq meter from the registered provider (a no-op one when telemetry is disabled). */
 export function turnqMeter(): Meter {

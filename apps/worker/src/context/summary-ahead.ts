@@ -1,3 +1,4 @@
+import { raceAbort } from "@turnq/core";
 import { draftSummary, type CompactArgs, type SummaryDraft } from "./compact.ts";
 
 /** What a summary written ahead needs: compact's arguments without the turn (it appends nothing). */
@@ -75,15 +76,9 @@ export function createSummaryAhead(options: SummaryAheadOptions): SummaryAhead {
       held.delete(sessionId);
       stats.taken++;
       if (!signal) return h.draft;
-      if (signal.aborted) return undefined;
-      // A cancelled turn stops waiting; the draft's own call is left to finish or be dropped with it.
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<undefined>((resolve) => signal.addEventListener("abort", (onAbort = () => resolve(undefined)), { once: true }));
-      try {
-        return await Promise.race([h.draft, aborted]);
-      } finally {
-        signal.removeEventListener("abort", onAbort!);
-      }
+      // A cancelled turn stops waiting (draftSummary never rejects, so a rejection is the abort); the
+      // draft's own call is left to finish or be dropped with it.
+      return raceAbort(h.draft, signal).catch(() => undefined);
     },
     close() {
       for (const sessionId of [...held.keys()]) drop(sessionId);
