@@ -113,6 +113,31 @@ describe("summaries written ahead", () => {
     expect(summaryCalls()).toBe(before + 2);
   });
 
+  it("a turn that is cancelled stops waiting for a draft still being written, and close() aborts its call", async () => {
+    const sessionId = (await createTestSession(fx.db.db)).id;
+    // The directive reaches the summary call through the transcript: the simulator holds it 5 s.
+    await logTurn(fx.db.db, sessionId, "hold on [[sim delay=5000]]", answer("ok"));
+    for (let i = 0; i < 4; i++) await logTurn(fx.db.db, sessionId, `q ${i}`, answer(`a ${i}`));
+    const drafts = createSummaryAhead({ maxSessions: 8 });
+    const before = summaryCalls();
+    drafts.start({ db: fx.db.db, llm: fx.llm, model: SUMMARY_MODEL, sessionId, upToSeq: 10, previous: null, keepRecent: 2 });
+    await until(() => summaryCalls() === before + 1, "the summary call written ahead");
+
+    const cancel = new AbortController();
+    const waited = drafts.take(sessionId, cancel.signal);
+    const t0 = Date.now();
+    setTimeout(() => cancel.abort(new Error("cancelled")), 50);
+    expect(await waited).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(2_000);
+
+    // Taken, it is no longer held: a new one for close() to abort.
+    drafts.start({ db: fx.db.db, llm: fx.llm, model: SUMMARY_MODEL, sessionId, upToSeq: 10, previous: null, keepRecent: 2 });
+    await until(() => summaryCalls() === before + 2, "the second summary call");
+    drafts.close();
+    const second = fx.sim.requests.filter((r) => r.model === SUMMARY_MODEL).at(-1)!;
+    await until(() => second.aborted, "the simulator to see the call aborted");
+  });
+
   it("holds at most maxSessions drafts (the oldest goes first) and hands out none after close()", async () => {
     const first = await session();
     const second = await session();
