@@ -124,7 +124,7 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const unsubscribeCancels = await subscribeCancels(cancelSubscriber, env.TURNQ_PREFIX, (turnId) => cancels.fire(turnId));
   const followSignals = await subscribeFollowSignals(redis, cancelSubscriber, space);
   const contextCache = createContextCache({ maxSessions: env.CONTEXT_CACHE_SESSIONS, maxMessagesPerSession: env.CONTEXT_WINDOW_MESSAGES });
-  const summaryDrafts = createSummaryAhead({ maxSessions: env.CONTEXT_CACHE_SESSIONS });
+  const summaryDrafts = createSummaryAhead({ db, maxSessions: env.CONTEXT_CACHE_SESSIONS });
   const loopDeps = {
     db,
     llm,

@@ -21,6 +21,7 @@ export * from "./turns/list-turns.ts";
 export { reviveTurnRow } from "./raw-rows.ts";
 export * from "./tool-intents.ts";
 export * from "./messages-repo.ts";
+export * from "./summary-drafts-repo.ts";
 export * from "./schema/index.ts";
 export * from "./agents-repo.ts";
 export { traced, describeQuery, instrumentSql } from "./tracing.ts";

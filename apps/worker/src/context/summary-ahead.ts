@@ -1,10 +1,13 @@
 import { raceAbort } from "@turnq/core";
+import { saveSummaryDraft, takeSummaryDraft, type Db } from "@turnq/db";
 import { draftSummary, type CompactArgs, type SummaryDraft } from "./compact.ts";
 
 /** What a summary written ahead needs: compact's arguments without the turn (it appends nothing). */
 export type AheadArgs = Omit<CompactArgs, "turnId" | "lease" | "signal">;
 
 export interface SummaryAheadOptions {
+  /** Where finished drafts are also kept, for a turn that runs on another worker (summary_drafts). */
+  db: Db;
   /** Drafts held at once (one per session); the oldest is dropped (and its call aborted) first. */
   maxSessions: number;
 }
@@ -17,19 +20,23 @@ export interface SummaryAheadOptions {
  * that then needs the compaction appends the draft (one statement) instead of calling the model, or
  * waits for the draft still being written, never longer than the call it would make itself.
  *
+ * A finished draft is also stored in Postgres (summary_drafts, one row per session): a session's
+ * next turn runs on whichever worker takes its drain job, and that worker, holding no draft of its
+ * own, takes the stored one (one statement). Only a draft still being written is this worker's alone.
+ *
  * Nothing goes into the log ahead of time: the draft is appended by the turn that uses it, under its
  * lease and before its own call, exactly as its own compaction would be, so the log and every prompt
  * rebuilt from it (rebuild-prompt.ts) are what they were. A draft is used only if it starts where
  * the log's summaries end and covers nothing of the turn's own (compact checks); a draft that no
- * longer fits, or that this worker never gets to use (the session's next turn runs on another
- * worker, or never comes), is dropped, and its call's tokens are the only cost of having written it.
+ * longer fits, or that no turn ever uses, is dropped, and its call's tokens are the only cost of
+ * having written it.
  */
 export interface SummaryAhead {
   /** Starts a draft for the session unless one from the same point is held or being written. */
   start(args: AheadArgs): void;
   /**
-   * The session's draft, once written (waiting for it if still being written, until `signal`
-   * aborts), or undefined when there is none. Hands it out once.
+   * The session's draft, once written (waiting for one this worker is still writing, until `signal`
+   * aborts; else the one stored by any worker), or undefined when there is none. Hands it out once.
    */
   take(sessionId: string, signal?: AbortSignal): Promise<SummaryDraft | undefined>;
   /** Aborts every draft still being written and forgets them all (shutdown). */
@@ -66,13 +73,24 @@ export function createSummaryAhead(options: SummaryAheadOptions): SummaryAhead {
       drop(args.sessionId);
       const controller = new AbortController();
       // draftSummary returns every failure (never rejects); take() and compact() read it.
-      held.set(args.sessionId, { from, draft: draftSummary({ ...args, signal: controller.signal }), controller });
+      const draft = draftSummary({ ...args, signal: controller.signal }).then(async (d) => {
+        if (d.ok) {
+          const row = { sessionId: args.sessionId, fromSeq: d.fromSeq, toSeq: d.toSeq, text: d.text, usage: d.usage };
+          // Best effort: without the row, a turn on another worker writes its own summary.
+          await saveSummaryDraft(options.db, row).catch(() => {});
+        }
+        return d;
+      });
+      held.set(args.sessionId, { from, draft, controller });
       stats.started++;
       while (held.size > options.maxSessions) drop(held.keys().next().value!);
     },
     async take(sessionId, signal) {
       const h = held.get(sessionId);
-      if (!h) return undefined;
+      if (!h) {
+        const stored = await takeSummaryDraft(options.db, sessionId).catch(() => undefined);
+        return stored && { ok: true, ...stored };
+      }
       held.delete(sessionId);
       stats.taken++;
       if (!signal) return h.draft;

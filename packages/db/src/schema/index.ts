@@ -8,3 +8,4 @@ export * from "./tool-calls.ts";
 export * from "./webhook-endpoints.ts";
 export * from "./webhook-deliveries.ts";
 export * from "./webhook-attempts.ts";
+export * from "./summary-drafts.ts";
