@@ -57,7 +57,7 @@ describe("summaries written ahead", () => {
   it("a turn near the threshold starts the summary; the turn that reaches it appends it without a model call, and its prompt still rebuilds from the log", async () => {
     const sessionId = await session();
     const before = summaryCalls();
-    const drafts = createSummaryAhead({ maxSessions: 8 });
+    const drafts = createSummaryAhead({ db: fx.db.db, maxSessions: 8 });
     const deps = await depsNearThreshold(sessionId, drafts);
 
     // Turn A: close to the threshold. Its window is the plain one; the summary call starts beside it.
@@ -93,10 +93,36 @@ describe("summaries written ahead", () => {
     expect(rebuilt.messages).toEqual(ctxB.window.messages);
   });
 
+  it("a draft written on one worker is used by the session's next turn on another", async () => {
+    const sessionId = await session();
+    const before = summaryCalls();
+    const depsA = await depsNearThreshold(sessionId, createSummaryAhead({ db: fx.db.db, maxSessions: 8 }));
+    const a = await claimTurn(fx.db.db, sessionId, "next one");
+    await prepareTurnContext(depsA, { sessionId, turnId: a.id, lease: a.lease, newUserText: a.input });
+    const stored = async () => (await fx.db.sql<{ n: number }[]>`select count(*)::int as n from summary_drafts where session_id = ${sessionId}`)[0]!.n;
+    const deadline = Date.now() + 10_000;
+    while ((await stored()) === 0) {
+      if (Date.now() > deadline) throw new Error("the draft was never stored");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await completeTurn(fx.db.db, { turnId: a.id, lease: a.lease, output: "ok", messages: [{ role: "user", content: { text: a.input } }, ...answer("answer A")] });
+
+    // Worker B: its own cache and drafts, none of them for this session.
+    const draftsB = createSummaryAhead({ db: fx.db.db, maxSessions: 8 });
+    const depsB = { ...depsA, cache: createContextCache({ maxSessions: 4, maxMessagesPerSession: 100 }), ahead: { drafts: draftsB, share: 0.85 } };
+    const b = await claimTurn(fx.db.db, sessionId, "and then?");
+    const ctxB = await prepareTurnContext({ ...depsB, budgetTokens: await budgetFilling(sessionId, 0.9) }, { sessionId, turnId: b.id, lease: b.lease, newUserText: b.input });
+    expect(ctxB.compaction).toMatchObject({ ok: true, ahead: true, summary: { fromSeq: 1 } });
+    expect(draftsB.stats.started).toBe(0);
+    expect(summaryCalls()).toBe(before + 1);
+    // Taken once: the stored draft is gone.
+    expect(await stored()).toBe(0);
+  });
+
   it("a draft that no longer continues the log's latest summary is dropped and the turn writes its own", async () => {
     const sessionId = await session();
     const before = summaryCalls();
-    const drafts = createSummaryAhead({ maxSessions: 8 });
+    const drafts = createSummaryAhead({ db: fx.db.db, maxSessions: 8 });
     const deps = await depsNearThreshold(sessionId, drafts);
     const a = await claimTurn(fx.db.db, sessionId, "next one");
     await prepareTurnContext(deps, { sessionId, turnId: a.id, lease: a.lease, newUserText: a.input });
@@ -118,7 +144,7 @@ describe("summaries written ahead", () => {
     // The directive reaches the summary call through the transcript: the simulator holds it 5 s.
     await logTurn(fx.db.db, sessionId, "hold on [[sim delay=5000]]", answer("ok"));
     for (let i = 0; i < 4; i++) await logTurn(fx.db.db, sessionId, `q ${i}`, answer(`a ${i}`));
-    const drafts = createSummaryAhead({ maxSessions: 8 });
+    const drafts = createSummaryAhead({ db: fx.db.db, maxSessions: 8 });
     const before = summaryCalls();
     drafts.start({ db: fx.db.db, llm: fx.llm, model: SUMMARY_MODEL, sessionId, upToSeq: 10, previous: null, keepRecent: 2 });
     await until(() => summaryCalls() === before + 1, "the summary call written ahead");
@@ -141,7 +167,7 @@ describe("summaries written ahead", () => {
   it("holds at most maxSessions drafts (the oldest goes first) and hands out none after close()", async () => {
     const first = await session();
     const second = await session();
-    const drafts = createSummaryAhead({ maxSessions: 1 });
+    const drafts = createSummaryAhead({ db: fx.db.db, maxSessions: 1 });
     const args = (sessionId: string) => ({ db: fx.db.db, llm: fx.llm, model: SUMMARY_MODEL, sessionId, upToSeq: 20, previous: null, keepRecent: 4 });
     drafts.start(args(first));
     drafts.start(args(second));
