@@ -75,6 +75,11 @@ export function hotLoopSettings() {
     concurrency: intEnv("BENCH_HOTPATH_CONCURRENCY", 200),
     warmupSeconds: intEnv("BENCH_WARMUP_SECONDS", 3, 0),
     measureSeconds: intEnv("BENCH_SECONDS", 15),
+    /**
+     * Reference-then-turnq closed loops `hotpath` runs when `reference` is selected (the first pair
+     * uses the `reference` part's loop); its ratio is the median pair's (hotpath.ts).
+     */
+    pairs: intEnv("BENCH_PAIRS", 3),
     /** CONTEXT_WINDOW_MESSAGES of the hotpath worker: the reference reads the last 40 messages. */
     windowMessages: intEnv("BENCH_HOTPATH_WINDOW", 40, 2),
     /** 1: each client submits with `Prefer: wait` (one request a turn); 0: submit, then long-poll GETs. */

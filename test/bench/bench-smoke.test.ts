@@ -18,6 +18,7 @@ describe("npm run bench", () => {
       BENCH_HOTPATH_CONCURRENCY: "8",
       BENCH_WARMUP_SECONDS: "1",
       BENCH_SECONDS: "4",
+      BENCH_PAIRS: "2",
       BENCH_BURST_SESSIONS: "3",
       BENCH_BURST_TURNS: "4",
       BENCH_BURST_WARMUP_SECONDS: "1",
@@ -43,6 +44,11 @@ describe("npm run bench", () => {
     expect(result.hotpath.eventsPerTurn.worker.writes).toBeGreaterThan(0);
     expect(result.hotpath.eventsPerTurn.api.writes).toBeGreaterThan(0);
     expect(result.reference.eventsPerTurn.worker.writes).toBeGreaterThan(0);
+    // Two reference-then-turnq pairs, the first on the reference part's own loop; the ratio is one of theirs.
+    expect(result.hotpath.pairs).toHaveLength(2);
+    expect(result.hotpath.pairs[0].reference).toBe(result.reference.turnsPerSec);
+    for (const p of result.hotpath.pairs) expect(p.reference * p.turnq).toBeGreaterThan(0);
+    expect(result.hotpath.pairs.map((p: { ratio: number }) => p.ratio)).toContain(result.hotpath.vsReference.value);
     expect(result.burst.turns).toBe(12);
     expect(result.overhead.loaded.turns).toBeGreaterThan(0);
     expect(result.overhead.alone.turns).toBeGreaterThan(0);

@@ -31,7 +31,8 @@ export interface ReferenceResult {
   /** System calls and wake-ups per job of the worker, the bench process and the Postgres backends (hotpath.ts). */
   eventsPerTurn: { worker: ProcEvents | null; bench: ProcEvents | null; postgres: ProcEvents | null };
   workerRssMiB: { final: number; max: number };
-  burst: BurstFigures;
+  /** Null in a closed loop run again only to pair with a turnq run (hotpath's pairs). */
+  burst: BurstFigures | null;
 }
 
 export interface BurstFigures {
@@ -51,7 +52,7 @@ export interface BurstFigures {
  *    turn from /proc and its RSS. 2. Burst: 50 sessions × 20 jobs added back to back (each session's
  *    adds one after another, sessions in parallel), first add → last completion: `burst`'s yardstick.
  */
-export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> & { figures: ReferenceFigures }> {
+export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise<PartOutcome<ReferenceResult> & { figures: ReferenceFigures }> {
   const cfg = hotLoopSettings();
   const shape = burstSettings();
   log(`reference: starting BullMQ yardstick (1 worker × concurrency ${cfg.concurrency}), ${cfg.clients} clients`);
@@ -124,8 +125,8 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
     const redisPerTurn = perTurnOf(redisSpent, turns);
     const postgresCpuMsPerTurn = pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null;
     const machine = machineCpuMsPerTurn([cpuPerTurn, benchCpuPerTurn, postgresCpuMsPerTurn, redisPerTurn?.cpuMs]);
-    const burst = await referenceBurst(ref, shape, tag, failures);
-    log(`reference: burst of ${burst.turns} jobs in ${burst.seconds} s, ${burst.turnsPerSec}/s`);
+    const burst = opts.burst === false ? null : await referenceBurst(ref, shape, tag, failures);
+    if (burst) log(`reference: burst of ${burst.turns} jobs in ${burst.seconds} s, ${burst.turnsPerSec}/s`);
     return {
       result: {
         clients: cfg.clients,
@@ -145,7 +146,7 @@ export async function runReferenceBench(): Promise<PartOutcome<ReferenceResult> 
         burst,
       },
       failures,
-      figures: { turnsPerSec, burstTurnsPerSec: burst.turns > 0 ? burst.turnsPerSec : null, machineCpuMsPerTurn: machine },
+      figures: { turnsPerSec, burstTurnsPerSec: burst && burst.turns > 0 ? burst.turnsPerSec : null, machineCpuMsPerTurn: machine },
     };
   } finally {
     await ref.stop();
