@@ -20,12 +20,13 @@ export interface OverheadResult {
  * in the closed loop, once with one client alone (no queueing for CPU: the floor).
  */
 export async function runOverheadBench(): Promise<PartOutcome<OverheadResult>> {
-  const { concurrency, warmupSeconds, measureSeconds, submitWaits } = hotLoopSettings();
+  const { concurrency, warmupSeconds, measureSeconds, submitWaits, apiNodeArgs, workerNodeArgs } = hotLoopSettings();
   const llmLatencyMs = intEnv("BENCH_OVERHEAD_LLM_MS", 200, 0);
   const clients = intEnv("BENCH_OVERHEAD_CLIENTS", 100);
-  const system = { childApi: { env: {} } }; // API as a child process like the worker; tracing on, not exported
+  // API as a child process like the worker; tracing on, not exported; node flags as in hotpath (profiling).
+  const system = { childApi: { env: {}, nodeArgs: apiNodeArgs } };
   // The client is hotpath's (BENCH_HOTPATH_SUBMIT_WAITS): by default one request a turn, as the README recommends.
-  const common = { llmLatencyMs, workers: 1, concurrency, warmupSeconds, measureSeconds, workerNodeArgs: [], system, submitWaits };
+  const common = { llmLatencyMs, workers: 1, concurrency, warmupSeconds, measureSeconds, workerNodeArgs, system, submitWaits };
   const loaded = await runScenario({ ...common, clients, name: `overhead ${clients} clients` });
   const alone = await runScenario({ ...common, clients: 1, name: "overhead 1 client" });
   const result: Omit<OverheadResult, "targetsMet"> = {
