@@ -105,6 +105,8 @@ export interface ReferenceFigures {
   turnsPerSec: number;
   burstTurnsPerSec: number | null;
   machineCpuMsPerTurn: number | null;
+  /** Steal over its measure window (proc-cpu.ts), printed beside turnq's in hotpath's pairs. */
+  stealPct: number | null;
 }
 
 /**

@@ -52,6 +52,12 @@ describe("npm run bench", () => {
     expect(result.burst.turns).toBe(12);
     expect(result.overhead.loaded.turns).toBeGreaterThan(0);
     expect(result.overhead.alone.turns).toBeGreaterThan(0);
+    // Where one turn's CPU went, per process, read from /proc over the window; the host's steal beside it.
+    for (const k of ["api", "workers", "bench", "postgres"]) expect(result.overhead.alone.cpuMsPerTurn[k]).toBeGreaterThan(0);
+    for (const steal of [result.reference.stealPct, result.hotpath.stealPct, result.overhead.alone.stealPct, ...result.hotpath.pairs.flatMap((p: any) => [p.stealPct.reference, p.stealPct.turnq])]) {
+      expect(steal).toBeGreaterThanOrEqual(0);
+      expect(steal).toBeLessThanOrEqual(100);
+    }
     expect(result.context.large.priorMessages).toBe(300);
   });
 });

@@ -5,7 +5,7 @@ import { runClosedLoop } from "./closed-loop.ts";
 import { LlmTimes } from "./llm-times.ts";
 import { databaseViolations, observedViolations } from "./order-check.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
-import { cpuWindow, eventsPerTurn, perTurnEvents, postgresCpuWindow, type ProcEvents } from "./proc-cpu.ts";
+import { cpuWindow, eventsPerTurn, perTurnEvents, postgresCpuWindow, stealPercent, type ProcEvents } from "./proc-cpu.ts";
 import { commandsPerTurnText, perTurnOf, redisWindow } from "./redis-window.ts";
 import { startOwnRedis } from "../support/redis-server.ts";
 import { runReferenceBench } from "./reference.ts";
@@ -35,7 +35,7 @@ export interface HotpathResult {
    * together), so one pair can say 0.42 and the next 0.63 for the same code: the median of a
    * few adjacent pairs is the figure that holds.
    */
-  pairs: { reference: number; turnq: number; ratio: number | null }[];
+  pairs: { reference: number; turnq: number; ratio: number | null; stealPct: { reference: number | null; turnq: number | null } }[];
   e2eMs: { p50: number; p99: number };
   /** CPU time (user + system) of each process over the window / turns completed in it. */
   cpuMsPerTurn: { api: Goal; worker: Goal };
@@ -57,6 +57,8 @@ export interface HotpathResult {
   rssMiB: { api: Goal; worker: Goal };
   /** Largest sample over the window. */
   rssMaxMiB: { api: number; worker: number };
+  /** The machine's CPU time the hypervisor gave to others over the window, % (proc-cpu.ts). */
+  stealPct: number | null;
   orderViolations: Goal;
   targetsMet: string;
 }
@@ -88,6 +90,7 @@ export async function runHotpathBench(ctx: BenchContext): Promise<PartOutcome<Ho
     reference: r.reference?.turnsPerSec ?? Number.NaN,
     turnq: r.outcome.result.turnsPerSec,
     ratio: ratio(r.outcome.result.turnsPerSec, r.reference?.turnsPerSec),
+    stealPct: { reference: r.reference?.stealPct ?? null, turnq: r.outcome.result.stealPct },
   }));
   // The pair with the median ratio (the lower middle one of an even count): its figures stand for the run.
   const order = runs.map((_, i) => i).sort((a, b) => (pairs[a]!.ratio ?? 0) - (pairs[b]!.ratio ?? 0));
@@ -204,6 +207,7 @@ async function runHotpathOnce(reference: ReferenceFigures | undefined): Promise<
       },
       rssMiB: { api: atMost(round1(rssFinal[0]!), 150), worker: atMost(round1(rssFinal[1]!), 200) },
       rssMaxMiB: { api: round1(rssMax[0]!), worker: round1(rssMax[1]!) },
+      stealPct: window ? stealPercent(window.start.machine, window.end.machine) : null,
       orderViolations: exactly(orderViolations, 0),
     };
     return { result, failures };

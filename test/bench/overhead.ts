@@ -1,17 +1,20 @@
 import { hotLoopSettings, intEnv, type PartOutcome } from "./bench-env.ts";
-import { runScenario } from "./scenario.ts";
+import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { atMost, exactly, targetsMet, type Goal } from "./targets.ts";
 
 export interface OverheadResult {
   llmLatencyMs: number;
   workers: number;
   workerConcurrency: number;
-  loaded: { clients: number; turns: number; turnsPerSec: number; overheadMs: { p50: Goal; p99: Goal } };
-  alone: { clients: 1; turns: number; overheadMs: { p50: Goal; p99: number } };
+  loaded: { clients: number; turns: number; turnsPerSec: number; overheadMs: { p50: Goal; p99: Goal } } & Costs;
+  alone: { clients: 1; turns: number; overheadMs: { p50: Goal; p99: number } } & Costs;
   client: string;
   orderViolations: Goal;
   targetsMet: string;
 }
+
+/** Where a turn's CPU went, and the host's steal over the window (scenario.ts): what explains the overhead. */
+type Costs = Pick<ScenarioResult, "cpuMsPerTurn" | "stealPct">;
 
 /**
  * What turnq adds to a turn beyond the LLM call, on the issue's deployment (1 API + 1 worker as
@@ -38,8 +41,16 @@ export async function runOverheadBench(): Promise<PartOutcome<OverheadResult>> {
       turns: loaded.turns,
       turnsPerSec: loaded.turnsPerSec,
       overheadMs: { p50: atMost(loaded.overheadMs.p50, 25), p99: atMost(loaded.overheadMs.p99, 100) },
+      cpuMsPerTurn: loaded.cpuMsPerTurn,
+      stealPct: loaded.stealPct,
     },
-    alone: { clients: 1, turns: alone.turns, overheadMs: { p50: atMost(alone.overheadMs.p50, 5), p99: alone.overheadMs.p99 } },
+    alone: {
+      clients: 1,
+      turns: alone.turns,
+      overheadMs: { p50: atMost(alone.overheadMs.p50, 5), p99: alone.overheadMs.p99 },
+      cpuMsPerTurn: alone.cpuMsPerTurn,
+      stealPct: alone.stealPct,
+    },
     client: submitWaits ? "submit with Prefer: wait" : "submit, then GET with Prefer: wait",
     orderViolations: exactly(loaded.orderViolations + alone.orderViolations, 0),
   };

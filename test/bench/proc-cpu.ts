@@ -53,6 +53,34 @@ export function readProcEvents(pid: number): ProcEvents | undefined {
   }
 }
 
+/**
+ * The whole machine's CPU time so far, all cores, in ticks (/proc/stat's first line): `steal` is the
+ * time the hypervisor ran someone else while this machine had work. On a shared host it comes and
+ * goes, and every process's figures move with it: a run's steal says how far to trust its ratios.
+ */
+export interface MachineTimes {
+  total: number;
+  steal: number;
+}
+
+export function readMachineTimes(): MachineTimes | undefined {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (f.length < 8 || f.some((x) => !Number.isFinite(x))) return undefined;
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Steal between two readings, as a percentage of all CPU time in between (one decimal), or null. */
+export function stealPercent(a: MachineTimes | undefined, b: MachineTimes | undefined): number | null {
+  if (!a || !b || b.total <= a.total) return null;
+  return Math.round((1000 * (b.steal - a.steal)) / (b.total - a.total)) / 10;
+}
+
 export interface CpuSnapshot {
   /** performance.now() when it was read. */
   at: number;
@@ -60,10 +88,17 @@ export interface CpuSnapshot {
   cpuMs: number[];
   /** System calls and wake-ups per pid, in the order given. */
   events: (ProcEvents | undefined)[];
+  /** The machine's CPU times at the same moment. */
+  machine: MachineTimes | undefined;
 }
 
 export function cpuSnapshot(pids: number[]): CpuSnapshot {
-  return { at: performance.now(), cpuMs: pids.map((p) => readCpuMs(p) ?? Number.NaN), events: pids.map(readProcEvents) };
+  return {
+    at: performance.now(),
+    cpuMs: pids.map((p) => readCpuMs(p) ?? Number.NaN),
+    events: pids.map(readProcEvents),
+    machine: readMachineTimes(),
+  };
 }
 
 /** Totals over a window ÷ turns, to one decimal. */

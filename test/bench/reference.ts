@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { burstSettings, hotLoopSettings, log, machineCpuMsPerTurn, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
-import { cpuWindow, eventsPerTurn, perTurnEvents, postgresCpuWindow, type ProcEvents } from "./proc-cpu.ts";
+import { cpuWindow, eventsPerTurn, perTurnEvents, postgresCpuWindow, stealPercent, type ProcEvents } from "./proc-cpu.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { commandsPerTurnText, perTurnOf, redisWindow } from "./redis-window.ts";
 import { startReferenceSystem, type ReferenceSystem } from "./reference-system.ts";
@@ -30,6 +30,8 @@ export interface ReferenceResult {
   machineCpuMsPerTurn: number | null;
   /** System calls and wake-ups per job of the worker, the bench process and the Postgres backends (hotpath.ts). */
   eventsPerTurn: { worker: ProcEvents | null; bench: ProcEvents | null; postgres: ProcEvents | null };
+  /** The machine's CPU time the hypervisor gave to others over the window, % (proc-cpu.ts). */
+  stealPct: number | null;
   workerRssMiB: { final: number; max: number };
   /** Null in a closed loop run again only to pair with a turnq run (hotpath's pairs). */
   burst: BurstFigures | null;
@@ -125,6 +127,7 @@ export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise
     const redisPerTurn = perTurnOf(redisSpent, turns);
     const postgresCpuMsPerTurn = pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null;
     const machine = machineCpuMsPerTurn([cpuPerTurn, benchCpuPerTurn, postgresCpuMsPerTurn, redisPerTurn?.cpuMs]);
+    const stealPct = window ? stealPercent(window.start.machine, window.end.machine) : null;
     const burst = opts.burst === false ? null : await referenceBurst(ref, shape, tag, failures);
     if (burst) log(`reference: burst of ${burst.turns} jobs in ${burst.seconds} s, ${burst.turnsPerSec}/s`);
     return {
@@ -142,11 +145,12 @@ export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise
         redisPerTurn,
         machineCpuMsPerTurn: machine,
         eventsPerTurn: events,
+        stealPct,
         workerRssMiB: { final: round1(rssFinal), max: round1(rssMax) },
         burst,
       },
       failures,
-      figures: { turnsPerSec, burstTurnsPerSec: burst && burst.turns > 0 ? burst.turnsPerSec : null, machineCpuMsPerTurn: machine },
+      figures: { turnsPerSec, burstTurnsPerSec: burst && burst.turns > 0 ? burst.turnsPerSec : null, machineCpuMsPerTurn: machine, stealPct },
     };
   } finally {
     await ref.stop();

@@ -3,6 +3,7 @@ import { startBenchSystem, type BenchSystemOptions } from "./bench-system.ts";
 import { runClosedLoop } from "./closed-loop.ts";
 import { LlmTimes } from "./llm-times.ts";
 import { databaseViolations, observedViolations } from "./order-check.ts";
+import { cpuWindow, postgresCpuWindow, stealPercent } from "./proc-cpu.ts";
 import { sampleRss, type RssSampler } from "./rss.ts";
 import { round1, summary } from "./stats.ts";
 
@@ -32,6 +33,15 @@ export interface ScenarioResult {
   overheadMs: { p50: number; p99: number };
   orderViolations: number;
   workerRssMiB: { max: number; final: number };
+  /**
+   * CPU time per measured turn (/proc, proc-cpu.ts): the API process (null when the API runs inside
+   * the bench process), the workers together, the bench process (clients and LLM simulator), the
+   * Postgres backends (a lower bound). With one client each turn's hops run one after another, so
+   * their sum is close to its overhead: what one turn costs when nothing is shared with another.
+   */
+  cpuMsPerTurn: { api: number | null; workers: number; bench: number; postgres: number | null };
+  /** The machine's CPU time the hypervisor gave to others over the window, % (proc-cpu.ts). */
+  stealPct: number | null;
   /** Not printed in the JSON line; they decide the exit code. */
   failures: string[];
 }
@@ -50,6 +60,12 @@ export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> 
     let window = { from: 0, to: 0 };
     let rss: RssSampler | undefined;
     let rssTimer: NodeJS.Timeout | undefined;
+    const apiPid = sys.apiProcess?.child.pid;
+    const workerPids = sys.workers.map((w) => w.child.pid!);
+    // API (when a child), workers, this process: one snapshot each at the window's ends.
+    const pids = [...(apiPid ? [apiPid] : []), ...workerPids, process.pid];
+    let cpu: ReturnType<typeof cpuWindow> | undefined;
+    let pgCpu: ReturnType<typeof postgresCpuWindow> | undefined;
     const loop = await runClosedLoop({
       baseUrl: sys.api.url,
       clients: cfg.clients,
@@ -58,8 +74,9 @@ export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> 
       onStart(now) {
         window = { from: now + cfg.warmupSeconds * 1000, to: now + (cfg.warmupSeconds + cfg.measureSeconds) * 1000 };
         log(`${name}: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
-        const pids = sys.workers.map((w) => w.child.pid!);
-        rssTimer = setTimeout(() => (rss = sampleRss(pids)), cfg.warmupSeconds * 1000);
+        cpu = cpuWindow(pids, window.from, window.to);
+        pgCpu = postgresCpuWindow(sys.db.sql, window.from, window.to);
+        rssTimer = setTimeout(() => (rss = sampleRss(workerPids)), cfg.warmupSeconds * 1000);
         return window.to;
       },
     });
@@ -67,6 +84,8 @@ export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> 
     clearTimeout(rssTimer);
     const rssResult = rss?.stop() ?? { max: 0, final: 0 };
     llm.stop();
+    const cpuSpent = cpu?.result();
+    const pgSpent = pgCpu?.result();
 
     const measured = loop.samples.filter((s) => s.doneAt >= window.from && s.doneAt <= window.to);
     const e2e = measured.map((s) => s.doneAt - s.sentAt);
@@ -100,10 +119,34 @@ export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> 
       overheadMs: summary(overhead),
       orderViolations,
       workerRssMiB: { max: round1(rssResult.max), final: round1(rssResult.final) },
+      cpuMsPerTurn: cpuPerTurn(cpuSpent, apiPid !== undefined, workerPids.length, pgSpent?.cpuMs, measured.length),
+      stealPct: cpuSpent ? stealPercent(cpuSpent.start.machine, cpuSpent.end.machine) : null,
       failures,
     };
   } finally {
     await sys.stop();
     log(`${name}: system stopped`);
   }
+}
+
+/** ScenarioResult.cpuMsPerTurn from the window's snapshots (pids: [api?], workers…, bench). */
+function cpuPerTurn(
+  spent: ReturnType<ReturnType<typeof cpuWindow>["result"]>,
+  hasApi: boolean,
+  workers: number,
+  postgresMs: number | undefined,
+  turns: number,
+): ScenarioResult["cpuMsPerTurn"] {
+  const per = (ms: number) => (turns > 0 ? Math.round((ms / turns) * 100) / 100 : Number.NaN);
+  if (!spent) return { api: null, workers: Number.NaN, bench: Number.NaN, postgres: null };
+  const used = (i: number) => spent.end.cpuMs[i]! - spent.start.cpuMs[i]!;
+  const first = hasApi ? 1 : 0;
+  let workerMs = 0;
+  for (let i = first; i < first + workers; i++) workerMs += used(i);
+  return {
+    api: hasApi ? per(used(0)) : null,
+    workers: per(workerMs),
+    bench: per(used(first + workers)),
+    postgres: postgresMs === undefined ? null : per(postgresMs),
+  };
 }
