@@ -117,7 +117,9 @@ export function eventsPerTurn(start: CpuSnapshot, end: CpuSnapshot, i: number, t
 
 /**
  * Reads the pids' CPU time when the measure window opens and when it closes (timers, so both
- * readings are taken while the load is running). `result()` hands both back once the window closed.
+ * readings are taken while the load is running). `result()` hands both back once the window closed;
+ * a load that ends the moment the window does (one client: its last turn completes a few ms after)
+ * may ask before the closing timer ran, and then gets a closing reading taken right then.
  */
 export function cpuWindow(pids: number[], fromMs: number, toMs: number) {
   let start: CpuSnapshot | undefined;
@@ -129,6 +131,7 @@ export function cpuWindow(pids: number[], fromMs: number, toMs: number) {
     result(): { start: CpuSnapshot; end: CpuSnapshot } | undefined {
       clearTimeout(t1);
       clearTimeout(t2);
+      if (start && !end && performance.now() >= toMs) end = cpuSnapshot(pids);
       return start && end ? { start, end } : undefined;
     },
   };
@@ -160,6 +163,7 @@ export function postgresCpuWindow(sql: postgres.Sql, fromMs: number, toMs: numbe
     result(): { cpuMs: number; events: ProcEvents; backends: number } | undefined {
       clearTimeout(t1);
       clearTimeout(t2);
+      if (start && !end && performance.now() >= toMs) end = cpuSnapshot(pids); // as in cpuWindow
       if (!start || !end) return undefined;
       let cpuMs = 0;
       const events: ProcEvents = { reads: 0, writes: 0, wakeups: 0 };
