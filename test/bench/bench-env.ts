@@ -21,6 +21,8 @@ export const PARTS = [
   "scenarios",
   "tools",
   "ttfd",
+  // What each streamed chunk costs the worker (a long reply against a short one).
+  "streaming",
   "context",
   "connections",
   "tracing",

@@ -13,7 +13,7 @@ describe("npm run bench", () => {
   it("runs the hot-path parts end to end and prints one JSON line with each of them", { timeout: 600_000 }, async () => {
     const env = {
       ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
-      BENCH_ONLY: "reference,hotpath,burst,overhead,context",
+      BENCH_ONLY: "reference,hotpath,burst,overhead,streaming,context",
       BENCH_HOTPATH_CLIENTS: "4",
       BENCH_HOTPATH_CONCURRENCY: "8",
       BENCH_WARMUP_SECONDS: "1",
@@ -23,6 +23,9 @@ describe("npm run bench", () => {
       BENCH_BURST_TURNS: "4",
       BENCH_BURST_WARMUP_SECONDS: "1",
       BENCH_OVERHEAD_CLIENTS: "3",
+      BENCH_STREAM_CLIENTS: "3",
+      BENCH_STREAM_LLM_MS: "200",
+      BENCH_STREAM_WORDS: "40",
       BENCH_CONTEXT_RUNS: "5",
       BENCH_CONTEXT_LARGE: "300",
     };
@@ -58,6 +61,9 @@ describe("npm run bench", () => {
       expect(steal).toBeGreaterThanOrEqual(0);
       expect(steal).toBeLessThanOrEqual(100);
     }
+    // A reply of 40 words streamed over 100 ms reaches the worker in more reads than one of 10.
+    expect(result.streaming.short.turns).toBeGreaterThan(0);
+    expect(result.streaming.long.workerReadsPerTurn).toBeGreaterThan(result.streaming.short.workerReadsPerTurn);
     expect(result.context.large.priorMessages).toBe(300);
   });
 });

@@ -14,13 +14,14 @@ import { buildServerBundles } from "../support/server-bundles.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { runScalingBench } from "./scaling.ts";
 import { runSlotsBench } from "./slots.ts";
+import { runStreamingBench } from "./streaming.ts";
 import { runTtfdBench } from "./time-to-first-delta.ts";
 import { runTracingBench } from "./tracing-overhead.ts";
 
 /**
  * `npm run bench`: issue #8's parts first (reference, the plain-BullMQ yardstick, then hotpath,
  * burst, overhead, slots, whose throughput ratios divide by it), then closed-loop load through the
- * HTTP API at 0 ms and 200 ms LLM latency and the focused parts (tools, ttfd, context, connections,
+ * HTTP API at 0 ms and 200 ms LLM latency and the focused parts (tools, ttfd, streaming, context, connections,
  * tracing; BENCH_ONLY picks some). Progress goes to stderr; stdout gets exactly one JSON line, one
  * key per part. Exits 1 when a part crashed, a turn failed or the per-session order was violated;
  * a target of issue #8 not met is reported in the JSON, not by the exit code.
@@ -59,6 +60,7 @@ const runners: Record<Part, (ctx: BenchContext) => Promise<PartOutcome<unknown>>
   scenarios: runScenarios,
   tools: runToolsBench,
   ttfd: runTtfdBench,
+  streaming: runStreamingBench,
   context: runContextBench,
   connections: runConnectionsBench,
   tracing: runTracingBench,
