@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createToolRegistry, defineTool, runToolCalls, type ToolCall, type ToolResult } from "../src/index.ts";
+import { createToolRegistry, defineTool, runToolCalls, type ToolCall } from "../src/index.ts";
 import { deferred } from "./helpers.ts";
 
 const opts = (signal = new AbortController().signal) => ({ turnId: "turn-1", sessionId: "session-1", signal });

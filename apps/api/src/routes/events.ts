@@ -1,6 +1,5 @@
 import { isId, isTerminal, TurnqError } from "@turnq/core";
 import { getTurn, listMessages, type TurnRow } from "@turnq/db";
-import type { StreamedEvent } from "@turnq/queue";
 import { Hono, type Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import { callerOf } from "../caller.ts";

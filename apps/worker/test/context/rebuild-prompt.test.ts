@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { NewMessage } from "@turnq/db";
 import { completeTurn } from "../../../../test/support/complete-turn.ts";
-import { createLlmClient, type ChatMessage } from "@turnq/llm";
+import type { ChatMessage } from "@turnq/llm";
 import { calibrationFrom, createContextCache, prepareTurnContext, promptFromLog, rebuildPrompt, type TurnContextDeps } from "../../src/context/index.ts";
 import { useContextFixture } from "./llm-fixture.ts";
 import { claimTurn } from "./turn-fixture.ts";
