@@ -253,6 +253,19 @@ describe("the agent loop through the API", () => {
     expect((await waitTurn(sys.api.url, next.body.id)).output).toBe("Echo: after (saw 4 messages)");
   });
 
+  it("ends a turn's stream by itself once the turn's final status is out", async () => {
+    const sessionId = await sessionWithAgent();
+    // Slow enough that the reader is following before the turn ends: the live path closes the stream.
+    const turn = await post(sys.api.url, `/v1/sessions/${sessionId}/turns`, { input: "ends [[sim delay=500]]" });
+    const started = performance.now();
+    // No `until`: readSse reads until the server ends the response, or gives up after 30 s.
+    const events = await readSse(`${sys.api.url}/v1/turns/${turn.body.id}/events`, { ms: 30_000 });
+    expect(performance.now() - started, "the server kept the stream open after the turn ended").toBeLessThan(30_000);
+    expect(events[0]!.data.status).toBe("running");
+    // Closed on the live final status itself: the 15 s keep-alive's look at Postgres would have sent a second one.
+    expect(events.filter((e) => e.event === "turn.status").map((e) => e.data.status)).toEqual(["running", "completed"]);
+  });
+
   it("gives a turn's stream its messages also to a reader who comes as the turn ends (nobody followed it: its events go out with its settle)", async () => {
     for (let i = 0; i < 40; i++) {
       // A session of its own each time: its stream is empty until the turn's settle writes to it.

@@ -1,4 +1,4 @@
-import { isId, isTerminal, TurnqError } from "@turnq/core";
+import { isId, isTerminal, TurnqError, type TurnStatus } from "@turnq/core";
 import { getTurn, listMessages, type TurnRow } from "@turnq/db";
 import { Hono, type Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
@@ -9,7 +9,6 @@ import { messageJson, turnJson } from "../serialize.ts";
 import { findSession } from "./sessions.ts";
 import { header } from "../node-request.ts";
 
-const finalStatuses = new Set(["completed", "failed", "cancelled"]);
 /**
  * How long after a turn's final commit its closing events may still be on their way to the live
  * stream (the worker's settle follows the commit; milliseconds unless it died in between, when the
@@ -69,9 +68,9 @@ function stream(c: Context<AppEnv>, deps: ApiDeps, sessionId: string, turnId: st
           cursor = e.id;
           if (e.seq !== undefined) seq = Math.max(seq, e.seq);
           if (turnId && e.turnId !== turnId) continue;
-          const parsed = JSON.parse(e.data) as { type: string; status?: string };
+          const parsed = JSON.parse(e.data) as { type: string; status?: TurnStatus };
           await sse.writeSSE({ id: `${e.id}~${seq}`, event: parsed.type, data: JSON.stringify({ turnId: e.turnId, ...parsed }) });
-          if (turnId && parsed.type === "turn.status" && finalStatuses.has(parsed.status ?? "")) done.abort();
+          if (turnId && parsed.type === "turn.status" && parsed.status !== undefined && isTerminal(parsed.status)) done.abort();
         }
       },
       done.signal,
