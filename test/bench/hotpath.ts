@@ -207,7 +207,7 @@ async function runHotpathOnce(reference: ReferenceFigures | undefined): Promise<
       },
       rssMiB: { api: atMost(round1(rssFinal[0]!), 150), worker: atMost(round1(rssFinal[1]!), 200) },
       rssMaxMiB: { api: round1(rssMax[0]!), worker: round1(rssMax[1]!) },
-      stealPct: window ? stealPercent(window.start.machine, window.end.machine) : null,
+      stealPct: stealPercent(window),
       orderViolations: exactly(orderViolations, 0),
     };
     return { result, failures };

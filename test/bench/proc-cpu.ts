@@ -75,8 +75,10 @@ export function readMachineTimes(): MachineTimes | undefined {
   }
 }
 
-/** Steal between two readings, as a percentage of all CPU time in between (one decimal), or null. */
-export function stealPercent(a: MachineTimes | undefined, b: MachineTimes | undefined): number | null {
+/** Steal over a window (cpuWindow's result), as a percentage of all CPU time in it (one decimal), or null. */
+export function stealPercent(window: { start: CpuSnapshot; end: CpuSnapshot } | undefined): number | null {
+  const a = window?.start.machine;
+  const b = window?.end.machine;
   if (!a || !b || b.total <= a.total) return null;
   return Math.round((1000 * (b.steal - a.steal)) / (b.total - a.total)) / 10;
 }

@@ -127,7 +127,7 @@ export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise
     const redisPerTurn = perTurnOf(redisSpent, turns);
     const postgresCpuMsPerTurn = pg && turns > 0 ? Math.round((pg.cpuMs / turns) * 100) / 100 : null;
     const machine = machineCpuMsPerTurn([cpuPerTurn, benchCpuPerTurn, postgresCpuMsPerTurn, redisPerTurn?.cpuMs]);
-    const stealPct = window ? stealPercent(window.start.machine, window.end.machine) : null;
+    const stealPct = stealPercent(window);
     const burst = opts.burst === false ? null : await referenceBurst(ref, shape, tag, failures);
     if (burst) log(`reference: burst of ${burst.turns} jobs in ${burst.seconds} s, ${burst.turnsPerSec}/s`);
     return {

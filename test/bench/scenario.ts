@@ -17,6 +17,8 @@ export interface ScenarioConfig {
   workerNodeArgs: string[];
   /** Each client submits with `Prefer: wait` (one request a turn) instead of submit + long-poll. */
   submitWaits?: boolean;
+  /** Appended to every input, e.g. a simulator directive (closed-loop.ts). */
+  inputSuffix?: string;
   /** Label in progress lines; default "llm <latency> ms". */
   name?: string;
   /** More system settings (child API with tracing, worker env…) for scenarios built on this one. */
@@ -42,6 +44,8 @@ export interface ScenarioResult {
   cpuMsPerTurn: { api: number | null; workers: number; bench: number; postgres: number | null };
   /** The machine's CPU time the hypervisor gave to others over the window, % (proc-cpu.ts). */
   stealPct: number | null;
+  /** Read system calls of the workers together per measured turn: how often their sockets woke them. */
+  workerReadsPerTurn: number | null;
   /** Not printed in the JSON line; they decide the exit code. */
   failures: string[];
 }
@@ -71,6 +75,7 @@ export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> 
       clients: cfg.clients,
       tag: randomBytes(3).toString("hex"),
       submitWaits: cfg.submitWaits ?? false,
+      ...(cfg.inputSuffix ? { inputSuffix: cfg.inputSuffix } : {}),
       onStart(now) {
         window = { from: now + cfg.warmupSeconds * 1000, to: now + (cfg.warmupSeconds + cfg.measureSeconds) * 1000 };
         log(`${name}: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
@@ -120,7 +125,8 @@ export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> 
       orderViolations,
       workerRssMiB: { max: round1(rssResult.max), final: round1(rssResult.final) },
       cpuMsPerTurn: cpuPerTurn(cpuSpent, apiPid !== undefined, workerPids.length, pgSpent?.cpuMs, measured.length),
-      stealPct: cpuSpent ? stealPercent(cpuSpent.start.machine, cpuSpent.end.machine) : null,
+      stealPct: stealPercent(cpuSpent),
+      workerReadsPerTurn: workerReads(cpuSpent, apiPid !== undefined, workerPids.length, measured.length),
       failures,
     };
   } finally {
@@ -149,4 +155,17 @@ function cpuPerTurn(
     bench: per(used(first + workers)),
     postgres: postgresMs === undefined ? null : per(postgresMs),
   };
+}
+
+/** ScenarioResult.workerReadsPerTurn from the same snapshots, or null when /proc could not be read. */
+function workerReads(spent: ReturnType<ReturnType<typeof cpuWindow>["result"]>, hasApi: boolean, workers: number, turns: number): number | null {
+  if (!spent || turns <= 0) return null;
+  let reads = 0;
+  for (let i = hasApi ? 1 : 0; i < (hasApi ? 1 : 0) + workers; i++) {
+    const a = spent.start.events[i];
+    const b = spent.end.events[i];
+    if (!a || !b) return null;
+    reads += b.reads - a.reads;
+  }
+  return round1(reads / turns);
 }
