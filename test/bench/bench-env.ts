@@ -84,6 +84,15 @@ export function hotLoopSettings() {
     pairs: intEnv("BENCH_PAIRS", 3),
     /** CONTEXT_WINDOW_MESSAGES of the hotpath worker: the reference reads the last 40 messages. */
     windowMessages: intEnv("BENCH_HOTPATH_WINDOW", 40, 2),
+    /**
+     * Turns a client sends in one session before opening the next (issue #8's "200 sessions × 20
+     * turns", rolled over for as long as the window lasts), on turnq and on the reference alike: 20
+     * turns are 40 log entries, which the 40-entry window holds whole, so every turn is a plain one.
+     * 0: one session a client for the whole loop; past 20 turns turnq's worker then summarises the
+     * history the window no longer holds (an extra LLM call and log entry about every 16 turns),
+     * work the reference never does.
+     */
+    sessionTurns: intEnv("BENCH_HOTPATH_SESSION_TURNS", 20, 0),
     /** 1: each client submits with `Prefer: wait` (one request a turn); 0: submit, then long-poll GETs. */
     submitWaits: intEnv("BENCH_HOTPATH_SUBMIT_WAITS", 1, 0) === 1,
     /** Extra node flags for the API and worker processes (profiling, heap experiments). */

@@ -19,6 +19,7 @@ describe("npm run bench", () => {
       BENCH_WARMUP_SECONDS: "1",
       BENCH_SECONDS: "4",
       BENCH_PAIRS: "2",
+      BENCH_HOTPATH_SESSION_TURNS: "3",
       BENCH_BURST_SESSIONS: "3",
       BENCH_BURST_TURNS: "4",
       BENCH_BURST_WARMUP_SECONDS: "1",
@@ -42,6 +43,11 @@ describe("npm run bench", () => {
     expect(result.reference.redisPerTurn.commands).toBeGreaterThan(0);
     expect(result.hotpath.turns).toBeGreaterThan(0);
     expect(result.hotpath.orderViolations.value).toBe(0);
+    // Both loops' clients move to a new session every 3 turns (a turn ends within the window's first second).
+    for (const part of [result.reference, result.hotpath]) {
+      expect(part.turnsPerSession).toBe(3);
+      expect(part.sessions).toBeGreaterThan(4);
+    }
     expect(result.hotpath.redisPerTurn.commands.value).toBeGreaterThan(0);
     // Every turn crosses the worker's sockets (claim, LLM call, append, settle): /proc was read.
     expect(result.hotpath.eventsPerTurn.worker.writes).toBeGreaterThan(0);

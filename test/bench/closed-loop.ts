@@ -40,6 +40,11 @@ export async function runClosedLoop(opts: {
   /** Stop submitting once this many turns have been submitted in all (besides the time limit). */
   maxTurns?: number;
   /**
+   * Turns a client sends in one session before it opens a new one (POST /v1/sessions, inside the
+   * loop, so its cost counts); unset: one session a client for the whole loop.
+   */
+  turnsPerSession?: number;
+  /**
    * Submit with `Prefer: wait` (one request per turn when it finishes within the wait) instead of
    * a submit then long-polling GETs (two requests per turn).
    */
@@ -60,12 +65,16 @@ export async function runClosedLoop(opts: {
     const sessions = await Promise.all(Array.from({ length: clients }, () => callOnce<Record<string, any>>(pool, "POST", "/v1/sessions", opts.sessionBody ?? {}, 201, {}, undefined)));
     const until = opts.onStart(performance.now());
     await Promise.all(
-      sessions.map(async (session, c) => {
+      sessions.map(async (first, c) => {
+        let sessionId = first.id as string;
         for (let n = 0; performance.now() < until && submitted < (opts.maxTurns ?? Infinity) && !opts.shouldStop?.(); n++) {
           submitted++;
           const input = `bench ${tag} client ${c} turn ${n}${suffix}`;
           try {
-            samples.push(await oneTurn(pool, session.id as string, input, opts.submitWaits ?? false));
+            if (opts.turnsPerSession && n > 0 && n % opts.turnsPerSession === 0) {
+              sessionId = (await callOnce<Record<string, any>>(pool, "POST", "/v1/sessions", opts.sessionBody ?? {}, 201, {}, undefined)).id as string;
+            }
+            samples.push(await oneTurn(pool, sessionId, input, opts.submitWaits ?? false));
           } catch (err) {
             errors.push((err as Error).message);
             await new Promise((r) => setTimeout(r, 100)); // a broken system must not become a busy loop

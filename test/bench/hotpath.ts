@@ -15,6 +15,10 @@ import { atLeast, atMost, exactly, ratio, targetsMet, type Goal } from "./target
 
 export interface HotpathResult {
   clients: number;
+  /** Turns a client sends in one session before opening the next; null: one session for the whole loop. */
+  turnsPerSession: number | null;
+  /** Sessions the clients used in all (more than `clients` when they open new ones). */
+  sessions: number;
   /** How each client waits for its turn: one submit with Prefer: wait, or a submit and long-polls. */
   client: "submit with Prefer: wait" | "submit, then GET with Prefer: wait";
   workers: number;
@@ -133,6 +137,7 @@ async function runHotpathOnce(reference: ReferenceFigures | undefined): Promise<
       baseUrl: sys.api.url,
       clients: cfg.clients,
       submitWaits: cfg.submitWaits,
+      turnsPerSession: cfg.sessionTurns || undefined,
       tag: randomBytes(3).toString("hex"),
       onStart(now) {
         const from = now + cfg.warmupSeconds * 1000;
@@ -182,6 +187,8 @@ async function runHotpathOnce(reference: ReferenceFigures | undefined): Promise<
     log(`hotpath: Redis commands per turn: ${commandsPerTurnText(redisSpent?.byCommand, turns)}`);
     const result: Omit<HotpathResult, "targetsMet" | "pairs"> = {
       clients: cfg.clients,
+      turnsPerSession: cfg.sessionTurns || null,
+      sessions: new Set(loop.samples.map((t) => t.sessionId)).size,
       client: cfg.submitWaits ? "submit with Prefer: wait" : "submit, then GET with Prefer: wait",
       workers: 1,
       workerConcurrency: cfg.concurrency,

@@ -11,6 +11,10 @@ import { round1, summary } from "./stats.ts";
 
 export interface ReferenceResult {
   clients: number;
+  /** Jobs a client sends for one session before it moves to a new one, as in hotpath; null: one session throughout. */
+  turnsPerSession: number | null;
+  /** Sessions the clients used in all. */
+  sessions: number;
   workerConcurrency: number;
   llmLatencyMs: number;
   /** How a client learns that its job is done. */
@@ -69,6 +73,7 @@ export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise
     const tag = randomBytes(3).toString("hex");
     const sessions = await retryWhenPostgresFull("reference: sessions", () => ref.createSessions(cfg.clients, tag));
     const samples: { sentAt: number; doneAt: number }[] = [];
+    let sessionsOpened = 0;
     const errors: string[] = [];
     const start = performance.now();
     const from = start + cfg.warmupSeconds * 1000;
@@ -80,10 +85,16 @@ export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise
     const rssTimer = setTimeout(() => (rss = sampleRss([pid])), from - start);
     log(`reference: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
     await Promise.all(
-      sessions.map(async (sessionId, c) => {
+      sessions.map(async (first, c) => {
+        let sessionId = first;
         for (let n = 0; performance.now() < to; n++) {
-          const sentAt = performance.now();
           try {
+            // A new session every cfg.sessionTurns jobs, as hotpath's clients open one (its rows inside the loop too).
+            if (cfg.sessionTurns && n > 0 && n % cfg.sessionTurns === 0) {
+              sessionId = (await ref.createSessions(1, `${tag}c${c}n${n}`))[0]!;
+              sessionsOpened++;
+            }
+            const sentAt = performance.now();
             await ref.runJob(`loop-${tag}-${c}-${n}`, sessionId, `ref ${tag} client ${c} turn ${n}`);
             samples.push({ sentAt, doneAt: performance.now() });
           } catch (err) {
@@ -133,6 +144,8 @@ export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise
     return {
       result: {
         clients: cfg.clients,
+        turnsPerSession: cfg.sessionTurns || null,
+        sessions: sessions.length + sessionsOpened,
         workerConcurrency: cfg.concurrency,
         llmLatencyMs: 0,
         notify: "QueueEvents completed",
