@@ -1,4 +1,4 @@
-import { encryptionKeysEnv, headerValueEnv, httpUrlEnv, parseEnv, sharedEnv } from "@turnq/core";
+import { DEFAULT_SYSTEM_PROMPT, encryptionKeysEnv, headerValueEnv, httpUrlEnv, parseEnv, sharedEnv } from "@turnq/core";
 import { z } from "zod";
 import { llmPricesSchema } from "./agent/llm-prices.ts";
 import { defaultRetryScheduleMs, parseRetrySchedule } from "./webhooks/retry-schedule.ts";
@@ -60,7 +60,7 @@ export const workerEnvSchema = z.object({
   /** Connections warmed at start-up, in the background (default: the pool size, at most 4), within 5 s. */
   LLM_WARM_CONNECTIONS: int(1, 5_000).optional(),
   LLM_WARM_TIMEOUT_MS: int(100, 600_000).optional(),
-  SYSTEM_PROMPT: z.string().default("You are a helpful assistant."),
+  SYSTEM_PROMPT: z.string().default(DEFAULT_SYSTEM_PROMPT),
   /**
    * Most history messages a window considers (and the per-session bound of the worker's context
    * cache); the window is then fitted to the model's token budget. Bounded whatever the history length.

@@ -1,4 +1,4 @@
-import { builtinToolNames, headerProblem, toolNamePattern, urlProblem } from "@turnq/core";
+import { builtinToolNames, DEFAULT_AGENT_LIMITS, DEFAULT_SYSTEM_PROMPT, headerProblem, toolNamePattern, urlProblem } from "@turnq/core";
 import { z } from "zod";
 import { agentId, jsonValue, timestamp } from "./common.ts";
 import { parametersProblem } from "./tool-parameters.ts";
@@ -60,18 +60,18 @@ export const agentRequest = z
     name: z.string().min(1).max(200),
     model: z.string().min(1).max(200).optional(),
     summaryModel: z.string().min(1).max(200).optional(),
-    systemPrompt: z.string().max(100_000).default("You are a helpful assistant."),
+    systemPrompt: z.string().max(100_000).default(DEFAULT_SYSTEM_PROMPT),
     tools: z.array(codeToolName).max(64).default([]),
     httpTools: z.array(httpTool).max(64).default([]),
     limits: z
       .object({
-        maxIterations: z.number().int().min(1).max(100).default(8),
-        maxToolCalls: z.number().int().min(0).max(1_000).default(32),
-        turnDeadlineMs: z.number().int().min(1_000).max(3_600_000).default(300_000),
+        maxIterations: z.number().int().min(1).max(100).default(DEFAULT_AGENT_LIMITS.maxIterations),
+        maxToolCalls: z.number().int().min(0).max(1_000).default(DEFAULT_AGENT_LIMITS.maxToolCalls),
+        turnDeadlineMs: z.number().int().min(1_000).max(3_600_000).default(DEFAULT_AGENT_LIMITS.turnDeadlineMs),
         maxOutputTokens: z.number().int().min(1).max(1_000_000).optional(),
       })
       .strict()
-      .default({ maxIterations: 8, maxToolCalls: 32, turnDeadlineMs: 300_000 }),
+      .default({ ...DEFAULT_AGENT_LIMITS }),
   })
   .strict()
   .refine((a) => new Set([...a.tools, ...a.httpTools.map((t) => t.name)]).size === a.tools.length + a.httpTools.length, {

@@ -12,3 +12,4 @@ export * from "./secret-box.ts";
 export * from "./webhook-events.ts";
 export * from "./linked-signal.ts";
 export * from "./race-abort.ts";
+export * from "./agent-defaults.ts";

@@ -1,4 +1,4 @@
-import { createSecretScrubber, type SecretBox } from "@turnq/core";
+import { createSecretScrubber, DEFAULT_AGENT_LIMITS, type SecretBox } from "@turnq/core";
 import { getAgent, type AgentConfig, type Db } from "@turnq/db";
 import type { ToolSpec } from "@turnq/llm";
 import { createHttpTool, createToolRegistry, type Tool, type ToolRegistry } from "@turnq/tools";
@@ -50,7 +50,7 @@ export function createAgentCatalog(deps: {
     systemPrompt: deps.defaults.systemPrompt,
     tools: [],
     httpTools: [],
-    limits: { maxIterations: 8, maxToolCalls: 32, turnDeadlineMs: 300_000 },
+    limits: { ...DEFAULT_AGENT_LIMITS },
   });
 
   /** The headers in memory only, for the tools that send them; never logged (errors name the key, not a value). */
