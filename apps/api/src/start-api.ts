@@ -5,6 +5,7 @@ import { createSecretBox } from "@turnq/core";
 import { createDb, findActiveApiKey } from "@turnq/db";
 import {
   createDrainQueues,
+  createChannelHub,
   createEventReader,
   createMailbox,
   createQueueDepth,
@@ -47,6 +48,8 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   const redis = createRedis(env.REDIS_URL, "producer", onRedisError, { autoPipelining: true });
   const bullRedis = createRedis(env.REDIS_URL, "producer", onRedisError);
   const subscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
+  // Its one reader: turn notifications, session-event nudges and key revocations listen through it.
+  const channels = createChannelHub(subscriber);
   // Producers fail fast once running; at start-up give Redis a moment so the first turns enqueue directly.
   await Promise.race([Promise.all([whenReady(redis), whenReady(bullRedis)]), new Promise((r) => setTimeout(r, 5_000).unref())]);
   // One drain queue per shard (QUEUE_SHARDS): each session's drain job goes to its shard's.
@@ -57,7 +60,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   // Queue depth and waiting sessions on GET /metrics (fleet-wide values summed over shards, read at each scrape).
   const metrics = createTurnMetrics(turnqMeter(), queueGaugeSources(queues, redis, space));
 
-  const watcher = createTurnWatcher(subscriber, env.TURNQ_PREFIX);
+  const watcher = createTurnWatcher(channels, env.TURNQ_PREFIX);
   // Wait for the subscription before serving, so no notification is missed. Redis may be down: then
   // serve anyway (waiting requests fall back to re-reading the turn every few seconds).
   const subscribed = await Promise.race([
@@ -69,7 +72,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
   const keys = createApiKeyCache({ lookup: (hash) => findActiveApiKey(db, hash) });
   // Revocations reach this process by pub/sub; until it is subscribed, trust a verification 1 s only.
   keys.degrade();
-  void onApiKeyRevoked(subscriber, env.TURNQ_PREFIX, {
+  void onApiKeyRevoked(channels, env.TURNQ_PREFIX, {
     onRevoked: (keyId) => keys.revoke(keyId),
     onLost: () => keys.degrade(),
     onRestored: () => keys.restore(),
@@ -79,7 +82,7 @@ export async function startApi(env: ApiEnv, logger: Logger): Promise<RunningApi>
     logger,
     mailbox: createMailbox({ redis, queues, space }),
     watcher,
-    events: createEventReader(redis, subscriber, space),
+    events: createEventReader(redis, channels, space),
     readiness: { postgres: () => sql`select 1`, redis: () => redis.ping() },
     admission: createRequestAdmission(redis, space, {
       keyPerSecond: env.RATE_LIMIT_KEY_PER_SECOND,

@@ -23,6 +23,7 @@ import {
   startWorkerHeartbeat,
   webhookQueuePrefix,
   queueGaugeSources,
+  createChannelHub,
   subscribeCancels,
   subscribeFollowSignals,
   whenReady,
@@ -121,8 +122,9 @@ export async function startWorker(env: WorkerEnv, logger: Logger): Promise<Runni
   const cancels = createCancelRegistry();
   // One subscriber connection: cancel requests, and readers who start following a session.
   const cancelSubscriber = createRedis(env.REDIS_URL, "subscriber", onRedisError);
-  const unsubscribeCancels = await subscribeCancels(cancelSubscriber, env.TURNQ_PREFIX, (turnId) => cancels.fire(turnId));
-  const followSignals = await subscribeFollowSignals(redis, cancelSubscriber, space);
+  const channels = createChannelHub(cancelSubscriber);
+  const unsubscribeCancels = await subscribeCancels(channels, env.TURNQ_PREFIX, (turnId) => cancels.fire(turnId));
+  const followSignals = await subscribeFollowSignals(redis, channels, space);
   const contextCache = createContextCache({ maxSessions: env.CONTEXT_CACHE_SESSIONS, maxMessagesPerSession: env.CONTEXT_WINDOW_MESSAGES });
   const summaryDrafts = createSummaryAhead({ db, maxSessions: env.CONTEXT_CACHE_SESSIONS });
   const loopDeps = {

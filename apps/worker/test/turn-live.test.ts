@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEventPublisher, keySpace, markFollowed, sessionKeys, subscribeFollowSignals, type FollowSignals } from "@turnq/queue";
+import { createChannelHub, createEventPublisher, keySpace, markFollowed, sessionKeys, subscribeFollowSignals, type FollowSignals } from "@turnq/queue";
 import { redisUrl } from "../../../test/support/services.ts";
 import { deleteKeys } from "../../../test/support/redis-keys.ts";
 import { TurnLive } from "../src/turn-live.ts";
@@ -18,7 +18,7 @@ describe("TurnLive", () => {
   const publisher = createEventPublisher(redis, space);
   let signals: FollowSignals;
   beforeAll(async () => {
-    signals = await subscribeFollowSignals(redis, subscriber, space);
+    signals = await subscribeFollowSignals(redis, createChannelHub(subscriber), space);
   });
   afterAll(async () => {
     await signals.close();

@@ -1,7 +1,6 @@
 import type { Redis } from "ioredis";
+import type { ChannelHub } from "./channel-hub.ts";
 import { cancelChannel } from "./keys.ts";
-import { subscribeWhenReady } from "./redis.ts";
-
 
 /**
  * Asks whichever worker runs the turn to stop it. Fire-and-forget by design: the request is also
@@ -13,14 +12,6 @@ export function publishCancel(redis: Redis, prefix: string, turnId: string): Pro
 }
 
 /** One subscription per worker process; `onCancel` gets each turn id. Returns an unsubscribe. */
-export async function subscribeCancels(subscriber: Redis, prefix: string, onCancel: (turnId: string) => void): Promise<() => Promise<void>> {
-  const listener = (ch: string, message: string) => {
-    if (ch === cancelChannel(prefix)) onCancel(message);
-  };
-  subscriber.on("message", listener);
-  const unsubscribe = await subscribeWhenReady(subscriber, cancelChannel(prefix));
-  return async () => {
-    subscriber.off("message", listener);
-    await unsubscribe();
-  };
+export function subscribeCancels(channels: ChannelHub, prefix: string, onCancel: (turnId: string) => void): Promise<() => Promise<void>> {
+  return channels.listen(cancelChannel(prefix), onCancel);
 }

@@ -1,5 +1,5 @@
-import { once } from "node:events";
 import type { Redis } from "ioredis";
+import type { ChannelHub } from "./channel-hub.ts";
 import { sessionEventsChannel, sessionKeys, turnsDoneChannel, type KeySpace } from "./keys.ts";
 import { followMarks, markFollowed } from "./follow-signals.ts";
 import { sessionOfTurnDone } from "./turn-notifier.ts";
@@ -22,24 +22,21 @@ export interface StreamedEvent {
 }
 
 /**
- * Reads a session's event stream for SSE clients. One shared subscriber connection nudges readers
- * when events arrive; reads are plain XRANGE on the shared command connection, so an idle client
- * holds no Redis connection and a disconnected one costs nothing.
+ * Reads a session's event stream for SSE clients. The process's subscriber connection (its
+ * ChannelHub) nudges readers when events arrive; reads are plain XRANGE on the shared command
+ * connection, so an idle client holds no Redis connection and a disconnected one costs nothing.
  */
-export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpace) {
-  const listeners = new Map<string, Set<() => void>>();
-  const doneChannel = turnsDoneChannel(space.prefix);
-  subscriber.on("message", (channel: string, message: string) => {
-    if (listeners.size === 0) return;
-    // A turn's final events are announced by its done notification (which this connection receives
-    // for the turn watcher anyway), not by a nudge on the session's channel: see the settle script.
-    if (channel === doneChannel) {
+export function createEventReader(redis: Redis, channels: ChannelHub, space: KeySpace) {
+  let following = 0;
+  // A turn's final events are announced by its done notification (which this connection receives
+  // for the turn watcher anyway), not by a nudge on the session's channel: see the settle script.
+  void channels
+    .listen(turnsDoneChannel(space.prefix), (message) => {
+      if (following === 0) return;
       const session = sessionOfTurnDone(message);
-      if (session === undefined) return;
-      channel = sessionEventsChannel(space.prefix, session);
-    }
-    for (const wake of listeners.get(channel) ?? []) wake();
-  });
+      if (session !== undefined) channels.deliver(sessionEventsChannel(space.prefix, session), message);
+    })
+    .catch(() => {});
 
   /** The events after `after` in up to READ_ENTRIES entries; `more` when that many were read. */
   async function readAfter(sessionId: string, after: string): Promise<{ events: StreamedEvent[]; more: boolean }> {
@@ -111,15 +108,11 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
         nudged = true;
         wake?.();
       };
-      let set = listeners.get(channel);
-      if (!set) {
-        set = new Set();
-        listeners.set(channel, set);
-        // A SUBSCRIBE sent while the connection is still being set up would be lost (see subscribeWhenReady).
-        if (subscriber.status !== "ready") await once(subscriber, "ready");
-        await subscriber.subscribe(channel);
-      }
-      set.add(nudge);
+      following++;
+      const stopListening = await channels.listen(channel, nudge).catch((err: unknown) => {
+        following--;
+        throw err;
+      });
       const onAbort = () => wake?.();
       signal.addEventListener("abort", onAbort, { once: true });
       // Workers write a turn's running status and text deltas as they happen only for followed
@@ -157,11 +150,8 @@ export function createEventReader(redis: Redis, subscriber: Redis, space: KeySpa
         }
       } finally {
         signal.removeEventListener("abort", onAbort);
-        set.delete(nudge);
-        if (set.size === 0) {
-          listeners.delete(channel);
-          await subscriber.unsubscribe(channel).catch(() => {});
-        }
+        following--;
+        await stopListening();
       }
     },
   };

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
+import type { ChannelHub } from "./channel-hub.ts";
 import { followChannel, sessionKeys, type KeySpace } from "./keys.ts";
-import { subscribeWhenReady } from "./redis.ts";
 
 /**
  * Whether anyone follows a session's live events, as a worker running one of its turns learns it.
@@ -41,31 +41,27 @@ export interface FollowSignals {
   close(): Promise<void>;
 }
 
-export async function subscribeFollowSignals(redis: Redis, subscriber: Redis, space: KeySpace): Promise<FollowSignals> {
-  const channel = followChannel(space.prefix);
+export async function subscribeFollowSignals(redis: Redis, channels: ChannelHub, space: KeySpace): Promise<FollowSignals> {
   const open = new Map<string, Set<() => void>>();
   const everyone = () => {
     for (const set of open.values()) for (const follow of set) follow();
   };
   let connected = true;
-  const onMessage = (ch: string, sessionId: string) => {
-    if (ch !== channel) return;
-    for (const follow of open.get(sessionId) ?? []) follow();
-  };
-  const onClose = () => {
-    connected = false;
-    everyone();
-  };
-  // Back: the channel is subscribed again as the connection comes up (ioredis, and subscribeWhenReady).
-  // An announcement in the moment before that reaches Redis is lost; its turn's held events then go
+  // Back: the channel is subscribed again as the connection comes up (channel-hub.ts). An
+  // announcement in the moment before that reaches Redis is lost; its turn's held events then go
   // out with its next event or its end, as behind an API that does not announce.
-  const onReady = () => {
-    connected = true;
-  };
-  subscriber.on("message", onMessage);
-  subscriber.on("close", onClose);
-  subscriber.on("ready", onReady);
-  const unsubscribe = await subscribeWhenReady(subscriber, channel);
+  const unwatch = channels.watchConnection({
+    lost() {
+      connected = false;
+      everyone();
+    },
+    restored() {
+      connected = true;
+    },
+  });
+  const unsubscribe = await channels.listen(followChannel(space.prefix), (sessionId) => {
+    for (const follow of open.get(sessionId) ?? []) follow();
+  });
   return {
     open(sessionId, onFollowed) {
       let followed = false;
@@ -90,9 +86,7 @@ export async function subscribeFollowSignals(redis: Redis, subscriber: Redis, sp
       };
     },
     async close() {
-      subscriber.off("message", onMessage);
-      subscriber.off("close", onClose);
-      subscriber.off("ready", onReady);
+      unwatch();
       await unsubscribe();
     },
   };

@@ -5,6 +5,7 @@ export * from "./queue-gauges.ts";
 export * from "./job-catalog.ts";
 export * from "./drain-queues.ts";
 export * from "./mailbox.ts";
+export * from "./channel-hub.ts";
 export * from "./turn-notifier.ts";
 export * from "./cancel-signal.ts";
 export * from "./session-events.ts";

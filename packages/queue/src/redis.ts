@@ -130,24 +130,6 @@ export async function clientNames(redis: Redis): Promise<Set<string>> {
 }
 
 /**
- * Subscribes `subscriber` to `channel` once the connection is ready, and again after every
- * reconnect. A SUBSCRIBE queued before the connection is set up races ioredis's own set-up commands
- * (CLIENT SETNAME, the ready check): they then fail in subscriber mode, the client reconnects, and the
- * subscription is silently gone (seen here: every long-poll then waited for its 5 s re-check).
- * Returns a function that stops re-subscribing and unsubscribes.
- */
-export async function subscribeWhenReady(subscriber: Redis, channel: string): Promise<() => Promise<void>> {
-  const resubscribe = () => void subscriber.subscribe(channel).catch(() => {});
-  subscriber.on("ready", resubscribe);
-  await whenReady(subscriber);
-  await subscriber.subscribe(channel);
-  return async () => {
-    subscriber.off("ready", resubscribe);
-    await subscriber.unsubscribe(channel).catch(() => {});
-  };
-}
-
-/**
  * Resolves once the connection is ready. Errors on the way (Redis not up yet) are left to the
  * connection's retry strategy; `events.once(redis, "ready")` would reject on the first of them, and
  * a process starting while Redis restarts would die of it.

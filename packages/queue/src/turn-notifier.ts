@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
+import type { ChannelHub } from "./channel-hub.ts";
 import { turnsDoneChannel } from "./keys.ts";
-import { subscribeWhenReady } from "./redis.ts";
 
 /**
  * A turn reached a final status. `turn` is the turn as stored (JSON of its row) when the sender has
@@ -56,11 +56,10 @@ export interface TurnWatcher {
  * no Redis command per request. Each API process sees every notification; a message is a few
  * hundred bytes, and parsing is skipped for turns nobody here waits for.
  */
-export function createTurnWatcher(subscriber: Redis, prefix: string): TurnWatcher {
-  const channel = turnsDoneChannel(prefix);
+export function createTurnWatcher(channels: ChannelHub, prefix: string): TurnWatcher {
   const waiters = new Map<string, Set<(done: TurnDone) => void>>();
-  subscriber.on("message", (ch: string, message: string) => {
-    if (ch !== channel || waiters.size === 0) return;
+  const ready = channels.listen(turnsDoneChannel(prefix), (message) => {
+    if (waiters.size === 0) return;
     // The id is the first field; look it up before parsing the whole message.
     const id = /^\{"id":"([^"]+)"/.exec(message)?.[1];
     const set = id === undefined ? undefined : waiters.get(id);
@@ -68,7 +67,6 @@ export function createTurnWatcher(subscriber: Redis, prefix: string): TurnWatche
     const done = JSON.parse(message) as TurnDone;
     for (const notify of set) notify(done);
   });
-  const ready = subscribeWhenReady(subscriber, channel);
   return {
     ready,
     watch(turnId) {
