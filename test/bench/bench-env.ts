@@ -103,6 +103,11 @@ export function hotLoopSettings() {
   };
 }
 
+/** Whether a client of hotpath or reference opens a new session before its turn `n` (every `every` turns; 0: never). */
+export function opensNewSession(n: number, every: number | undefined): boolean {
+  return !!every && n > 0 && n % every === 0;
+}
+
 /** The burst's shape, the same on turnq (`burst`) and on the reference (inside `reference`). */
 export function burstSettings() {
   return {

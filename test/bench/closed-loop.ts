@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
 import { callOnce } from "./api-client.ts";
+import { opensNewSession } from "./bench-env.ts";
 
 export interface TurnSample {
   sessionId: string;
@@ -62,18 +63,17 @@ export async function runClosedLoop(opts: {
   const samples: TurnSample[] = [];
   const errors: string[] = [];
   try {
-    const sessions = await Promise.all(Array.from({ length: clients }, () => callOnce<Record<string, any>>(pool, "POST", "/v1/sessions", opts.sessionBody ?? {}, 201, {}, undefined)));
+    const newSession = async () => (await callOnce<Record<string, any>>(pool, "POST", "/v1/sessions", opts.sessionBody ?? {}, 201, {}, undefined)).id as string;
+    const sessions = await Promise.all(Array.from({ length: clients }, newSession));
     const until = opts.onStart(performance.now());
     await Promise.all(
       sessions.map(async (first, c) => {
-        let sessionId = first.id as string;
+        let sessionId = first;
         for (let n = 0; performance.now() < until && submitted < (opts.maxTurns ?? Infinity) && !opts.shouldStop?.(); n++) {
           submitted++;
           const input = `bench ${tag} client ${c} turn ${n}${suffix}`;
           try {
-            if (opts.turnsPerSession && n > 0 && n % opts.turnsPerSession === 0) {
-              sessionId = (await callOnce<Record<string, any>>(pool, "POST", "/v1/sessions", opts.sessionBody ?? {}, 201, {}, undefined)).id as string;
-            }
+            if (opensNewSession(n, opts.turnsPerSession)) sessionId = await newSession();
             samples.push(await oneTurn(pool, sessionId, input, opts.submitWaits ?? false));
           } catch (err) {
             errors.push((err as Error).message);

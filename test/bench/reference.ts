@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { burstSettings, hotLoopSettings, log, machineCpuMsPerTurn, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
+import { burstSettings, hotLoopSettings, log, machineCpuMsPerTurn, opensNewSession, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
 import { cpuWindow, eventsPerTurn, perTurnEvents, postgresCpuWindow, stealPercent, type ProcEvents } from "./proc-cpu.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { commandsPerTurnText, perTurnOf, redisWindow } from "./redis-window.ts";
@@ -90,7 +90,7 @@ export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise
         for (let n = 0; performance.now() < to; n++) {
           try {
             // A new session every cfg.sessionTurns jobs, as hotpath's clients open one (its rows inside the loop too).
-            if (cfg.sessionTurns && n > 0 && n % cfg.sessionTurns === 0) {
+            if (opensNewSession(n, cfg.sessionTurns)) {
               sessionId = (await ref.createSessions(1, `${tag}c${c}n${n}`))[0]!;
               sessionsOpened++;
             }

@@ -146,13 +146,11 @@ function cpuPerTurn(
   const per = (ms: number) => (turns > 0 ? Math.round((ms / turns) * 100) / 100 : Number.NaN);
   if (!spent) return { api: null, workers: Number.NaN, bench: Number.NaN, postgres: null };
   const used = (i: number) => spent.end.cpuMs[i]! - spent.start.cpuMs[i]!;
-  const first = hasApi ? 1 : 0;
-  let workerMs = 0;
-  for (let i = first; i < first + workers; i++) workerMs += used(i);
+  const slots = workerSlots(hasApi, workers);
   return {
     api: hasApi ? per(used(0)) : null,
-    workers: per(workerMs),
-    bench: per(used(first + workers)),
+    workers: per(slots.reduce((ms, i) => ms + used(i), 0)),
+    bench: per(used(slots.length + (hasApi ? 1 : 0))),
     postgres: postgresMs === undefined ? null : per(postgresMs),
   };
 }
@@ -161,11 +159,16 @@ function cpuPerTurn(
 function workerReads(spent: ReturnType<ReturnType<typeof cpuWindow>["result"]>, hasApi: boolean, workers: number, turns: number): number | null {
   if (!spent || turns <= 0) return null;
   let reads = 0;
-  for (let i = hasApi ? 1 : 0; i < (hasApi ? 1 : 0) + workers; i++) {
+  for (const i of workerSlots(hasApi, workers)) {
     const a = spent.start.events[i];
     const b = spent.end.events[i];
     if (!a || !b) return null;
     reads += b.reads - a.reads;
   }
   return round1(reads / turns);
+}
+
+/** Where the workers sit in the window's pids ([api?], workers…, bench). */
+function workerSlots(hasApi: boolean, workers: number): number[] {
+  return Array.from({ length: workers }, (_, k) => k + (hasApi ? 1 : 0));
 }

@@ -27,8 +27,6 @@ export interface ChannelHub {
   listen(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
   /** Hands `message` to `channel`'s listeners here, as if it had arrived on it (no Redis command). */
   deliver(channel: string, message: string): void;
-  /** Whether any listener here listens to `channel`. */
-  has(channel: string): boolean;
   /** Tells `watch` when the connection drops and when its subscriptions hold again; returns its removal. */
   watchConnection(watch: ConnectionWatch): () => void;
 }
@@ -56,12 +54,9 @@ export function createChannelHub(subscriber: Redis): ChannelHub {
   subscriber.on("ready", () => {
     const wasLost = lost;
     lost = false;
-    if (channels.size === 0) {
-      if (wasLost) for (const w of watches) w.restored();
-      return;
-    }
     // A SUBSCRIBE answers only once the subscription holds: from then on nothing is missed.
-    subscriber.subscribe(...channels.keys()).then(
+    const subscribed = channels.size > 0 ? subscriber.subscribe(...channels.keys()) : Promise.resolve();
+    subscribed.then(
       () => {
         if (wasLost) for (const w of watches) w.restored();
       },
@@ -89,7 +84,6 @@ export function createChannelHub(subscriber: Redis): ChannelHub {
       };
     },
     deliver,
-    has: (channel) => channels.has(channel),
     watchConnection(watch) {
       watches.add(watch);
       return () => watches.delete(watch);
