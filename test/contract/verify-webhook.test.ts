@@ -41,8 +41,16 @@ describe("verifyWebhook", () => {
   });
 
   it("refuses timestamps too old or too far ahead, even when correctly signed", async () => {
-    for (const ts of [now() - 301, now() + 301, now() - 86_400]) {
-      await expect(verifyWebhook(secret, headersFor(ts, sign(secret, "whd_test", ts, body)), body)).rejects.toThrow(/more than 300 s from now/);
+    // The verifier's clock pinned to the test's: a second that ticks over between the two readings
+    // would otherwise turn +301 into +300 (this failed once in CI on a busy machine).
+    const at = Date.now();
+    const pinned = Math.floor(at / 1000);
+    for (const ts of [pinned - 301, pinned + 301, pinned - 86_400]) {
+      await expect(verifyWebhook(secret, headersFor(ts, sign(secret, "whd_test", ts, body)), body, { now: () => at })).rejects.toThrow(/more than 300 s from now/);
+    }
+    // 300 s either way is still inside the tolerance.
+    for (const ts of [pinned - 300, pinned + 300]) {
+      await expect(verifyWebhook(secret, headersFor(ts, sign(secret, "whd_test", ts, body)), body, { now: () => at })).resolves.toMatchObject({ type: "turn.completed" });
     }
     const old = now() - 3_600;
     await expect(verifyWebhook(secret, headersFor(old, sign(secret, "whd_test", old, body)), body, { toleranceSeconds: 7_200 })).resolves.toMatchObject({
