@@ -14,7 +14,7 @@ export interface OverheadResult {
 }
 
 /** Where a turn's CPU went, and the host's steal over the window (scenario.ts): what explains the overhead. */
-type Costs = Pick<ScenarioResult, "cpuMsPerTurn" | "stealPct">;
+type Costs = Pick<ScenarioResult, "cpuMsPerTurn" | "stealPct" | "stagesMs">;
 
 /**
  * What turnq adds to a turn beyond the LLM call, on the issue's deployment (1 API + 1 worker as
@@ -43,6 +43,7 @@ export async function runOverheadBench(): Promise<PartOutcome<OverheadResult>> {
       overheadMs: { p50: atMost(loaded.overheadMs.p50, 25), p99: atMost(loaded.overheadMs.p99, 100) },
       cpuMsPerTurn: loaded.cpuMsPerTurn,
       stealPct: loaded.stealPct,
+      stagesMs: loaded.stagesMs,
     },
     alone: {
       clients: 1,
@@ -50,6 +51,7 @@ export async function runOverheadBench(): Promise<PartOutcome<OverheadResult>> {
       overheadMs: { p50: atMost(alone.overheadMs.p50, 5), p99: alone.overheadMs.p99 },
       cpuMsPerTurn: alone.cpuMsPerTurn,
       stealPct: alone.stealPct,
+      stagesMs: alone.stagesMs,
     },
     client: submitWaits ? "submit with Prefer: wait" : "submit, then GET with Prefer: wait",
     orderViolations: exactly(loaded.orderViolations + alone.orderViolations, 0),

@@ -5,6 +5,7 @@ import { LlmTimes } from "./llm-times.ts";
 import { databaseViolations, observedViolations } from "./order-check.ts";
 import { cpuWindow, postgresCpuWindow, stealPercent } from "./proc-cpu.ts";
 import { sampleRss, type RssSampler } from "./rss.ts";
+import { stageSplit, type StageSplit } from "./stage-split.ts";
 import { round1, summary } from "./stats.ts";
 
 export interface ScenarioConfig {
@@ -33,6 +34,8 @@ export interface ScenarioResult {
   turnsPerSec: number;
   e2eMs: { p50: number; p99: number };
   overheadMs: { p50: number; p99: number };
+  /** Where the overhead's p50 goes, stage by stage (stage-split.ts); null when no turn was measured. */
+  stagesMs: StageSplit | null;
   orderViolations: number;
   workerRssMiB: { max: number; final: number };
   /**
@@ -99,6 +102,7 @@ export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> 
       const call = llm.byInput.get(s.input);
       if (call) overhead.push(s.doneAt - s.sentAt - (call.endedAt - call.startedAt));
     }
+    const stagesMs = await stageSplit(sys.db.sql, measured, llm.byInput);
     const violations = { ...(await databaseViolations(sys.db.sql)), ...observedViolations(loop.samples, llm) };
     const orderViolations = Object.values(violations).reduce((a, b) => a + b, 0);
 
@@ -122,6 +126,7 @@ export async function runScenario(cfg: ScenarioConfig): Promise<ScenarioResult> 
       turnsPerSec: round1(measured.length / cfg.measureSeconds),
       e2eMs: summary(e2e),
       overheadMs: summary(overhead),
+      stagesMs,
       orderViolations,
       workerRssMiB: { max: round1(rssResult.max), final: round1(rssResult.final) },
       cpuMsPerTurn: cpuPerTurn(cpuSpent, apiPid !== undefined, workerPids.length, pgSpent?.cpuMs, measured.length),
