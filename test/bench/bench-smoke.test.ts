@@ -61,6 +61,13 @@ describe("npm run bench", () => {
     expect(result.burst.turns).toBe(12);
     expect(result.overhead.loaded.turns).toBeGreaterThan(0);
     expect(result.overhead.alone.turns).toBeGreaterThan(0);
+    // The overhead split into stages from Postgres's and the simulator's timestamps: all five present;
+    // pickup (commit, enqueue, fetch) and reply (commit, notify, answer) always cross processes.
+    const stages = result.overhead.loaded.stagesMs;
+    expect(Object.keys(stages).sort()).toEqual(["context", "finish", "pickup", "reply", "submit"]);
+    for (const ms of Object.values(stages)) expect(Number.isFinite(ms)).toBe(true);
+    expect(stages.pickup).toBeGreaterThan(0);
+    expect(stages.reply).toBeGreaterThan(0);
     // Where one turn's CPU went, per process, read from /proc over the window; the host's steal beside it.
     for (const k of ["api", "workers", "bench", "postgres"]) expect(result.overhead.alone.cpuMsPerTurn[k]).toBeGreaterThan(0);
     for (const steal of [result.reference.stealPct, result.hotpath.stealPct, result.overhead.alone.stealPct, ...result.hotpath.pairs.flatMap((p: any) => [p.stealPct.reference, p.stealPct.turnq])]) {
