@@ -7,6 +7,5 @@ export { compact, draftSummary, type CompactArgs, type CompactResult, type Summa
 export { createSummaryAhead, type AheadArgs, type SummaryAhead, type SummaryAheadOptions } from "./summary-ahead.ts";
 export { compactionRange } from "./compaction-range.ts";
 export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./summary-prompt.ts";
-export { promptFromLog, rebuildPrompt, type PromptFromLogInput, type WindowSettings } from "./rebuild-prompt.ts";
 export { prepareTurnContext, type TurnContext, type TurnContextDeps, type TurnContextRequest } from "./turn-context.ts";
 export { asLoggedSummary, isSummaryEntry, SUMMARY_PREFIX, summaryMessage, toChatMessage, type LoggedSummary, type LogEntry } from "./summary-entry.ts";

@@ -26,7 +26,7 @@ export interface SummaryAheadOptions {
  *
  * Nothing goes into the log ahead of time: the draft is appended by the turn that uses it, under its
  * lease and before its own call, exactly as its own compaction would be, so the log and every prompt
- * rebuilt from it (rebuild-prompt.ts) are what they were. A draft is used only if it starts where
+ * rebuilt from it (the tests' prompt-from-log.ts) are what they were. A draft is used only if it starts where
  * the log's summaries end and covers nothing of the turn's own (compact checks); a draft that no
  * longer fits, or that no turn ever uses, is dropped, and its call's tokens are the only cost of
  * having written it.

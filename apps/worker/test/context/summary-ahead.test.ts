@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { NewMessage } from "@turnq/db";
 import { completeTurn } from "../../../../test/support/complete-turn.ts";
 import { createTestSession } from "../../../../test/support/tenants.ts";
-import { buildWindow, compact, createContextCache, createSummaryAhead, loadHistory, prepareTurnContext, rebuildPrompt, type SummaryAhead, type TurnContextDeps } from "../../src/context/index.ts";
+import { buildWindow, compact, createContextCache, createSummaryAhead, loadHistory, prepareTurnContext, type SummaryAhead, type TurnContextDeps } from "../../src/context/index.ts";
+import { rebuildPrompt } from "./prompt-from-log.ts";
 import { useContextFixture } from "./llm-fixture.ts";
 import { claimTurn, logTurn } from "./turn-fixture.ts";
 

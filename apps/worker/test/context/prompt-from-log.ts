@@ -1,7 +1,7 @@
 import { TurnqError } from "@turnq/core";
 import { getTurn, latestSummary, messagesOfTurn, newestMessagesAfter, type Db } from "@turnq/db";
-import { buildWindow, type ContextWindow } from "./build-window.ts";
-import { asLoggedSummary, isSummaryEntry, type LogEntry } from "./summary-entry.ts";
+import { buildWindow, type ContextWindow } from "../../src/context/build-window.ts";
+import { asLoggedSummary, isSummaryEntry, type LogEntry } from "../../src/context/summary-entry.ts";
 
 /** What the live window was built with, besides the log: the rebuild must use the same values. */
 export interface WindowSettings {
