@@ -5,8 +5,9 @@
  *
  * Every exit path stops every child it started: a child that cannot start (the others are stopped
  * and the runner says why, naming a taken port and the variable that moves it), a child that dies
- * later, SIGINT, SIGTERM, SIGHUP, an error in the runner itself; and if the runner is killed
- * outright, its children notice their stdin closing and stop themselves (dev/exit-with-parent.mjs).
+ * later, SIGINT, SIGTERM, SIGHUP, an error in the runner itself, the process that started it going
+ * away (npm killed alone); and if the runner is killed outright, its children notice their stdin
+ * closing and stop themselves (dev/exit-with-parent.mjs).
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +64,15 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     void exit(0);
   });
 }
+// `npm run dev` runs this runner under npm and a shell. A SIGTERM to npm alone (`timeout`, a
+// supervisor, an editor's stop button) ends npm and the shell but never reaches the runner, which
+// would keep the whole system running with nobody to stop it: an orphaned runner stops as on SIGTERM.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (exiting || process.ppid === parentPid) return;
+  console.log(`\ndev: the process that started me (pid ${parentPid}) is gone; stopping`);
+  void exit(0);
+}, 500).unref();
 const crashed = (err: unknown) => void exit(1, `The dev runner failed: ${err instanceof Error ? err.stack : String(err)}`);
 process.on("uncaughtException", crashed);
 process.on("unhandledRejection", crashed);

@@ -1,13 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { hashSlot, keySpace, queueListKey, sessionKeys, shardOf } from "@turnq/queue";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/free-port.ts";
 import { createSession, post, useApiKey, waitTurn } from "../support/http.ts";
-import { isRunning } from "../support/process-table.ts";
+import { isRunning, runningChildren, type ProcessInfo } from "../support/process-table.ts";
 import { startProcess, type AppProcess } from "../support/processes.ts";
 import { startOwnRedisCluster } from "../support/redis-cluster.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
@@ -48,8 +50,16 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   });
 
   async function dev(env: Record<string, string> = {}): Promise<{ run: AppProcess; port: number }> {
+    const { port, vars } = await devEnv(env);
+    const run = startProcess("dev", "infra/dev.ts", vars);
+    runs.push(run);
+    return { run, port };
+  }
+
+  /** The runner's environment: ports of its own, this file's database and key file, `env` on top. */
+  async function devEnv(env: Record<string, string> = {}): Promise<{ port: number; vars: Record<string, string> }> {
     const port = Number(env.PORT ?? (await freePort()));
-    const run = startProcess("dev", "infra/dev.ts", {
+    const vars = {
       DATABASE_URL: db.url,
       REDIS_URL: redisUrl(),
       TURNQ_PREFIX: prefix,
@@ -62,9 +72,8 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
       SHUTDOWN_GRACE_MS: "3000",
       TURNQ_DEV_KEY_FILE: keyFile,
       ...env,
-    });
-    runs.push(run);
-    return { run, port };
+    };
+    return { port, vars };
   }
 
   /** Holds `port` on 127.0.0.1 the way another program would. */
@@ -235,11 +244,50 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
       .poll(() => children.filter((c) => isRunning(c.pid)), { timeout: RUNNER_GRACE_MS + 30_000, interval: 100 })
       .toEqual([]);
   });
+
+  it("stops everything when only the npm running it gets SIGTERM (timeout, a supervisor, an editor's stop button)", async () => {
+    // The README's command itself: npm runs the runner under a shell, and a signal to npm alone
+    // ends npm and the shell without reaching the runner.
+    const { vars } = await devEnv({ WORKERS: "1" });
+    const npm = spawn("npm", ["run", "dev"], {
+      cwd: fileURLToPath(new URL("../../", import.meta.url)),
+      env: { PATH: process.env.PATH ?? "", ...(process.env.HOME ? { HOME: process.env.HOME } : {}), LOG_LEVEL: "info", ...vars },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    npm.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    npm.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    let left: number[] = [];
+    try {
+      await expect.poll(() => /^turnq is running/m.test(output) || npm.exitCode !== null, { timeout: RUNNER_DEADLINE_MS, interval: 200 }).toBe(true);
+      expect(output).toMatch(/^turnq is running/m);
+      const runner = descendantsOf(npm.pid!).find((p) => p.command.includes("infra/dev.ts"));
+      expect(runner).toBeDefined();
+      const children = childrenOf(output);
+      expect(children.map((c) => c.name).sort()).toEqual(["api", "worker-1"]);
+      left = [runner!.pid, ...children.map((c) => c.pid)];
+
+      npm.kill("SIGTERM");
+      await expect
+        .poll(() => left.filter((pid) => isRunning(pid)), { timeout: RUNNER_GRACE_MS + 30_000, interval: 100 })
+        .toEqual([]);
+      expect(output).toMatch(/dev: the process that started me \(pid \d+\) is gone; stopping/);
+    } finally {
+      for (const pid of left) if (isRunning(pid)) process.kill(pid, "SIGKILL");
+      if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
+    }
+  });
 });
 
 /** The children the runner says it started ("dev: started worker-1 (pid 123)"). */
-function childrenOf(run: AppProcess): { name: string; pid: number }[] {
-  return [...run.output().matchAll(/^dev: started (\S+) \(pid (\d+)\)$/gm)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }));
+function childrenOf(run: AppProcess | string): { name: string; pid: number }[] {
+  const output = typeof run === "string" ? run : run.output();
+  return [...output.matchAll(/^dev: started (\S+) \(pid (\d+)\)$/gm)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }));
+}
+
+/** The running processes below `pid`, its children's children included. */
+function descendantsOf(pid: number): ProcessInfo[] {
+  return runningChildren(pid).flatMap((c) => [c, ...descendantsOf(c.pid)]);
 }
 
 /** A port p such that p and p + 1 were both free. */
