@@ -245,38 +245,46 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
       .toEqual([]);
   });
 
-  it("stops everything when only the npm running it gets SIGTERM (timeout, a supervisor, an editor's stop button)", async () => {
-    // The README's command itself: npm runs the runner under a shell, and a signal to npm alone
-    // ends npm and the shell without reaching the runner.
-    const { vars } = await devEnv({ WORKERS: "1" });
-    const npm = spawn("npm", ["run", "dev"], {
-      cwd: fileURLToPath(new URL("../../", import.meta.url)),
-      env: { PATH: process.env.PATH ?? "", ...(process.env.HOME ? { HOME: process.env.HOME } : {}), LOG_LEVEL: "info", ...vars },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    npm.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    npm.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    let left: number[] = [];
-    try {
-      await expect.poll(() => /^turnq is running/m.test(output) || npm.exitCode !== null, { timeout: RUNNER_DEADLINE_MS, interval: 200 }).toBe(true);
-      expect(output).toMatch(/^turnq is running/m);
-      const runner = descendantsOf(npm.pid!).find((p) => p.command.includes("infra/dev.ts"));
-      expect(runner).toBeDefined();
-      const children = childrenOf(output);
-      expect(children.map((c) => c.name).sort()).toEqual(["api", "worker-1"]);
-      left = [runner!.pid, ...children.map((c) => c.pid)];
+  // The README's command itself, npm above the runner, signalled alone: SIGTERM as `timeout`, a
+  // supervisor or an editor's stop button sends it (npm hands it on), SIGKILL (nothing is handed on:
+  // the runner finds itself orphaned).
+  for (const [signal, says] of [
+    ["SIGTERM", /^dev: stopping/m],
+    ["SIGKILL", /^dev: the process that started me \(pid \d+\) is gone; stopping$/m],
+  ] as const) {
+    it(`stops everything when only the npm running it gets ${signal}`, async () => {
+      const { vars } = await devEnv({ WORKERS: "1" });
+      const npm = spawn("npm", ["run", "dev"], {
+        cwd: fileURLToPath(new URL("../../", import.meta.url)),
+        env: { PATH: process.env.PATH ?? "", ...(process.env.HOME ? { HOME: process.env.HOME } : {}), LOG_LEVEL: "info", ...vars },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      npm.stdout.on("data", (d: Buffer) => (output += d.toString()));
+      npm.stderr.on("data", (d: Buffer) => (output += d.toString()));
+      let left: number[] = [];
+      try {
+        await expect.poll(() => /^turnq is running/m.test(output) || npm.exitCode !== null, { timeout: RUNNER_DEADLINE_MS, interval: 200 }).toBe(true);
+        expect(output).toMatch(/^turnq is running/m);
+        const runner = descendantsOf(npm.pid!).findLast((p) => p.command.includes("infra/dev.ts"));
+        expect(runner).toBeDefined();
+        const children = childrenOf(output);
+        expect(children.map((c) => c.name).sort()).toEqual(["api", "worker-1"]);
+        left = [runner!.pid, ...children.map((c) => c.pid)];
 
-      npm.kill("SIGTERM");
-      await expect
-        .poll(() => left.filter((pid) => isRunning(pid)), { timeout: RUNNER_GRACE_MS + 30_000, interval: 100 })
-        .toEqual([]);
-      expect(output).toMatch(/dev: the process that started me \(pid \d+\) is gone; stopping/);
-    } finally {
-      for (const pid of left) if (isRunning(pid)) process.kill(pid, "SIGKILL");
-      if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
-    }
-  });
+        npm.kill(signal);
+        await expect
+          .poll(() => left.filter((pid) => isRunning(pid)), { timeout: RUNNER_GRACE_MS + 30_000, interval: 100 })
+          .toEqual([]);
+        // Stopped by the runner, each child in its grace: none had to be killed after it.
+        expect(output).toMatch(says);
+        expect(output).not.toMatch(/did not stop within/);
+      } finally {
+        for (const pid of left) if (isRunning(pid)) process.kill(pid, "SIGKILL");
+        if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
+      }
+    });
+  }
 });
 
 /** The children the runner says it started ("dev: started worker-1 (pid 123)"). */
