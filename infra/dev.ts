@@ -54,19 +54,25 @@ function exit(code: number, message?: string): Promise<never> {
   })());
 }
 
+// A Ctrl-C reaches this runner twice within milliseconds: from the terminal, and forwarded by npm
+// (`npm run dev` execs it). Only a signal a moment after the first is a second request.
+const REPEAT_AFTER_MS = 1_000;
+let firstSignalAt = 0;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
+    if (exiting && Date.now() - firstSignalAt < REPEAT_AFTER_MS) return;
     if (exiting) {
       console.error("dev: killing every child now");
       return supervisor.killAll();
     }
+    firstSignalAt = Date.now();
     console.log(`\ndev: stopping (up to ${stopGraceMs / 1000} s; ${signal} again kills at once)`);
     void exit(0);
   });
 }
-// `npm run dev` runs this runner under npm and a shell. A SIGTERM to npm alone (`timeout`, a
-// supervisor, an editor's stop button) ends npm and the shell but never reaches the runner, which
-// would keep the whole system running with nobody to stop it: an orphaned runner stops as on SIGTERM.
+// npm hands a SIGTERM or SIGINT on to this runner, but a SIGKILL of npm (or of whatever started the
+// runner) hands nothing on and would leave the whole system running with nobody to stop it: an
+// orphaned runner stops as on SIGTERM.
 const parentPid = process.ppid;
 setInterval(() => {
   if (exiting || process.ppid === parentPid) return;

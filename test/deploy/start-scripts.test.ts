@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isRunning, runningChildren, type ProcessInfo } from "../support/process-table.ts";
@@ -10,9 +11,10 @@ import { STARTUP_MS } from "./support/bundles.ts";
 import { root } from "./support/manifests.ts";
 
 /**
- * `npm run start:api` and `start:worker` as a container's command or a supervisor runs them: the
+ * `npm run start:api` and `start:worker` as a container's command or a supervisor runs them, the
  * signal goes to npm alone. npm hands it to its script's shell; unless that shell has become the
  * app (`exec`), the app never hears it, is orphaned, and a container's end SIGKILLs it mid-turn.
+ * In a terminal, a Ctrl-C then reaches the app twice, and the second must not cut its shutdown short.
  */
 describe("npm run start:api / start:worker", { timeout: 3 * STARTUP_MS }, () => {
   const prefix = `t${randomBytes(4).toString("hex")}`;
@@ -32,8 +34,11 @@ describe("npm run start:api / start:worker", { timeout: 3 * STARTUP_MS }, () => 
     { app: "worker", ready: /turnq worker started/, env: { LLM_BASE_URL: "http://127.0.0.1:9/v1", METRICS_PORT: "0" } },
   ] as const;
 
-  for (const { app, ready, env } of cases) {
-    it(`hands a SIGTERM sent to npm to the ${app}, which shuts down gracefully`, async () => {
+  // SIGTERM to npm alone, as a container runtime or a supervisor sends it; a Ctrl-C in a terminal,
+  // which reaches the app twice: from the terminal, and forwarded by npm.
+  const signals = ["SIGTERM to npm alone", "Ctrl-C (SIGINT to npm's process group)"] as const;
+  for (const { app, ready, env } of cases) for (const how of signals) {
+    it(`shuts the ${app} down gracefully on ${how}`, async () => {
       // --ignore-scripts skips the prestart build: beforeAll built the bundles once for the file.
       const npm = spawn("npm", ["run", `start:${app}`, "--ignore-scripts"], {
         cwd: root,
@@ -48,7 +53,10 @@ describe("npm run start:api / start:worker", { timeout: 3 * STARTUP_MS }, () => 
           ...env,
         },
         stdio: ["ignore", "pipe", "pipe"],
+        // A process group of its own, as a terminal gives the command it runs.
+        detached: true,
       });
+      const closed = closing(npm);
       let output = "";
       npm.stdout.on("data", (d: Buffer) => (output += d.toString()));
       npm.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -60,13 +68,20 @@ describe("npm run start:api / start:worker", { timeout: 3 * STARTUP_MS }, () => 
         appPid = descendantsOf(npm.pid!).findLast((p) => p.command.includes(SERVER_BUNDLES[app]))?.pid;
         expect(appPid).toBeDefined();
 
-        npm.kill("SIGTERM");
+        if (how.startsWith("Ctrl-C")) process.kill(-npm.pid!, "SIGINT");
+        else npm.kill("SIGTERM");
         await expect.poll(() => isRunning(appPid!), { timeout: 30_000, interval: 100 }).toBe(false);
+        // npm exits once the app has; then every line the app wrote has been read here.
+        await closed();
         // Its own graceful shutdown ran to the end (packages/core/src/shutdown.ts), not a kill.
         expect(output).toMatch(/"msg":"stopped"/);
       } finally {
         if (appPid !== undefined && isRunning(appPid)) process.kill(appPid, "SIGKILL");
-        if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
+        try {
+          process.kill(-npm.pid!, "SIGKILL");
+        } catch {
+          // The group is gone already.
+        }
       }
     });
   }
@@ -75,4 +90,20 @@ describe("npm run start:api / start:worker", { timeout: 3 * STARTUP_MS }, () => 
 /** The running processes below `pid`, its children's children included. */
 function descendantsOf(pid: number): ProcessInfo[] {
   return runningChildren(pid).flatMap((c) => [c, ...descendantsOf(c.pid)]);
+}
+
+/**
+ * A promise for the process's 'close' (exited, and its output read to the end), taken right after
+ * spawning so the event cannot pass unseen; SIGKILLs it if that takes longer than 30 s.
+ */
+function closing(child: ChildProcess): () => Promise<void> {
+  const closed = once(child, "close").then(() => {}, () => {});
+  return async () => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
