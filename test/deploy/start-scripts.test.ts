@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isRunning, runningChildren, type ProcessInfo } from "../support/process-table.ts";
+import { runNpmScript } from "../support/npm-script.ts";
+import { isRunning } from "../support/process-table.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
 import { buildServerBundles, SERVER_BUNDLES } from "../support/server-bundles.ts";
 import { redisUrl } from "../support/services.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 import { STARTUP_MS } from "./support/bundles.ts";
-import { root } from "./support/manifests.ts";
 
 /**
  * `npm run start:api` and `start:worker` as a container's command or a supervisor runs them, the
@@ -40,70 +38,32 @@ describe("npm run start:api / start:worker", { timeout: 3 * STARTUP_MS }, () => 
   for (const { app, ready, env } of cases) for (const how of signals) {
     it(`shuts the ${app} down gracefully on ${how}`, async () => {
       // --ignore-scripts skips the prestart build: beforeAll built the bundles once for the file.
-      const npm = spawn("npm", ["run", `start:${app}`, "--ignore-scripts"], {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH ?? "",
-          ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
-          DATABASE_URL: db.url,
-          REDIS_URL: redisUrl(),
-          TURNQ_PREFIX: prefix,
-          DB_POOL_MAX: "2",
-          SHUTDOWN_GRACE_MS: "3000",
-          ...env,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-        // A process group of its own, as a terminal gives the command it runs.
-        detached: true,
-      });
-      const closed = closing(npm);
-      let output = "";
-      npm.stdout.on("data", (d: Buffer) => (output += d.toString()));
-      npm.stderr.on("data", (d: Buffer) => (output += d.toString()));
+      const run = runNpmScript(`start:${app}`, {
+        DATABASE_URL: db.url,
+        REDIS_URL: redisUrl(),
+        TURNQ_PREFIX: prefix,
+        DB_POOL_MAX: "2",
+        SHUTDOWN_GRACE_MS: "3000",
+        ...env,
+      }, ["--ignore-scripts"]);
       let appPid: number | undefined;
       try {
-        await expect.poll(() => ready.test(output) || npm.exitCode !== null, { timeout: STARTUP_MS, interval: 200 }).toBe(true);
-        expect(output).toMatch(ready);
-        // The deepest match: without `exec` the shell npm started names the bundle too.
-        appPid = descendantsOf(npm.pid!).findLast((p) => p.command.includes(SERVER_BUNDLES[app]))?.pid;
+        await expect.poll(() => ready.test(run.output()) || run.npm.exitCode !== null, { timeout: STARTUP_MS, interval: 200 }).toBe(true);
+        expect(run.output()).toMatch(ready);
+        appPid = run.below(SERVER_BUNDLES[app])?.pid;
         expect(appPid).toBeDefined();
 
-        if (how.startsWith("Ctrl-C")) process.kill(-npm.pid!, "SIGINT");
-        else npm.kill("SIGTERM");
+        if (how.startsWith("Ctrl-C")) run.ctrlC();
+        else run.npm.kill("SIGTERM");
         await expect.poll(() => isRunning(appPid!), { timeout: 30_000, interval: 100 }).toBe(false);
         // npm exits once the app has; then every line the app wrote has been read here.
-        await closed();
+        await run.closed();
         // Its own graceful shutdown ran to the end (packages/core/src/shutdown.ts), not a kill.
-        expect(output).toMatch(/"msg":"stopped"/);
+        expect(run.output()).toMatch(/"msg":"stopped"/);
       } finally {
         if (appPid !== undefined && isRunning(appPid)) process.kill(appPid, "SIGKILL");
-        try {
-          process.kill(-npm.pid!, "SIGKILL");
-        } catch {
-          // The group is gone already.
-        }
+        run.killGroup();
       }
     });
   }
 });
-
-/** The running processes below `pid`, its children's children included. */
-function descendantsOf(pid: number): ProcessInfo[] {
-  return runningChildren(pid).flatMap((c) => [c, ...descendantsOf(c.pid)]);
-}
-
-/**
- * A promise for the process's 'close' (exited, and its output read to the end), taken right after
- * spawning so the event cannot pass unseen; SIGKILLs it if that takes longer than 30 s.
- */
-function closing(child: ChildProcess): () => Promise<void> {
-  const closed = once(child, "close").then(() => {}, () => {});
-  return async () => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    try {
-      await closed;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-}

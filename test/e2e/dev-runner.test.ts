@@ -1,15 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
-import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { hashSlot, keySpace, queueListKey, sessionKeys, shardOf } from "@turnq/queue";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/free-port.ts";
 import { createSession, post, useApiKey, waitTurn } from "../support/http.ts";
-import { isRunning, runningChildren, type ProcessInfo } from "../support/process-table.ts";
+import { runNpmScript } from "../support/npm-script.ts";
+import { isRunning } from "../support/process-table.ts";
 import { startProcess, type AppProcess } from "../support/processes.ts";
 import { startOwnRedisCluster } from "../support/redis-cluster.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
@@ -258,44 +257,30 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   ] as const) {
     it(`stops everything, each child in its grace, on ${how}`, async () => {
       const { vars } = await devEnv({ WORKERS: "1" });
-      const npm = spawn("npm", ["run", "dev"], {
-        cwd: fileURLToPath(new URL("../../", import.meta.url)),
-        env: { PATH: process.env.PATH ?? "", ...(process.env.HOME ? { HOME: process.env.HOME } : {}), LOG_LEVEL: "info", ...vars },
-        stdio: ["ignore", "pipe", "pipe"],
-        // A process group of its own, as a terminal gives the command it runs.
-        detached: true,
-      });
-      const closed = closing(npm);
-      let output = "";
-      npm.stdout.on("data", (d: Buffer) => (output += d.toString()));
-      npm.stderr.on("data", (d: Buffer) => (output += d.toString()));
+      const run = runNpmScript("dev", { LOG_LEVEL: "info", ...vars });
       let left: number[] = [];
       try {
-        await expect.poll(() => /^turnq is running/m.test(output) || npm.exitCode !== null, { timeout: RUNNER_DEADLINE_MS, interval: 200 }).toBe(true);
-        expect(output).toMatch(/^turnq is running/m);
-        const runner = descendantsOf(npm.pid!).findLast((p) => p.command.includes("infra/dev.ts"));
+        await expect.poll(() => /^turnq is running/m.test(run.output()) || run.npm.exitCode !== null, { timeout: RUNNER_DEADLINE_MS, interval: 200 }).toBe(true);
+        expect(run.output()).toMatch(/^turnq is running/m);
+        const runner = run.below("infra/dev.ts");
         expect(runner).toBeDefined();
-        const children = childrenOf(output);
+        const children = childrenOf(run.output());
         expect(children.map((c) => c.name).sort()).toEqual(["api", "worker-1"]);
         left = [runner!.pid, ...children.map((c) => c.pid)];
 
-        if (how.startsWith("Ctrl-C")) process.kill(-npm.pid!, "SIGINT");
-        else npm.kill(how.startsWith("SIGTERM") ? "SIGTERM" : "SIGKILL");
+        if (how.startsWith("Ctrl-C")) run.ctrlC();
+        else run.npm.kill(how.startsWith("SIGTERM") ? "SIGTERM" : "SIGKILL");
         await expect
           .poll(() => left.filter((pid) => isRunning(pid)), { timeout: RUNNER_GRACE_MS + 30_000, interval: 100 })
           .toEqual([]);
         // npm exits once the runner has; then every line it wrote has been read here.
-        await closed();
+        await run.closed();
         // Stopped by the runner, each child in its grace: none had to be killed at once or after it.
-        expect(output).toMatch(says);
-        expect(output).not.toMatch(/did not stop within|killing every child now/);
+        expect(run.output()).toMatch(says);
+        expect(run.output()).not.toMatch(/did not stop within|killing every child now/);
       } finally {
         for (const pid of left) if (isRunning(pid)) process.kill(pid, "SIGKILL");
-        try {
-          process.kill(-npm.pid!, "SIGKILL");
-        } catch {
-          // The group is gone already.
-        }
+        run.killGroup();
       }
     });
   }
@@ -305,11 +290,6 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
 function childrenOf(run: AppProcess | string): { name: string; pid: number }[] {
   const output = typeof run === "string" ? run : run.output();
   return [...output.matchAll(/^dev: started (\S+) \(pid (\d+)\)$/gm)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }));
-}
-
-/** The running processes below `pid`, its children's children included. */
-function descendantsOf(pid: number): ProcessInfo[] {
-  return runningChildren(pid).flatMap((c) => [c, ...descendantsOf(c.pid)]);
 }
 
 /** A port p such that p and p + 1 were both free. */
@@ -326,20 +306,4 @@ async function freePortPair(): Promise<number> {
       return p;
     }
   }
-}
-
-/**
- * A promise for the process's 'close' (exited, and its output read to the end), taken right after
- * spawning so the event cannot pass unseen; SIGKILLs it if that takes longer than 30 s.
- */
-function closing(child: ChildProcess): () => Promise<void> {
-  const closed = once(child, "close").then(() => {}, () => {});
-  return async () => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    try {
-      await closed;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
 }
