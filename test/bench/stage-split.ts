@@ -3,7 +3,7 @@ import type { TurnSample } from "./closed-loop.ts";
 import type { LlmCall } from "./llm-times.ts";
 import { round1, percentile } from "./stats.ts";
 
-/** p50 of each stage of a turn's overhead, ms; the stages add up to end-to-end minus the LLM call. */
+/** p50 of each stage of a turn's overhead, ms. A turn's five stages add up to its overhead (end-to-end minus its LLM call); their p50s need not. */
 export interface StageSplit {
   /** Request sent → the turn's insert began (Postgres `created_at`, its transaction's start). */
   submit: number;
@@ -24,11 +24,12 @@ export interface StageSplit {
  */
 export async function stageSplit(sql: Sql, samples: readonly TurnSample[], llm: ReadonlyMap<string, LlmCall>): Promise<StageSplit | null> {
   if (samples.length === 0) return null;
+  // float8, so postgres.js hands back numbers (numeric arrives as a string).
   const rows = await sql<{ id: string; created: number; started: number | null; finished: number | null }[]>`
     select id,
-           extract(epoch from created_at) * 1000 as created,
-           extract(epoch from started_at) * 1000 as started,
-           extract(epoch from finished_at) * 1000 as finished
+           (extract(epoch from created_at) * 1000)::float8 as created,
+           (extract(epoch from started_at) * 1000)::float8 as started,
+           (extract(epoch from finished_at) * 1000)::float8 as finished
       from turns where id = any(${samples.map((s) => s.turnId)})`;
   const byId = new Map(rows.map((r) => [r.id, r]));
   // The loop's times are performance.now(); the database's and the simulator's are wall-clock.
@@ -38,19 +39,12 @@ export async function stageSplit(sql: Sql, samples: readonly TurnSample[], llm: 
     const row = byId.get(s.turnId);
     const call = llm.get(s.input);
     if (!row || row.started === null || row.finished === null || !call) continue;
-    const [created, started, finished] = [Number(row.created), Number(row.started), Number(row.finished)];
-    parts.submit.push(created - wall(s.sentAt));
-    parts.pickup.push(started - created);
-    parts.context.push(call.startedAt - started);
-    parts.finish.push(finished - call.endedAt);
-    parts.reply.push(wall(s.doneAt) - finished);
+    parts.submit.push(row.created - wall(s.sentAt));
+    parts.pickup.push(row.started - row.created);
+    parts.context.push(call.startedAt - row.started);
+    parts.finish.push(row.finished - call.endedAt);
+    parts.reply.push(wall(s.doneAt) - row.finished);
   }
-  const p50 = (xs: number[]) => round1(percentile(xs, 50));
-  return {
-    submit: p50(parts.submit),
-    pickup: p50(parts.pickup),
-    context: p50(parts.context),
-    finish: p50(parts.finish),
-    reply: p50(parts.reply),
-  };
+  const p50 = (ms: number[]) => round1(percentile(ms, 50));
+  return { submit: p50(parts.submit), pickup: p50(parts.pickup), context: p50(parts.context), finish: p50(parts.finish), reply: p50(parts.reply) };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runNpmScript } from "../support/npm-script.ts";
+import { runNpmScript, type NpmRun } from "../support/npm-script.ts";
 import { isRunning } from "../support/process-table.ts";
 import { deleteKeys } from "../support/redis-keys.ts";
 import { buildServerBundles, SERVER_BUNDLES } from "../support/server-bundles.ts";
@@ -34,8 +34,11 @@ describe("npm run start:api / start:worker", { timeout: 3 * STARTUP_MS }, () => 
 
   // SIGTERM to npm alone, as a container runtime or a supervisor sends it; a Ctrl-C in a terminal,
   // which reaches the app twice: from the terminal, and forwarded by npm.
-  const signals = ["SIGTERM to npm alone", "Ctrl-C (SIGINT to npm's process group)"] as const;
-  for (const { app, ready, env } of cases) for (const how of signals) {
+  const stops: { how: string; send: (run: NpmRun) => void }[] = [
+    { how: "SIGTERM to npm alone", send: (run) => run.npm.kill("SIGTERM") },
+    { how: "Ctrl-C (SIGINT to npm's process group)", send: (run) => run.ctrlC() },
+  ];
+  for (const { app, ready, env } of cases) for (const { how, send } of stops) {
     it(`shuts the ${app} down gracefully on ${how}`, async () => {
       // --ignore-scripts skips the prestart build: beforeAll built the bundles once for the file.
       const run = runNpmScript(`start:${app}`, {
@@ -53,8 +56,7 @@ describe("npm run start:api / start:worker", { timeout: 3 * STARTUP_MS }, () => 
         appPid = run.below(SERVER_BUNDLES[app])?.pid;
         expect(appPid).toBeDefined();
 
-        if (how.startsWith("Ctrl-C")) run.ctrlC();
-        else run.npm.kill("SIGTERM");
+        send(run);
         await expect.poll(() => isRunning(appPid!), { timeout: 30_000, interval: 100 }).toBe(false);
         // npm exits once the app has; then every line the app wrote has been read here.
         await run.closed();

@@ -7,7 +7,7 @@ import { hashSlot, keySpace, queueListKey, sessionKeys, shardOf } from "@turnq/q
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/free-port.ts";
 import { createSession, post, useApiKey, waitTurn } from "../support/http.ts";
-import { runNpmScript } from "../support/npm-script.ts";
+import { runNpmScript, type NpmRun } from "../support/npm-script.ts";
 import { isRunning } from "../support/process-table.ts";
 import { startProcess, type AppProcess } from "../support/processes.ts";
 import { startOwnRedisCluster } from "../support/redis-cluster.ts";
@@ -37,7 +37,7 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   afterEach(async () => {
     // Whatever an assertion below found still running is not left to load the machine.
     for (const run of runs.splice(0)) {
-      for (const { pid } of childrenOf(run)) if (isRunning(pid)) process.kill(pid, "SIGKILL");
+      for (const { pid } of childrenOf(run.output())) if (isRunning(pid)) process.kill(pid, "SIGKILL");
       await run.stop("SIGKILL");
     }
     await Promise.all(blockers.splice(0).map((s) => new Promise((r) => s.close(r))));
@@ -106,8 +106,8 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
     expect(out).toContain("move the API with PORT=<a free port>");
     expect(out, "no stack trace").not.toMatch(/^\s+at /m);
     // The API was started (and failed); no worker was started behind it to take turns.
-    expect(childrenOf(run).map((c) => c.name)).toEqual(["api"]);
-    expect(childrenOf(run).filter((c) => isRunning(c.pid))).toEqual([]);
+    expect(childrenOf(run.output()).map((c) => c.name)).toEqual(["api"]);
+    expect(childrenOf(run.output()).filter((c) => isRunning(c.pid))).toEqual([]);
   });
 
   it("stops the children it already started when a worker cannot start, naming the worker's port", async () => {
@@ -120,8 +120,8 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
     expect(out).toContain(`Port ${metrics + 1} is taken, so worker-2's metrics endpoint cannot listen on it.`);
     expect(out).toContain("METRICS_PORT=<a free port> (worker i listens on METRICS_PORT + i - 1)");
     expect(out, "no stack trace").not.toMatch(/^\s+at /m);
-    expect(childrenOf(run).map((c) => c.name).sort()).toEqual(["api", "worker-1", "worker-2"]);
-    expect(childrenOf(run).filter((c) => isRunning(c.pid))).toEqual([]);
+    expect(childrenOf(run.output()).map((c) => c.name).sort()).toEqual(["api", "worker-1", "worker-2"]);
+    expect(childrenOf(run.output()).filter((c) => isRunning(c.pid))).toEqual([]);
   });
 
   it("says which variable moves the LLM simulator when its port is taken, before starting anything", async () => {
@@ -133,7 +133,7 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
     expect(out).toContain(`Port ${simPort} is taken, so the LLM simulator cannot listen on it.`);
     expect(out).toContain("SIM_PORT=<a free port>");
     expect(out, "no stack trace").not.toMatch(/^\s+at /m);
-    expect(childrenOf(run)).toEqual([]);
+    expect(childrenOf(run.output())).toEqual([]);
   });
 
   it("runs turns, and on SIGINT stops every child within its grace", async () => {
@@ -153,7 +153,7 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
     const page = await fetch(`${base}/console`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<script type="module" src="\/console\/assets\/main-[A-Z0-9]+\.js">/);
-    const children = childrenOf(run);
+    const children = childrenOf(run.output());
     expect(children.map((c) => c.name).sort()).toEqual(["api", "worker-1", "worker-2"]);
 
     const started = Date.now();
@@ -220,14 +220,14 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
     for (const r of [run, plain.run]) {
       expect(r.output()).not.toContain("s3cret");
       expect(r.output(), "no stack trace").not.toMatch(/^\s+at /m);
-      expect(childrenOf(r)).toEqual([]);
+      expect(childrenOf(r.output())).toEqual([]);
     }
   });
 
   it("stops everything and says so when a child dies later", async () => {
     const { run } = await dev({ WORKERS: "1" });
     await run.waitForLine(/^turnq is running/, RUNNER_DEADLINE_MS);
-    const children = childrenOf(run);
+    const children = childrenOf(run.output());
     process.kill(children.find((c) => c.name === "worker-1")!.pid, "SIGKILL");
     expect(await exitOf(run)).toBe(1);
     expect(run.output()).toContain("worker-1 exited (SIGKILL)");
@@ -237,7 +237,7 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   it("leaves no child running when the runner itself is killed outright", async () => {
     const { run } = await dev({ WORKERS: "1" });
     await run.waitForLine(/^turnq is running/, RUNNER_DEADLINE_MS);
-    const children = childrenOf(run);
+    const children = childrenOf(run.output());
     expect(children).toHaveLength(2);
     await run.stop("SIGKILL");
     // Nobody is left to stop them: each notices that the runner is gone (its stdin closes).
@@ -250,11 +250,12 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   // or an editor's stop button does: npm hands a SIGTERM on, a SIGKILL hands nothing on and the
   // runner finds itself orphaned. A Ctrl-C signals the whole group: the runner gets SIGINT from the
   // terminal and again from npm, which must not read as a second Ctrl-C ("kills at once").
-  for (const [how, says] of [
-    ["SIGTERM to npm alone", /^dev: stopping \(/m],
-    ["SIGKILL to npm alone", /^dev: the process that started me \(pid \d+\) is gone; stopping$/m],
-    ["Ctrl-C (SIGINT to npm's process group)", /^dev: stopping \(/m],
-  ] as const) {
+  const stops: { how: string; send: (run: NpmRun) => void; says: RegExp }[] = [
+    { how: "SIGTERM to npm alone", send: (run) => run.npm.kill("SIGTERM"), says: /^dev: stopping \(/m },
+    { how: "SIGKILL to npm alone", send: (run) => run.npm.kill("SIGKILL"), says: /^dev: the process that started me \(pid \d+\) is gone; stopping$/m },
+    { how: "Ctrl-C (SIGINT to npm's process group)", send: (run) => run.ctrlC(), says: /^dev: stopping \(/m },
+  ];
+  for (const { how, send, says } of stops) {
     it(`stops everything, each child in its grace, on ${how}`, async () => {
       const { vars } = await devEnv({ WORKERS: "1" });
       const run = runNpmScript("dev", { LOG_LEVEL: "info", ...vars });
@@ -268,8 +269,7 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
         expect(children.map((c) => c.name).sort()).toEqual(["api", "worker-1"]);
         left = [runner!.pid, ...children.map((c) => c.pid)];
 
-        if (how.startsWith("Ctrl-C")) run.ctrlC();
-        else run.npm.kill(how.startsWith("SIGTERM") ? "SIGTERM" : "SIGKILL");
+        send(run);
         await expect
           .poll(() => left.filter((pid) => isRunning(pid)), { timeout: RUNNER_GRACE_MS + 30_000, interval: 100 })
           .toEqual([]);
@@ -286,9 +286,8 @@ describe("npm run dev", { timeout: 2 * RUNNER_DEADLINE_MS }, () => {
   }
 });
 
-/** The children the runner says it started ("dev: started worker-1 (pid 123)"). */
-function childrenOf(run: AppProcess | string): { name: string; pid: number }[] {
-  const output = typeof run === "string" ? run : run.output();
+/** The children the runner says in its output it started ("dev: started worker-1 (pid 123)"). */
+function childrenOf(output: string): { name: string; pid: number }[] {
   return [...output.matchAll(/^dev: started (\S+) \(pid (\d+)\)$/gm)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }));
 }
 
