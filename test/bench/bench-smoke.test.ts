@@ -61,6 +61,13 @@ describe("npm run bench", () => {
     expect(result.burst.turns).toBe(12);
     expect(result.overhead.loaded.turns).toBeGreaterThan(0);
     expect(result.overhead.alone.turns).toBeGreaterThan(0);
+    // The plain BullMQ job's overhead beside turnq's, measured the same way: a job crosses processes,
+    // so it costs more than nothing even alone.
+    for (const shape of [result.overhead.loaded, result.overhead.alone]) {
+      expect(shape.reference.clients).toBe(shape.clients);
+      expect(shape.reference.turns).toBeGreaterThan(0);
+      expect(shape.reference.overheadMs.p50).toBeGreaterThan(0);
+    }
     // The overhead split into stages from Postgres's and the simulator's timestamps: all five present;
     // pickup (commit, enqueue, fetch) and reply (commit, notify, answer) always cross processes.
     const stages = result.overhead.loaded.stagesMs;
