@@ -29,6 +29,7 @@ describe("npm run bench", () => {
       BENCH_STREAM_WORDS: "40",
       BENCH_CONTEXT_RUNS: "5",
       BENCH_CONTEXT_LARGE: "300",
+      BENCH_CONTEXT_ROUNDS: "2",
     };
     // startProcess: should this test's process die, the bench stops too (and with it its systems).
     const bench = startProcess("bench", "test/bench/run.ts", env);
@@ -85,5 +86,8 @@ describe("npm run bench", () => {
     expect(result.streaming.short.turns).toBeGreaterThan(0);
     expect(result.streaming.long.workerReadsPerTurn).toBeGreaterThan(result.streaming.short.workerReadsPerTurn);
     expect(result.context.large.priorMessages).toBe(300);
+    // The "within 20 %" is a target, taken as the median over rounds run back to back.
+    expect(result.context.warmMsByRound).toHaveLength(2);
+    expect(result.context.ratios.warmMs).toMatchObject({ target: "<= 1.2", value: expect.any(Number) });
   });
 });

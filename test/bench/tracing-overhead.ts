@@ -2,6 +2,7 @@ import { baseScenario, intEnv, log, type PartOutcome } from "./bench-env.ts";
 import { startOtlpSink } from "./otlp-sink.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { median, round1 } from "./stats.ts";
+import { atLeast, targetsMet, type Goal } from "./targets.ts";
 
 interface Run {
   turns: number;
@@ -10,36 +11,45 @@ interface Run {
   overheadMs: { p50: number; p99: number };
 }
 
+/** `disabled`: OTEL_SDK_DISABLED=true, no telemetry at all (the floor); `none`: the default, metrics on
+ * and spans made but not recorded (no exporter, as `npm run dev` and `hotpath` run); `on`: every span
+ * exported over OTLP/HTTP protobuf. */
+type Mode = "disabled" | "none" | "on";
+
 export interface TracingResult {
   clients: number;
   workers: number;
   llmLatencyMs: number;
-  /** Runs per mode, in ABBA order. */
+  /** Runs per mode; each round runs the three modes back to back, alternately forwards and backwards. */
   rounds: number;
   /** Means over the rounds; `turns` is the total measured. */
-  off: Run;
+  disabled: Run;
+  none: Run;
   on: Run;
   /**
-   * on / off: throughput kept with tracing (< 1 is a loss), and how much turnq's own time grows. Each
-   * is the median (nearest rank) over the pairs of runs next to each other in time (`pairs`): on this shared machine
-   * the background load swings more between minutes than within a pair (one pair per mean gave
+   * Throughput kept when spans are exported (< 1 is a loss) and how much turnq's own time grows:
+   * `vsNone` against the same system exporting nothing (the issue's "tracing exported vs off": only
+   * the export differs), `vsDisabled` against no telemetry at all (metrics off too). Each is the
+   * median (nearest rank) over the rounds of that round's ratio: on this shared machine the
+   * background load swings more between minutes than within a round (one pair per mean gave
    * 0.77-0.98 for the same code in one afternoon).
    */
-  ratios: { turnsPerSec: number; overheadP50: number };
-  /** Each off/on pair's turns/s and its ratio, in run order. */
-  pairs: { off: number; on: number; ratio: number }[];
-  /** What the OTLP endpoint received in the "on" run: proof that tracing was really on. */
+  ratios: { vsNone: { turnsPerSec: Goal; overheadP50: number }; vsDisabled: { turnsPerSec: number; overheadP50: number } };
+  /** Each round's turns/s per mode and its ratios, in run order. */
+  byRound: { disabled: number; none: number; on: number; vsNone: number; vsDisabled: number }[];
+  /** What the OTLP endpoint received in the "on" runs: proof that tracing was really on. */
   spans: number;
   traces: number;
   services: string[];
+  targetsMet: string;
 }
 
 /**
  * What tracing costs: the 0 ms closed loop (where turnq's own CPU is all there is, so any added
- * work shows) run twice on otherwise identical systems: API and workers as child processes started
- * like `npm run start:*` (node --import @turnq/telemetry/register), once with OTEL_SDK_DISABLED=true
- * and once exporting every span over OTLP/HTTP protobuf to a receiver in a process of its own.
- * Each run gets a fresh system (database, Redis prefix, processes), as every scenario does.
+ * work shows) run on otherwise identical systems: API and workers as child processes started like
+ * `npm run start:*` (node --import @turnq/telemetry/register), in each of the three modes above,
+ * exporting to a receiver in a process of its own. Each run gets a fresh system (database, Redis
+ * prefix, processes), as every scenario does.
  */
 export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
   const base = baseScenario();
@@ -49,18 +59,23 @@ export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
     warmupSeconds: intEnv("BENCH_TRACING_WARMUP_SECONDS", 2, 0),
     measureSeconds: intEnv("BENCH_TRACING_SECONDS", 8),
   };
-  // off, on, on, off…: on a shared machine the background load drifts; an ABBA order gives both
-  // modes the same average position in time, so drift does not read as tracing overhead.
+  // disabled, none, on, then on, none, disabled…: on a shared machine the background load drifts;
+  // alternating the order gives every mode the same average position in time.
   const rounds = intEnv("BENCH_TRACING_ROUNDS", 4);
-  const order = Array.from({ length: rounds }, (_, i) => (i % 2 === 0 ? ["off", "on"] : ["on", "off"])).flat() as ("on" | "off")[];
+  const forwards: Mode[] = ["disabled", "none", "on"];
+  const order = Array.from({ length: rounds }, (_, i) => (i % 2 === 0 ? forwards : [...forwards].reverse())).flat();
   const failures: string[] = [];
-  const runs: Record<"on" | "off", ScenarioResult[]> = { on: [], off: [] };
+  const runs: Record<Mode, ScenarioResult[]> = { disabled: [], none: [], on: [] };
   const sink = await startOtlpSink();
+  const envOf: Record<Mode, Record<string, string>> = {
+    disabled: { OTEL_SDK_DISABLED: "true" },
+    none: {},
+    on: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url },
+  };
   let received: Awaited<ReturnType<typeof sink.stop>>;
   try {
     for (const [i, mode] of order.entries()) {
-      const env: Record<string, string> = mode === "on" ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : { OTEL_SDK_DISABLED: "true" };
-      const r = await runScenario({ ...cfg, name: `tracing ${mode} (${i + 1}/${order.length})`, system: { childApi: { env } } });
+      const r = await runScenario({ ...cfg, name: `tracing ${mode} (${i + 1}/${order.length})`, system: { childApi: { env: envOf[mode] } } });
       runs[mode].push(r);
       failures.push(...r.failures.map((f) => `tracing ${mode}: ${f}`));
     }
@@ -70,29 +85,40 @@ export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
   }
   if (received.spans === 0) failures.push("tracing on: the OTLP receiver got no spans");
   log(`tracing: received ${received.spans} spans in ${received.traces} traces from ${received.services.join(", ")}`);
-  const off = mean(runs.off);
-  const on = mean(runs.on);
   const round2 = (x: number) => Math.round(x * 100) / 100;
-  const ratio = (a: number, b: number) => round2(a / b);
-  // Round i ran its off and on runs back to back (ABBA), so runs.off[i] and runs.on[i] are a pair.
-  const pairs = runs.on.map((r, i) => ({ off: runs.off[i]!.turnsPerSec, on: r.turnsPerSec, ratio: ratio(r.turnsPerSec, runs.off[i]!.turnsPerSec) }));
-  const overheadRatios = runs.on.map((r, i) => r.overheadMs.p50 / runs.off[i]!.overheadMs.p50);
-  return {
-    result: {
-      clients: cfg.clients,
-      workers: cfg.workers,
-      llmLatencyMs: 0,
-      rounds,
-      off,
-      on,
-      ratios: { turnsPerSec: round2(median(pairs.map((p) => p.ratio))), overheadP50: round2(median(overheadRatios)) },
-      pairs,
-      spans: received.spans,
-      traces: received.traces,
-      services: received.services,
+  // Round i ran each mode once, next to each other in time: runs[mode][i] belong together.
+  const perRound = runs.on.map((on, i) => {
+    const none = runs.none[i]!;
+    const disabled = runs.disabled[i]!;
+    return {
+      disabled: disabled.turnsPerSec,
+      none: none.turnsPerSec,
+      on: on.turnsPerSec,
+      vsNone: round2(on.turnsPerSec / none.turnsPerSec),
+      vsDisabled: round2(on.turnsPerSec / disabled.turnsPerSec),
+      overheadVsNone: on.overheadMs.p50 / none.overheadMs.p50,
+      overheadVsDisabled: on.overheadMs.p50 / disabled.overheadMs.p50,
+    };
+  });
+  const mid = (f: (r: (typeof perRound)[number]) => number) => round2(median(perRound.map(f)));
+  const result: Omit<TracingResult, "targetsMet"> = {
+    clients: cfg.clients,
+    workers: cfg.workers,
+    llmLatencyMs: 0,
+    rounds,
+    disabled: mean(runs.disabled),
+    none: mean(runs.none),
+    on: mean(runs.on),
+    ratios: {
+      vsNone: { turnsPerSec: atLeast(mid((r) => r.vsNone), 0.9), overheadP50: mid((r) => r.overheadVsNone) },
+      vsDisabled: { turnsPerSec: mid((r) => r.vsDisabled), overheadP50: mid((r) => r.overheadVsDisabled) },
     },
-    failures,
+    byRound: perRound.map(({ disabled, none, on, vsNone, vsDisabled }) => ({ disabled, none, on, vsNone, vsDisabled })),
+    spans: received.spans,
+    traces: received.traces,
+    services: received.services,
   };
+  return { result: { ...result, targetsMet: targetsMet(result) }, failures };
 }
 
 /** Mean over the rounds of one mode (percentiles are per round, then averaged). */
