@@ -1,4 +1,4 @@
-import { baseScenario, intEnv, log, type PartOutcome } from "./bench-env.ts";
+import { baseScenario, hotLoopSettings, intEnv, log, type PartOutcome } from "./bench-env.ts";
 import { startOtlpSink } from "./otlp-sink.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { median, round1 } from "./stats.ts";
@@ -9,6 +9,8 @@ interface Run {
   turnsPerSec: number;
   e2eMs: { p50: number; p99: number };
   overheadMs: { p50: number; p99: number };
+  /** CPU time per turn of the API and of the workers together (scenario.ts): what each mode costs, steadier than turns/s. */
+  cpuMsPerTurn: { api: number; workers: number };
 }
 
 /** `disabled`: OTEL_SDK_DISABLED=true, no telemetry at all (the floor); `none`: the default, metrics on
@@ -53,6 +55,7 @@ export interface TracingResult {
  */
 export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
   const base = baseScenario();
+  const { apiNodeArgs } = hotLoopSettings(); // BENCH_API_NODE_ARGS, to profile the API beside the workers
   const cfg = {
     ...base,
     llmLatencyMs: 0,
@@ -75,7 +78,7 @@ export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
   let received: Awaited<ReturnType<typeof sink.stop>>;
   try {
     for (const [i, mode] of order.entries()) {
-      const r = await runScenario({ ...cfg, name: `tracing ${mode} (${i + 1}/${order.length})`, system: { childApi: { env: envOf[mode] } } });
+      const r = await runScenario({ ...cfg, name: `tracing ${mode} (${i + 1}/${order.length})`, system: { childApi: { env: envOf[mode], nodeArgs: apiNodeArgs } } });
       runs[mode].push(r);
       failures.push(...r.failures.map((f) => `tracing ${mode}: ${f}`));
     }
@@ -124,10 +127,12 @@ export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
 /** Mean over the rounds of one mode (percentiles are per round, then averaged). */
 function mean(rs: ScenarioResult[]): Run {
   const avg = (f: (r: ScenarioResult) => number) => round1(rs.reduce((a, r) => a + f(r), 0) / rs.length);
+  const avg2 = (f: (r: ScenarioResult) => number) => Math.round((rs.reduce((a, r) => a + f(r), 0) / rs.length) * 100) / 100;
   return {
     turns: rs.reduce((a, r) => a + r.turns, 0),
     turnsPerSec: avg((r) => r.turnsPerSec),
     e2eMs: { p50: avg((r) => r.e2eMs.p50), p99: avg((r) => r.e2eMs.p99) },
     overheadMs: { p50: avg((r) => r.overheadMs.p50), p99: avg((r) => r.overheadMs.p99) },
+    cpuMsPerTurn: { api: avg2((r) => r.cpuMsPerTurn.api ?? Number.NaN), workers: avg2((r) => r.cpuMsPerTurn.workers) },
   };
 }
