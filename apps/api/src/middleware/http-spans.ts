@@ -57,9 +57,18 @@ export function httpServerSpans(opts: { ignore?: (path: string) => boolean } = {
   };
 }
 
+// Route path -> template. Keys are the app's own route patterns, a few dozen at most; the regex
+// ran on every recorded request before (0.6 % of the API's CPU when exporting, in the bench).
+const templates = new Map<string, string>();
+
 /** The matched route's template with `{param}` placeholders; undefined when nothing matched (404). */
 function routeTemplate(c: Parameters<MiddlewareHandler>[0]): string | undefined {
   // Middleware registered with use() has method "ALL"; the last real route is the handler's.
-  const route = matchedRoutes(c).filter((r) => r.method !== "ALL").at(-1);
-  return route?.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, "{$1}");
+  const routes = matchedRoutes(c);
+  let path: string | undefined;
+  for (let i = routes.length - 1; i >= 0 && path === undefined; i--) if (routes[i]!.method !== "ALL") path = routes[i]!.path;
+  if (path === undefined) return undefined;
+  let template = templates.get(path);
+  if (template === undefined) templates.set(path, (template = path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, "{$1}")));
+  return template;
 }
