@@ -70,10 +70,7 @@ export async function startOwnRedisCluster(masters = 3): Promise<OwnRedisCluster
 async function distinctFreePorts(n: number): Promise<number[]> {
   const ports = new Set<number>();
   // A cluster node also listens on its port + 10000 (the cluster bus).
-  while (ports.size < n) {
-    const port = await freePort();
-    if (port + 10_000 <= 65_535) ports.add(port);
-  }
+  while (ports.size < n) ports.add(await freePort({ alsoFree: [10_000] }));
   return [...ports];
 }
 
