@@ -13,7 +13,7 @@ describe("npm run bench", () => {
   it("runs the hot-path parts end to end and prints one JSON line with each of them", { timeout: 600_000 }, async () => {
     const env = {
       ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
-      BENCH_ONLY: "reference,hotpath,burst,overhead,streaming,context",
+      BENCH_ONLY: "reference,hotpath,burst,overhead,streaming,context,tracing",
       BENCH_HOTPATH_CLIENTS: "4",
       BENCH_HOTPATH_CONCURRENCY: "8",
       BENCH_WARMUP_SECONDS: "1",
@@ -30,6 +30,12 @@ describe("npm run bench", () => {
       BENCH_CONTEXT_RUNS: "5",
       BENCH_CONTEXT_LARGE: "300",
       BENCH_CONTEXT_ROUNDS: "2",
+      // tracing's closed loop (the scenarios' shape): one round of its three modes.
+      BENCH_CLIENTS: "4",
+      BENCH_CONCURRENCY: "8",
+      BENCH_TRACING_ROUNDS: "1",
+      BENCH_TRACING_WARMUP_SECONDS: "1",
+      BENCH_TRACING_SECONDS: "3",
     };
     // startProcess: should this test's process die, the bench stops too (and with it its systems).
     const bench = startProcess("bench", "test/bench/run.ts", env);
@@ -89,5 +95,15 @@ describe("npm run bench", () => {
     // The issue's "within 20 %" is a target, taken as the median over rounds run back to back.
     expect(result.context.warmMsByRound).toHaveLength(2);
     expect(result.context.ratios.warmMs).toMatchObject({ target: "<= 1.2", value: expect.any(Number) });
+    // Tracing ran each mode on its own system, and the exporting one reached the receiver from both processes.
+    expect(result.tracing.byRound).toHaveLength(1);
+    for (const mode of ["disabled", "none", "on"]) {
+      expect(result.tracing[mode].turns).toBeGreaterThan(0);
+      expect(result.tracing[mode].cpuMsPerTurn.api).toBeGreaterThan(0);
+      expect(result.tracing[mode].cpuMsPerTurn.workers).toBeGreaterThan(0);
+    }
+    expect(result.tracing.spans).toBeGreaterThan(0);
+    expect(result.tracing.services).toEqual(["turnq-api", "turnq-worker"]);
+    expect(result.tracing.ratios.vsNone.turnsPerSec).toMatchObject({ target: ">= 0.9", value: expect.any(Number) });
   });
 });
