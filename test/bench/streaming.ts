@@ -23,7 +23,7 @@ export interface StreamingResult {
  * a chunk, the figure to multiply by tokens streamed per second when sizing workers.
  */
 export async function runStreamingBench(): Promise<PartOutcome<StreamingResult>> {
-  const { warmupSeconds, measureSeconds } = hotLoopSettings();
+  const { warmupSeconds, measureSeconds, workerNodeArgs } = hotLoopSettings();
   const clients = intEnv("BENCH_STREAM_CLIENTS", 50);
   const llmLatencyMs = intEnv("BENCH_STREAM_LLM_MS", 1_000);
   const longWords = intEnv("BENCH_STREAM_WORDS", 200, 11);
@@ -36,7 +36,7 @@ export async function runStreamingBench(): Promise<PartOutcome<StreamingResult>>
       concurrency: 200,
       warmupSeconds,
       measureSeconds,
-      workerNodeArgs: [],
+      workerNodeArgs, // BENCH_WORKER_NODE_ARGS: to profile the worker per chunk
       submitWaits: true,
       inputSuffix: `[[sim words=${words}]]`,
       name: `streaming ${words} words`,
