@@ -64,9 +64,7 @@ const templates = new Map<string, string>();
 /** The matched route's template with `{param}` placeholders; undefined when nothing matched (404). */
 function routeTemplate(c: Parameters<MiddlewareHandler>[0]): string | undefined {
   // Middleware registered with use() has method "ALL"; the last real route is the handler's.
-  const routes = matchedRoutes(c);
-  let path: string | undefined;
-  for (let i = routes.length - 1; i >= 0 && path === undefined; i--) if (routes[i]!.method !== "ALL") path = routes[i]!.path;
+  const path = matchedRoutes(c).findLast((r) => r.method !== "ALL")?.path;
   if (path === undefined) return undefined;
   let template = templates.get(path);
   if (template === undefined) templates.set(path, (template = path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, "{$1}")));
