@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { log, opensNewSession } from "./bench-env.ts";
+import { log } from "./bench-env.ts";
 import { LlmTimes } from "./llm-times.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
+import { runReferenceLoop } from "./reference-loop.ts";
 import { startReferenceSystem } from "./reference-system.ts";
 import { summary } from "./stats.ts";
 
@@ -35,28 +36,10 @@ export async function measureReferenceOverhead(cfg: {
     const llm = new LlmTimes(ref.sim);
     llm.start();
     const sessions = await retryWhenPostgresFull(`${name}: sessions`, () => ref.createSessions(cfg.clients, tag));
-    const samples: { input: string; sentAt: number; doneAt: number }[] = [];
-    const errors: string[] = [];
     const from = performance.now() + cfg.warmupSeconds * 1000;
     const to = from + cfg.measureSeconds * 1000;
     log(`${name}: running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
-    await Promise.all(
-      sessions.map(async (first, c) => {
-        let sessionId = first;
-        for (let n = 0; performance.now() < to; n++) {
-          try {
-            if (opensNewSession(n, cfg.sessionTurns)) sessionId = (await ref.createSessions(1, `${tag}c${c}n${n}`))[0]!;
-            const input = `refov ${tag} client ${c} turn ${n}`;
-            const sentAt = performance.now();
-            await ref.runJob(`ov-${tag}-${c}-${n}`, sessionId, input);
-            samples.push({ input, sentAt, doneAt: performance.now() });
-          } catch (err) {
-            errors.push((err as Error).message);
-            await new Promise((r) => setTimeout(r, 100)); // a broken system must not become a busy loop
-          }
-        }
-      }),
-    );
+    const { samples, errors } = await runReferenceLoop(ref, { sessions, sessionTurns: cfg.sessionTurns, until: to, tag });
     llm.stop();
     const overhead: number[] = [];
     for (const s of samples) {

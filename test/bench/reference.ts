@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { burstSettings, hotLoopSettings, log, machineCpuMsPerTurn, opensNewSession, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
+import { burstSettings, hotLoopSettings, log, machineCpuMsPerTurn, type PartOutcome, type ReferenceFigures } from "./bench-env.ts";
 import { cpuWindow, eventsPerTurn, perTurnEvents, postgresCpuWindow, stealPercent, type ProcEvents } from "./proc-cpu.ts";
 import { retryWhenPostgresFull } from "./pg-retry.ts";
 import { commandsPerTurnText, perTurnOf, redisWindow } from "./redis-window.ts";
+import { runReferenceLoop } from "./reference-loop.ts";
 import { startReferenceSystem, type ReferenceSystem } from "./reference-system.ts";
 import { startOwnRedis } from "../support/redis-server.ts";
 import { readRssMiB, sampleRss, type RssSampler } from "./rss.ts";
@@ -72,9 +73,6 @@ export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise
     const pid = ref.worker.child.pid!;
     const tag = randomBytes(3).toString("hex");
     const sessions = await retryWhenPostgresFull("reference: sessions", () => ref.createSessions(cfg.clients, tag));
-    const samples: { sentAt: number; doneAt: number }[] = [];
-    let sessionsOpened = 0;
-    const errors: string[] = [];
     const start = performance.now();
     const from = start + cfg.warmupSeconds * 1000;
     const to = from + cfg.measureSeconds * 1000;
@@ -84,26 +82,7 @@ export async function runReferenceBench(opts: { burst?: boolean } = {}): Promise
     let rss: RssSampler | undefined;
     const rssTimer = setTimeout(() => (rss = sampleRss([pid])), from - start);
     log(`reference: ${cfg.clients} clients running; warm-up ${cfg.warmupSeconds} s, measuring ${cfg.measureSeconds} s`);
-    await Promise.all(
-      sessions.map(async (first, c) => {
-        let sessionId = first;
-        for (let n = 0; performance.now() < to; n++) {
-          try {
-            // A new session every cfg.sessionTurns jobs, as hotpath's clients open one (its rows inside the loop too).
-            if (opensNewSession(n, cfg.sessionTurns)) {
-              sessionId = (await ref.createSessions(1, `${tag}c${c}n${n}`))[0]!;
-              sessionsOpened++;
-            }
-            const sentAt = performance.now();
-            await ref.runJob(`loop-${tag}-${c}-${n}`, sessionId, `ref ${tag} client ${c} turn ${n}`);
-            samples.push({ sentAt, doneAt: performance.now() });
-          } catch (err) {
-            errors.push((err as Error).message);
-            await new Promise((r) => setTimeout(r, 100)); // a broken system must not become a busy loop
-          }
-        }
-      }),
-    );
+    const { samples, errors, sessionsOpened } = await runReferenceLoop(ref, { sessions, sessionTurns: cfg.sessionTurns, until: to, tag });
     clearTimeout(rssTimer);
     const rssMax = rss?.stop().max ?? 0;
     const rssFinal = readRssMiB(pid) ?? 0;
