@@ -1,4 +1,4 @@
-import { baseScenario, hotLoopSettings, intEnv, log, type PartOutcome } from "./bench-env.ts";
+import { baseScenario, hotLoopSettings, intEnv, log, words, type PartOutcome } from "./bench-env.ts";
 import { startOtlpSink } from "./otlp-sink.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { median, round1 } from "./stats.ts";
@@ -73,7 +73,8 @@ export async function runTracingBench(): Promise<PartOutcome<TracingResult>> {
   const envOf: Record<Mode, Record<string, string>> = {
     disabled: { OTEL_SDK_DISABLED: "true" },
     none: {},
-    on: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url },
+    // BENCH_TRACING_ON_ENV: more OTEL_* settings for the exporting runs (batch sizes, protocol), to compare.
+    on: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...Object.fromEntries(words(process.env.BENCH_TRACING_ON_ENV).map((kv) => kv.split("=", 2) as [string, string])) },
   };
   let received: Awaited<ReturnType<typeof sink.stop>>;
   try {
