@@ -141,7 +141,9 @@ describe("the span tree of a turn (in-process, in-memory exporter)", () => {
     expect(parentOf(append)).toBe(idOf(agent));
     const insert = spans.find((s) => s.name === "INSERT messages" && parentOf(s) === idOf(append));
     expect(insert?.kind).toBe(SpanKind.CLIENT);
-    expect(String(insert?.attributes["db.query.text"])).toMatch(/\$1/);
+    // A hot statement is named, not spelled out: its SQL is constant and in packages/db.
+    expect(insert?.attributes["turnq.db.statement"]).toBe("finish_turn");
+    expect(insert?.attributes["db.query.text"]).toBeUndefined();
 
     // Every span of the turn, API and worker side, names the session.
     const missing = spans.filter((s) => s.attributes["gen_ai.conversation.id"] !== sessionId).map((s) => s.name);
@@ -149,6 +151,19 @@ describe("the span tree of a turn (in-process, in-memory exporter)", () => {
     // Nothing else is in the trace without a parent inside it: one tree.
     const ids = new Set(spans.map(idOf));
     expect(spans.filter((s) => !parentOf(s) || !ids.has(parentOf(s)!)).map((s) => s.name)).toEqual([server.name]);
+  });
+
+  it("gives a statement drizzle built its parameterised SQL text, and a named hot statement its name only", async () => {
+    const inserts = () => tracing.spans().filter((x) => x.name === "INSERT sessions");
+    const before = inserts().length;
+    const res = await post(api.url, "/v1/sessions", { metadata: { who: "planted-value-42" } });
+    expect(res.status).toBe(201);
+    const span = await vi.waitFor(() => inserts()[before] ?? Promise.reject(new Error("not yet")), { timeout: 10_000, interval: 50 });
+    const text = String(span.attributes["db.query.text"]);
+    expect(text).toMatch(/^insert into "sessions"/);
+    expect(text).toMatch(/\$1/);
+    expect(text).not.toContain("planted-value-42");
+    expect(span.attributes["turnq.db.statement"]).toBeUndefined();
   });
 
   it("records a turn retried after an LLM 500 as two attempts in the same trace, the first failed", async () => {

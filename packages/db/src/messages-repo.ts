@@ -103,6 +103,7 @@ export function historyRowsSql(s: string, after: string, limit: string): string 
 const historyStatement: Statement = {
   operation: "SELECT",
   collection: "messages",
+  name: "read_history",
   text: `select coalesce(json_agg(h order by h.seq), '[]'::json) as rows from (${historyRowsSql("$1", "$2", "$3")}) h`,
 };
 

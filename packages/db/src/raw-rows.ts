@@ -9,21 +9,25 @@ import type { MessageRow, TurnRow } from "./schema/index.ts";
  * cold ones. This module holds what they share: the client, the column lists and the row mapping.
  */
 
-/** A hot statement: constant SQL, and the name of its database span (`{operation} {collection}`). */
+/** A hot statement: constant SQL, the name of its database span (`{operation} {collection}`), and its own name. */
 export interface Statement {
   operation: string;
   collection: string;
+  /** Snake case, unique, e.g. `finish_turn`: the span's `turnq.db.statement`, in place of the SQL text. */
+  name: string;
   text: string;
 }
 
 /**
  * Runs one named prepared statement (Postgres parses and plans it once per connection) in its
  * database span. The span is named by the statement's main operation, which the SQL text of a
- * statement built from CTEs does not tell.
+ * statement built from CTEs does not tell. It carries the statement's name, not its text: the text
+ * is constant (it is in this package under that name), and an exporter would otherwise encode up
+ * to 1.5 KB of SQL a span, the largest single cost of exporting a turn's spans.
  */
 export function prepared<T extends object>(db: Db, statement: Statement, params: unknown[]): Promise<T[]> {
   const { sql, base } = underlyingSql(db.$client as postgres.Sql);
-  return traced(statement.operation, statement.collection, statement.text, () =>
+  return traced(statement.operation, statement.collection, statement, () =>
     sql.unsafe(statement.text, params as postgres.ParameterOrJSON<never>[], { prepare: true }),
     base,
   ) as unknown as Promise<T[]>;

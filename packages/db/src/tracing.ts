@@ -14,12 +14,13 @@ const QUERY_TEXT_MAX = 2_048;
 
 /**
  * Runs `fn` (one statement, or a few that form one repository operation) in a CLIENT span named
- * `{operation} {collection}`. `queryText` must be parameterised ($1, $2…), never carry values.
+ * `{operation} {collection}`. `query` is the SQL text, which must be parameterised ($1, $2…) and
+ * never carry values, or a named statement of raw-rows.ts, recorded by its name.
  */
 export async function traced<T>(
   operation: string,
   collection: string,
-  queryText: string,
+  query: string | { name: string },
   fn: () => PromiseLike<T> | T,
   extra: Attributes = {},
 ): Promise<T> {
@@ -35,7 +36,9 @@ export async function traced<T>(
         "db.system.name": "postgresql",
         "db.operation.name": operation,
         "db.collection.name": collection,
-        "db.query.text": queryText.length > QUERY_TEXT_MAX ? `${queryText.slice(0, QUERY_TEXT_MAX)}…` : queryText,
+        ...(typeof query === "string"
+          ? { "db.query.text": query.length > QUERY_TEXT_MAX ? `${query.slice(0, QUERY_TEXT_MAX)}…` : query }
+          : { "turnq.db.statement": query.name }),
         ...extra,
         ...(typeof conversation === "string" ? { "gen_ai.conversation.id": conversation } : {}),
       },

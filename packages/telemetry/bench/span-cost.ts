@@ -4,16 +4,21 @@
  *   node packages/telemetry/bench/span-cost.ts [none|export|disabled]
  *
  * `none`: startTelemetry with neither OTEL_EXPORTER_OTLP_ENDPOINT nor OTEL_TRACES_EXPORTER (the
- * default of `npm run dev`); `export`: a real span pipeline (a processor that receives every ended
- * span and drops it, so no network is involved); `disabled`: OTEL_SDK_DISABLED=true (the floor).
+ * default of `npm run dev`); `export`: a real span pipeline whose processor encodes every 512 ended
+ * spans as the OTLP http/protobuf exporter does and drops the bytes (no network involved);
+ * `disabled`: OTEL_SDK_DISABLED=true (the floor).
+ * The database spans carry `turnq.db.statement`, as @turnq/db's named hot statements do;
+ * SPAN_COST_QUERY_TEXT_BYTES=N gives them a `db.query.text` of N characters instead (those
+ * statements' SQL is 750-1,500), to see what spelling the SQL out in every span costs.
  * Prints one JSON line: CPU microseconds per operation (median of the rounds) for
  *   raw   startActiveSpan + 5 attributes at start + setAttributes(4) + end, inside a parent span
  *   with  withSpan() with 5 attributes + 2 setAttribute, under a conversation context
- *   turn  the 16 spans of a turn in the shape the API and worker make them (nesting, attributes,
+ *   turn  the 11 spans of a plain turn in the shape the API and worker make them (nesting, attributes,
  *         database-style child spans with context.with), without any I/O
  */
 import { context, trace, type Attributes } from "@opentelemetry/api";
-import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace";
 
 import { contextWithConversation, currentTraceparent, startTelemetry, shutdownTelemetry, SpanKind, traceIdOf, tracer, withSpan, contextFromTraceparent } from "../src/index.ts";
 
@@ -21,18 +26,26 @@ const mode = (process.argv[2] ?? "none") as "none" | "export" | "disabled";
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 
 let ended = 0;
-const countEnded: SpanProcessor = {
+let encodedBytes = 0;
+const batch: ReadableSpan[] = [];
+const encodeEnded: SpanProcessor = {
   onStart: () => {},
-  onEnd: () => void ended++,
+  onEnd: (span) => {
+    ended++;
+    // The BatchSpanProcessor's default batch, encoded as its OTLP/protobuf exporter would.
+    if (batch.push(span) >= 512) encodedBytes += ProtobufTraceSerializer.serializeRequest(batch.splice(0))?.length ?? 0;
+  },
   forceFlush: () => Promise.resolve(),
   shutdown: () => Promise.resolve(),
 };
+const queryTextBytes = Number(process.env.SPAN_COST_QUERY_TEXT_BYTES ?? 0);
+const queryText = queryTextBytes > 0 ? `select ${"x, ".repeat(queryTextBytes)}`.slice(0, queryTextBytes) : undefined;
 
 const info =
   mode === "disabled"
     ? startTelemetry({ env: { OTEL_SDK_DISABLED: "true" } })
     : mode === "export"
-      ? startTelemetry({ env: {}, spanProcessors: [countEnded] })
+      ? startTelemetry({ env: {}, spanProcessors: [encodeEnded] })
       : startTelemetry({ env: {} });
 
 function cpuMicros(): number {
@@ -80,9 +93,9 @@ function viaWithSpan(): Promise<void> {
   );
 }
 
-// Shaped like packages/db's traced(): start-time attributes, the span made active for the query.
+// Shaped like packages/db's traced() running a named statement: start-time attributes, the span made active for the query.
 const dbTracer = () => trace.getTracer("@turnq/db");
-async function dbSpan(operation: string, collection: string, queryText: string): Promise<void> {
+async function dbSpan(operation: string, collection: string, statement: string): Promise<void> {
   const parent = context.active();
   if (!trace.getSpanContext(parent)) return;
   const span = dbTracer().startSpan(
@@ -93,7 +106,7 @@ async function dbSpan(operation: string, collection: string, queryText: string):
         "db.system.name": "postgresql",
         "db.operation.name": operation,
         "db.collection.name": collection,
-        "db.query.text": queryText,
+        ...(queryText ? { "db.query.text": queryText } : { "turnq.db.statement": statement }),
         "db.namespace": "turnq",
         "server.address": "127.0.0.1",
         "server.port": 5432,
@@ -109,21 +122,17 @@ async function dbSpan(operation: string, collection: string, queryText: string):
   }
 }
 
-const Q = 'select "id", "session_id", "position", "status" from "turns" where "id" = $1';
-
-/** The 16 spans one turn makes in the API and the worker (see README "Tracing"), minus undici's. */
+/** The spans of a plain turn in the API and the worker (README "Tracing"), undici's HTTP span as a plain CLIENT span. */
 async function turn(): Promise<void> {
   let stored: string | undefined;
   await withSpan(
     "POST",
     { kind: SpanKind.SERVER, parent: contextWithConversation("ses_bench", context.active()), attributes: { "http.request.method": "POST", "url.path": "/v1/sessions/ses_bench/turns", "url.scheme": "http", "server.port": 3000 } },
     async (server) => {
-      await dbSpan("SELECT", "sessions", Q);
       await withSpan("send sessions", { kind: SpanKind.PRODUCER, attributes: { "messaging.system": "bullmq", "messaging.operation.type": "send", "messaging.operation.name": "send", "messaging.destination.name": "sessions", "messaging.message.conversation_id": "ses_bench" } }, async (send) => {
         stored = currentTraceparent();
         traceIdOf(stored);
-        await dbSpan("UPDATE", "sessions", Q);
-        await dbSpan("INSERT", "turns", Q);
+        await dbSpan("INSERT", "turns", "submit_turn");
         send.setAttributes({ "turnq.turn.id": "turn_1", "turnq.turn.position": 1, "turnq.turn.created": true });
       });
       server.setAttribute("http.route", "/v1/sessions/{id}/turns");
@@ -136,22 +145,21 @@ async function turn(): Promise<void> {
     "process sessions",
     { kind: SpanKind.CONSUMER, parent, attributes: { "messaging.system": "bullmq", "messaging.operation.type": "process", "messaging.operation.name": "process", "messaging.destination.name": "sessions", "messaging.message.conversation_id": "ses_bench", "messaging.message.id": "1", "turnq.turn.id": "turn_1", "turnq.turn.position": 1, "turnq.turn.attempt": 1, "turnq.turn.queue_wait_ms": 3 } },
     async (consumer) => {
+      await dbSpan("UPDATE", "turns", "claim_turn");
       await withSpan("invoke_agent", { attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "openai" } }, async (agent) => {
         agent.updateName("invoke_agent default");
         agent.setAttribute("gen_ai.agent.name", "default");
-        await dbSpan("SELECT", "turns", Q);
-        await dbSpan("UPDATE", "turns", Q);
         await withSpan("load_context", { attributes: { "turnq.context.window_messages": 50 } }, async (load) => {
-          await dbSpan("SELECT", "messages", Q);
           load.setAttribute("turnq.context.messages", 2);
         });
         await withSpan("chat turnq-sim", { kind: SpanKind.CLIENT, attributes: { "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "turnq-sim", "gen_ai.request.stream": true } }, async (chat) => {
+          await withSpan("POST", { kind: SpanKind.CLIENT, attributes: { "http.request.method": "POST", "url.full": "http://127.0.0.1:8787/v1/chat/completions", "server.address": "127.0.0.1", "server.port": 8787 } }, async (http) => {
+            http.setAttribute("http.response.status_code", 200);
+          });
           chat.setAttributes({ "gen_ai.response.model": "turnq-sim", "gen_ai.usage.input_tokens": 12, "gen_ai.usage.output_tokens": 30, "gen_ai.usage.cache_read.input_tokens": 0, "gen_ai.response.finish_reasons": ["stop"], "turnq.llm.attempts": 1, "turnq.llm.time_to_first_chunk_ms": 1.5, "gen_ai.response.time_to_first_chunk": 0.0015 });
         });
         await withSpan("append_messages", { attributes: { "turnq.messages.count": 2 } }, async () => {
-          await dbSpan("SELECT", "turns", Q);
-          await dbSpan("INSERT", "messages", Q);
-          await dbSpan("UPDATE", "sessions", Q);
+          await dbSpan("INSERT", "messages", "finish_turn");
         });
         agent.setAttribute("turnq.turn.outcome", "completed");
       });
@@ -174,6 +182,7 @@ const out = {
     turn: await measure(10_000, turn),
   },
   spansEndedIntoProcessor: ended,
+  encodedBytesPerSpan: ended > 0 ? Math.round(encodedBytes / (ended - batch.length)) : null,
 };
 await shutdownTelemetry();
 console.log(JSON.stringify(out));

@@ -52,6 +52,7 @@ const spent = `((status = 'queued' and attempts >= $2) or (status = 'running' an
 const claimStatement: Statement = {
   operation: "UPDATE",
   collection: "turns",
+  name: "claim_turn",
   text: `
 with claimed as (
   update turns set

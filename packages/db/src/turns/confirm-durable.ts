@@ -11,6 +11,7 @@ import { prepared, type Statement } from "../raw-rows.ts";
 const confirmStatement: Statement = {
   operation: "UPDATE",
   collection: "turns",
+  name: "confirm_durable",
   text: "update turns set status = status where id = $1 returning id",
 };
 

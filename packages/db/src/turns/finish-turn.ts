@@ -21,6 +21,7 @@ export interface TurnUsage {
 const finishStatement: Statement = {
   operation: "INSERT",
   collection: "messages",
+  name: "finish_turn",
   text: `
 with t as (
   select id, session_id, trace_id from turns where id = $1 and lease = $2 and status = 'running' for update

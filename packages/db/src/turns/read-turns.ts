@@ -6,10 +6,11 @@ import { sessions, turns, type TurnRow } from "../schema/index.ts";
 
 /** Reads of turns; each transition lives in its own module beside this one. */
 
-const getTurnStatement: Statement = { operation: "SELECT", collection: "turns", text: `select ${turnColumns} from turns where id = $1` };
+const getTurnStatement: Statement = { operation: "SELECT", collection: "turns", name: "get_turn", text: `select ${turnColumns} from turns where id = $1` };
 const getTenantTurnStatement: Statement = {
   operation: "SELECT",
   collection: "turns",
+  name: "get_tenant_turn",
   text: `select ${turnColumns} from turns where id = $1 and tenant_id = $2`,
 };
 

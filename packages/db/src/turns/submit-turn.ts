@@ -53,6 +53,7 @@ function submitSql(extra: string): Statement {
   return {
     operation: "INSERT",
     collection: "turns",
+    name: "submit_turn",
     text: `
 with existing as (
   select ${turnColumns} from turns where session_id = $1 and idempotency_key = $2 and tenant_id = $8

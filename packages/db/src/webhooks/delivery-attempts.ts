@@ -24,6 +24,7 @@ export interface DeliveryToAttempt {
 const loadStatement: Statement = {
   operation: "SELECT",
   collection: "webhook_deliveries",
+  name: "load_webhook_delivery",
   text: `select d.id, d.event, d.status, d.attempts, d.schedule_step, d.created_at,
   e.id as endpoint_id, e.url, e.secret, e.enabled, e.consecutive_failures, e.circuit_open_until, row_to_json(t) as turn
 from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id join turns t on t.id = d.turn_id
@@ -69,6 +70,7 @@ export async function loadDeliveryToAttempt(db: Db, deliveryId: string): Promise
 const probeStatement: Statement = {
   operation: "UPDATE",
   collection: "webhook_endpoints",
+  name: "probe_webhook_endpoint",
   text: `update webhook_endpoints set circuit_open_until = now() + $2::int * interval '1 millisecond'
 where id = $1 and circuit_open_until <= now() returning circuit_open_until`,
 };
@@ -86,6 +88,7 @@ export async function takeBreakerProbe(db: Db, endpointId: string, openMs: numbe
 const recordStatement: Statement = {
   operation: "INSERT",
   collection: "webhook_attempts",
+  name: "record_webhook_attempt",
   text: `with d0 as (
   select id, attempts, endpoint_id from webhook_deliveries where id = $1 and status = 'pending' for update
 ), a as (
@@ -141,6 +144,7 @@ export async function recordWebhookAttempt(db: Db, o: AttemptOutcome): Promise<{
 const deferStatement: Statement = {
   operation: "UPDATE",
   collection: "webhook_deliveries",
+  name: "defer_webhook_delivery",
   text: `update webhook_deliveries set next_attempt_at = $2::timestamptz, updated_at = now() where id = $1 and status = 'pending'`,
 };
 
@@ -152,6 +156,7 @@ export async function deferWebhookDelivery(db: Db, deliveryId: string, until: Da
 const giveUpStatement: Statement = {
   operation: "UPDATE",
   collection: "webhook_deliveries",
+  name: "give_up_webhook_delivery",
   text: `update webhook_deliveries set status = 'failed', next_attempt_at = null, last_error = $2::text, updated_at = now()
 where id = $1 and status = 'pending'`,
 };
@@ -164,6 +169,7 @@ export async function giveUpWebhookDelivery(db: Db, deliveryId: string, reason: 
 const disableStatement: Statement = {
   operation: "UPDATE",
   collection: "webhook_endpoints",
+  name: "disable_webhook_endpoint",
   text: `update webhook_endpoints set enabled = false, updated_at = now() where id = $1`,
 };
 
