@@ -23,7 +23,7 @@ export interface Statement {
  * database span. The span is named by the statement's main operation, which the SQL text of a
  * statement built from CTEs does not tell. It carries the statement's name, not its text: the text
  * is constant (it is in this package under that name), and an exporter would otherwise encode up
- * to 1.5 KB of SQL a span, the largest single cost of exporting a turn's spans.
+ * about 1.4 KB of SQL a span, the largest single cost of encoding a turn's spans.
  */
 export function prepared<T extends object>(db: Db, statement: Statement, params: unknown[]): Promise<T[]> {
   const { sql, base } = underlyingSql(db.$client as postgres.Sql);

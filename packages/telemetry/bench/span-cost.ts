@@ -9,7 +9,7 @@
  * `disabled`: OTEL_SDK_DISABLED=true (the floor).
  * The database spans carry `turnq.db.statement`, as @turnq/db's named hot statements do;
  * SPAN_COST_QUERY_TEXT_BYTES=N gives them a `db.query.text` of N characters instead (those
- * statements' SQL is 750-1,500), to see what spelling the SQL out in every span costs.
+ * statements' SQL is about 1,400), to see what spelling the SQL out in every span costs.
  * Prints one JSON line: CPU microseconds per operation (median of the rounds) for
  *   raw   startActiveSpan + 5 attributes at start + setAttributes(4) + end, inside a parent span
  *   with  withSpan() with 5 attributes + 2 setAttribute, under a conversation context
