@@ -22,7 +22,7 @@ export interface Statement {
  * Runs one named prepared statement (Postgres parses and plans it once per connection) in its
  * database span. The span is named by the statement's main operation, which the SQL text of a
  * statement built from CTEs does not tell. It carries the statement's name, not its text: the text
- * is constant (it is in this package under that name), and an exporter would otherwise encode up
+ * is constant (it is in this package under that name), and an exporter would otherwise encode
  * about 1.4 KB of SQL a span, the largest single cost of encoding a turn's spans.
  */
 export function prepared<T extends object>(db: Db, statement: Statement, params: unknown[]): Promise<T[]> {
