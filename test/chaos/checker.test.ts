@@ -18,6 +18,7 @@ const call = (id: number, messages: { role: string; content: string }[]): Record
   stream: true,
   messages,
   tools: undefined,
+  traceparent: undefined,
   startedAt: 0,
   endedAt: 1,
   status: 200,

@@ -4,8 +4,10 @@ import {
   GenAiAttr,
   GenAiOperation,
   SpanKind,
+  currentTraceparent,
   trace,
   turnqErrorCodeOf,
+  withCallerTracedHttp,
   withSpan,
   type ContentCapture,
   type GenAiCallAttributes,
@@ -17,9 +19,10 @@ import { workerMetrics } from "./worker-metrics.ts";
  * Wraps an LLM client so that every `chat()` is a `chat {model}` CLIENT span with the GenAI
  * attributes (provider, request/response model, token usage, finish reasons, time to first chunk),
  * records the GenAI metrics, and (only when capture is enabled) the scrubbed, capped messages.
- * undici's HTTP span of each attempt nests under it. Callers (the turn step, the agent loop) need
- * no tracing code of their own. API keys never reach a span: the request headers are not recorded,
- * and errors come out of @turnq/llm already scrubbed.
+ * The span stands for the HTTP requests too (each attempt carries its traceparent; retries are
+ * events). Callers (the turn step, the agent loop) need no tracing code of their own. API keys
+ * never reach a span: the request headers are not recorded, and errors come out of @turnq/llm
+ * already scrubbed.
  */
 export function tracedLlmClient(llm: LlmClient, opts: { capture: ContentCapture }): LlmClient {
   return {
@@ -69,7 +72,9 @@ async function tracedChat(llm: LlmClient, req: ChatRequest, capture: ContentCapt
       const input = capture.enabled && span.isRecording() ? capture.captureContent(inputMessages(req.messages)) : undefined;
       if (input) span.setAttribute(GenAiAttr.inputMessages, input);
       try {
-        const result = await llm.chat(req);
+        // The chat span stands for the HTTP request too: undici adds no span of its own, and the
+        // request carries this span's traceparent for a provider that traces.
+        const result = await withCallerTracedHttp(() => llm.chat({ ...req, traceparent: currentTraceparent() }));
         recordResult(span, result, capture);
         const done = { ...call, responseModel: result.model };
         const metrics = workerMetrics();

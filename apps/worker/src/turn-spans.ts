@@ -25,8 +25,9 @@ import { workerMetrics } from "./worker-metrics.ts";
  *   process sessions [CONSUMER]        one per attempt, child of the API's `send sessions` span
  *     invoke_agent {agent} [INTERNAL]
  *       load_context [INTERNAL]        -> SELECT messages … (database spans)
- *       chat {model} [CLIENT]          -> POST (undici)        (see llm-spans.ts)
- *       append_messages [INTERNAL]     -> SELECT/UPDATE/INSERT … (database spans)
+ *       chat {model} [CLIENT]          also the HTTP request (see llm-spans.ts)
+ *       append_messages [INTERNAL]     -> SELECT/UPDATE/INSERT … (database spans), mid-turn only
+ *       INSERT messages [CLIENT]       finish_turn: the final append, one statement
  *
  * Every span carries gen_ai.conversation.id (the session), set once in the consumer's context.
  */
@@ -157,7 +158,7 @@ export function withLoadContextSpan<T>(fn: () => Promise<T>, attributes: { windo
   );
 }
 
-/** `append_messages` [INTERNAL]: the fenced append (+ completion) transaction. */
+/** `append_messages` [INTERNAL]: a fenced mid-turn append, a transaction of a few statements (the final append is one statement, finish_turn, with a span of its own). */
 export function withAppendMessagesSpan<T>(count: number, fn: () => Promise<T>): Promise<T> {
   return withSpan("append_messages", { attributes: { "turnq.messages.count": count } }, () => fn());
 }

@@ -1,3 +1,4 @@
+import type { Attributes } from "@opentelemetry/api";
 import type postgres from "postgres";
 import type { Db } from "./client.ts";
 import { traced, underlyingSql } from "./tracing.ts";
@@ -25,11 +26,11 @@ export interface Statement {
  * is constant (it is in this package under that name), and an exporter would otherwise encode
  * about 1.4 KB of SQL a span, the largest single cost of encoding a turn's spans.
  */
-export function prepared<T extends object>(db: Db, statement: Statement, params: unknown[]): Promise<T[]> {
+export function prepared<T extends object>(db: Db, statement: Statement, params: unknown[], attributes?: Attributes): Promise<T[]> {
   const { sql, base } = underlyingSql(db.$client as postgres.Sql);
   return traced(statement.operation, statement.collection, statement, () =>
     sql.unsafe(statement.text, params as postgres.ParameterOrJSON<never>[], { prepare: true }),
-    base,
+    attributes ? { ...base, ...attributes } : base,
   ) as unknown as Promise<T[]>;
 }
 

@@ -48,6 +48,7 @@ export async function handleCompletion(
   ctx.timelines.add(timeline);
   const rec = ctx.log.add({
     path, model: "", stream: false, messages: [], tools: undefined,
+    traceparent: typeof req.headers.traceparent === "string" ? req.headers.traceparent : undefined,
     startedAt: Date.now(), endedAt: undefined, status: 0, aborted: false,
   });
   record = rec;

@@ -21,6 +21,8 @@ export interface RecordedRequest {
   /** Exactly as received, in the wire shape of the endpoint (OpenAI or Anthropic). */
   messages: unknown[];
   tools: unknown[] | undefined;
+  /** The W3C `traceparent` header the request carried, as a tracing provider would read it. */
+  traceparent: string | undefined;
   /** Date.now() when the request body had been read. */
   startedAt: number;
   /** When the response finished or the client went away; undefined while in flight. */

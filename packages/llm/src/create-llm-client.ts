@@ -11,6 +11,9 @@ import { warmConnections } from "./warm.ts";
 import { openAiAdapter } from "./openai-adapter.ts";
 import { anthropicAdapter } from "./anthropic-adapter.ts";
 
+/** version-traceid-parentid-flags, lower-case hex (W3C Trace Context). */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 export function createLlmClient(opts: LlmClientOptions): LlmClient {
   const cfg = resolveConfig(opts);
   // undici refuses such a header at dispatch, and each refusal leaves a pool slot unusable for good.
@@ -28,6 +31,7 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
   async function chatWithRetries(req: ChatRequest, startedAt: number): Promise<ChatResult> {
     const stream = req.stream ?? true;
     const spec = adapter.buildChatRequest(req, stream, opts.apiKey);
+    if (req.traceparent !== undefined && TRACEPARENT.test(req.traceparent)) spec.headers["traceparent"] = req.traceparent;
     const { totalMs } = cfg.deadlines;
     let partialShown = false;
     const onText = (text: string) => {

@@ -37,6 +37,11 @@ export interface ChatRequest {
   /** Set when deltas were already shown to a client: then a failure after the first delta is NOT retried
    *  (unless discardPartialOnRetry is true, meaning the caller will discard what it showed). */
   discardPartialOnRetry?: boolean;
+  /**
+   * A W3C `traceparent` sent with every HTTP attempt of the call, so a provider or gateway that traces
+   * (vLLM, an OTel-instrumented proxy) joins the caller's trace. Dropped unless well-formed.
+   */
+  traceparent?: string;
 }
 
 export interface Usage {

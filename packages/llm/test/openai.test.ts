@@ -135,6 +135,19 @@ describe("OpenAI-compatible provider", () => {
     expect(sent.messages[3]).toEqual({ role: "tool", tool_call_id: "c0", content: "ok" });
   });
 
+  it("sends the caller's traceparent with every attempt, and drops one that is not well-formed", async () => {
+    server = await startServer((_req, res, i) => (i === 0 ? json(res, 503, { error: { message: "busy" } }) : json(res, 200, {
+      id: "x", model: "m", choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: "ok" } }],
+    })));
+    client = createLlmClient({ provider: "openai", baseUrl: server.url, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    await client.chat({ model: "m", stream: false, messages, traceparent });
+    expect(server.received.map((r) => r.headers.traceparent)).toEqual([traceparent, traceparent]);
+    await client.chat({ model: "m", stream: false, messages, traceparent: "00-not-a-traceparent\r\nx-evil: 1" });
+    expect(server.received[2]!.headers.traceparent).toBeUndefined();
+    expect(server.received[2]!.headers["x-evil"]).toBeUndefined();
+  });
+
   it("rejects an unparseable non-streamed body as llm_bad_response without retrying", async () => {
     server = await startServer((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });

@@ -11,6 +11,7 @@ export {
   turnqErrorCodeOf,
   currentTraceparent,
   contextFromTraceparent,
+  withCallerTracedHttp,
   traceIdOf,
   spansMayRecord,
   TRACER_NAME,

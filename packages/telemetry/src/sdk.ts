@@ -14,7 +14,7 @@ import { readTelemetryConfig } from "./config.ts";
 import { conversationAttributes } from "./conversation.ts";
 import type { TelemetryEnv } from "./env.ts";
 import { NonRecordingTracerProvider } from "./non-recording-tracer.ts";
-import { setSpansRecorded } from "./tracing.ts";
+import { httpTracedByCaller, setSpansRecorded } from "./tracing.ts";
 
 export type StartTelemetryOptions = {
   /** Where configuration is read from; the register entry passes `process.env`. */
@@ -102,6 +102,8 @@ export function startTelemetry(opts: StartTelemetryOptions = {}): TelemetryInfo 
     instrumentations: [
       new UndiciInstrumentation({
         requireParentforSpans: true,
+        // A request whose caller traces it with its own span and traceparent (the LLM call's chat span).
+        ignoreRequestHook: () => httpTracedByCaller(),
         ...(info.tracesExported ? { startSpanHook: () => conversationAttributes(context.active()) } : {}),
       }),
     ],

@@ -1,5 +1,6 @@
 import {
   context,
+  createContextKey,
   defaultTextMapGetter,
   defaultTextMapSetter,
   ROOT_CONTEXT,
@@ -111,6 +112,23 @@ export function turnqErrorCodeOf(err: unknown): string | undefined {
 // The W3C propagator itself rather than the global one: these helpers speak `traceparent` by name,
 // and must keep doing so even if OTEL_PROPAGATORS selects b3 for HTTP headers.
 const w3c = new W3CTraceContextPropagator();
+
+const HTTP_TRACED_BY_CALLER = createContextKey("turnq.http.traced_by_caller");
+
+/**
+ * Runs `fn` without undici's HTTP client spans (sdk.ts skips them there): for a caller whose own
+ * CLIENT span already stands for the request and which sends its own `traceparent` (the worker's
+ * `chat {model}` span around an LLM call). A second span per request would only repeat it, and each
+ * exported span is CPU on the hot path.
+ */
+export function withCallerTracedHttp<T>(fn: () => T): T {
+  return context.with(context.active().setValue(HTTP_TRACED_BY_CALLER, true), fn);
+}
+
+/** Whether undici's instrumentation should leave the requests made in `ctx` alone (see withCallerTracedHttp). */
+export function httpTracedByCaller(ctx: Context = context.active()): boolean {
+  return ctx.getValue(HTTP_TRACED_BY_CALLER) === true;
+}
 
 /** W3C `traceparent` of the active span, if there is one (none when telemetry is disabled). */
 export function currentTraceparent(ctx: Context = context.active()): string | undefined {

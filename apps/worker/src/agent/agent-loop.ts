@@ -286,19 +286,18 @@ class TurnRun {
   async finish(status: "completed" | "cancelled" | "failed", last: NewMessage[], output: string | null, error?: { code: ErrorCode; message: string }) {
     const messages = [...this.unlogged, ...last];
     const trailing = { text: this.deltas.take(), seq: this.lastSeq };
-    const { turn, messages: rows, webhookDeliveries } = await withAppendMessagesSpan(messages.length, () =>
-      finishTurn(this.deps.db, {
-        turnId: this.turn.id,
-        lease: this.turn.lease,
-        messages,
-        status,
-        output,
-        error,
-        usage: this.usage,
-        costMicros: this.costMicros,
-        agentVersion: this.agent.version ?? undefined,
-      }),
-    );
+    // One statement, so its own database span (INSERT messages, finish_turn) needs no wrapper.
+    const { turn, messages: rows, webhookDeliveries } = await finishTurn(this.deps.db, {
+      turnId: this.turn.id,
+      lease: this.turn.lease,
+      messages,
+      status,
+      output,
+      error,
+      usage: this.usage,
+      costMicros: this.costMicros,
+      agentVersion: this.agent.version ?? undefined,
+    });
     this.unlogged = [];
     rememberAppended(this.deps.contextCache, this.turn.sessionId, rows);
     // The last text delta and the log entries' events go out with the turn's settle (one Redis call).

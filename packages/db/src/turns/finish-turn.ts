@@ -49,7 +49,8 @@ from u`,
 
 /**
  * Ends a running turn: appends its last messages, records its usage on the turn and the session,
- * and sets the final status, all at once and only under the caller's lease.
+ * and sets the final status, all at once and only under the caller's lease. Its database span
+ * (`INSERT messages`, `turnq.db.statement=finish_turn`) carries `turnq.messages.count`.
  */
 export async function finishTurn(
   db: Db,
@@ -82,7 +83,7 @@ export async function finishTurn(
     args.usage.outputTokens,
     args.costMicros ?? 0,
     args.agentVersion ?? null,
-  ]);
+  ], { "turnq.messages.count": args.messages.length });
   if (!row) throw new TurnqError("lease_lost", `Turn ${args.turnId} is no longer held by this worker (lease ${args.lease}); stopping.`);
   return { turn: toTurnRow(row), messages: row.appended.map(toMessageRow), webhookDeliveries: row.webhook_deliveries };
 }
