@@ -2,6 +2,7 @@ import type { TurnRow } from "@turnq/db";
 import { drainJob, type DrainJobData } from "@turnq/queue";
 import {
   ATTR_TURNQ_ERROR_CODE,
+  ATTR_TURNQ_TENANT_ID,
   context,
   contextFromTraceparent,
   contextWithConversation,
@@ -62,9 +63,9 @@ export async function traceTurnAttempt(
   const links = spansMayRecord() ? drainLinks(turn, job) : [];
   const metrics = workerMetrics();
   // Every turn metric carries its tenant (issue #10): operators see who loads the fleet.
-  const tenant = { "turnq.tenant.id": turn.tenantId };
+  const tenant = { [ATTR_TURNQ_TENANT_ID]: turn.tenantId };
   if (turn.attempts <= 1) metrics.recordQueueWait(queueWaitMs / 1_000, tenant);
-  metrics.turnStarted(tenant);
+  metrics.turnStarted(turn.tenantId);
   try {
     return await withSpan(
       `process ${drainJob.queueName}`,
@@ -99,7 +100,7 @@ export async function traceTurnAttempt(
       },
     );
   } finally {
-    metrics.turnFinished(tenant);
+    metrics.turnFinished(turn.tenantId);
     metrics.recordTurnDuration((Date.now() - now) / 1_000, tenant);
     lastFinished.delete(turn.sessionId);
     lastFinished.set(turn.sessionId, { position: turn.position, at: Date.now() });

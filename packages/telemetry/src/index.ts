@@ -32,6 +32,7 @@ export {
 export { scrubSecrets, scrubString, isSecretKey, REDACTED } from "./scrub-secrets.ts";
 export { createLogger, traceMixin, REDACT_PATHS, type CreateLoggerOptions, type Logger } from "./logger.ts";
 export {
+  ATTR_TURNQ_TENANT_ID,
   createTurnMetrics,
   turnqMeter,
   type TurnMetrics,

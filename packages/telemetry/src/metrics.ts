@@ -4,6 +4,9 @@ import { ATTR_ERROR_TYPE, GenAiAttr, GenAiMetric, GenAiTokenType } from "./genai
 import { ATTR_TURNQ_ERROR_CODE } from "./tracing.ts";
 import { turnqVersion } from "./version.ts";
 
+/** The tenant a turn metric belongs to (every turn metric carries it). */
+export const ATTR_TURNQ_TENANT_ID = "turnq.tenant.id";
+
 /** Who wrote an appended summary: "ahead" (summary-ahead.ts in the worker) or "turn". */
 export const ATTR_TURNQ_SUMMARY_WRITTEN = "turnq.summary.written";
 
@@ -57,7 +60,10 @@ export function createTurnMetrics(meter: Meter, sources: TurnMetricsSources = {}
     unit: "{token}",
     advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
   });
-  const inFlight = meter.createUpDownCounter("turnq.turns.in_flight", { description: "Turns currently being processed", unit: "{turn}" });
+  // Counted here and read at each collection, rather than two `add`s a turn: every synchronous
+  // record sorts and serialises its attributes in the SDK, on the hot path.
+  const inFlightByTenant = new Map<string, number>();
+  const inFlight = meter.createObservableUpDownCounter("turnq.turns.in_flight", { description: "Turns currently being processed", unit: "{turn}" });
   const errors = meter.createCounter("turnq.errors", { description: "Errors by turnq error code", unit: "{error}" });
   const compactions = meter.createCounter("turnq.compactions", {
     description: "Summaries appended to session logs, by who wrote them: ahead (in the background, before a turn needed it) or turn (the turn that needed it waited for the call)",
@@ -77,6 +83,15 @@ export function createTurnMetrics(meter: Meter, sources: TurnMetricsSources = {}
     gauge.addCallback(callback);
     unobserve.push(() => gauge.removeCallback(callback));
   }
+  const observeInFlight = (result: ObservableResult) => {
+    for (const [tenantId, turns] of inFlightByTenant) result.observe(turns, tenantId ? { [ATTR_TURNQ_TENANT_ID]: tenantId } : {});
+  };
+  inFlight.addCallback(observeInFlight);
+  unobserve.push(() => inFlight.removeCallback(observeInFlight));
+  const countInFlight = (tenantId: string | undefined, by: number) => {
+    const key = tenantId ?? "";
+    inFlightByTenant.set(key, (inFlightByTenant.get(key) ?? 0) + by);
+  };
 
   const genAi = (a: GenAiCallAttributes): Attributes => ({
     [GenAiAttr.operationName]: a.operation,
@@ -89,8 +104,9 @@ export function createTurnMetrics(meter: Meter, sources: TurnMetricsSources = {}
   return {
     recordTurnDuration: (s: number, attributes: Attributes = {}) => turnDuration.record(s, attributes),
     recordQueueWait: (s: number, attributes: Attributes = {}) => queueWait.record(s, attributes),
-    turnStarted: (attributes: Attributes = {}) => inFlight.add(1, attributes),
-    turnFinished: (attributes: Attributes = {}) => inFlight.add(-1, attributes),
+    /** A turn of `tenantId` began / ended here (`turnq.turns.in_flight`, by `turnq.tenant.id`). */
+    turnStarted: (tenantId?: string) => countInFlight(tenantId, 1),
+    turnFinished: (tenantId?: string) => countInFlight(tenantId, -1),
     recordLlmDuration: (s: number, call: GenAiCallAttributes) => genAiDuration.record(s, genAi(call)),
     recordTokenUsage: (usage: { input?: number; output?: number }, call: GenAiCallAttributes) => {
       const base = genAi(call);

@@ -34,6 +34,23 @@ describe("metricsText", () => {
     m.dispose();
   });
 
+  it("counts turns in flight per tenant and reads them at collection, a tenant back at zero included", async () => {
+    startTelemetry({ env: { OTEL_SERVICE_NAME: "metrics-test" }, spanProcessors: [] });
+    const m = createTurnMetrics(turnqMeter());
+    m.turnStarted("ten_a");
+    m.turnStarted("ten_a");
+    m.turnStarted("ten_b");
+    m.turnFinished("ten_a");
+    let text = await metricsText();
+    expect(text).toMatch(/^turnq_turns_in_flight\{[^}]*turnq_tenant_id="ten_a"[^}]*\} 1$/m);
+    expect(text).toMatch(/^turnq_turns_in_flight\{[^}]*turnq_tenant_id="ten_b"[^}]*\} 1$/m);
+    m.turnFinished("ten_b");
+    text = await metricsText();
+    expect(text).toMatch(/^turnq_turns_in_flight\{[^}]*turnq_tenant_id="ten_b"[^}]*\} 0$/m);
+    expect(text).toMatch(/^# TYPE turnq_turns_in_flight gauge$/m);
+    m.dispose();
+  });
+
   it("returns an empty document and records nothing when telemetry is disabled", async () => {
     const info = startTelemetry({ env: { OTEL_SDK_DISABLED: "true" } });
     expect(info.enabled).toBe(false);
