@@ -31,6 +31,20 @@ interface PageGlobals {
 /** Conditions on a busy 2-core machine: generous, and polled, never slept on. */
 const within = { timeout: 60_000 };
 
+/**
+ * A wait that failed says what the side column showed (the running turn, its text, the queue): on a
+ * busy machine that tells a turn still listed as queued from text that never arrived.
+ */
+async function sayingWhatThePageShows<T>(page: Page, wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    const side = await page.locator(".side-col").innerText({ timeout: 5_000 }).catch((e: Error) => `(could not be read: ${e.message})`);
+    (err as Error).message += `\nThe page's side column showed:\n${side}`;
+    throw err;
+  }
+}
+
 function chromiumPath(): string {
   const path = process.env.CHROMIUM_PATH ?? (() => {
     try {
@@ -165,7 +179,10 @@ describe("the web console in a real browser", () => {
     // A stalled model stream: its text deltas show while it runs; cancelled, it is logged as interrupted.
     await page.fill("textarea[name=input]", "Tell me more [[sim words=40 stall-after=3]]");
     await page.click("form.send button[type=submit]");
-    await expect.poll(async () => ((await page.locator("[data-testid=live-text]").textContent().catch(() => "")) ?? "").trim().length, within).toBeGreaterThan(0);
+    await sayingWhatThePageShows(
+      page,
+      expect.poll(async () => ((await page.locator("[data-testid=live-text]").textContent().catch(() => "")) ?? "").trim().length, within).toBeGreaterThan(0),
+    );
     await shot("session-streaming");
     await page.locator("[data-testid=live-turn] button.danger").click();
     await page.locator(".log .row .badge.warn", { hasText: "interrupted" }).waitFor(within);

@@ -1,7 +1,8 @@
 import type { Session, Turn, TurnqClient, TurnqEvent } from "@turnq/client";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { errorText, ms, short, usd } from "../format.ts";
 import { href } from "../route.ts";
+import { serialRefresh } from "../serial-refresh.ts";
 import { MessageLog, type LogEntry } from "./message-log.tsx";
 
 interface LiveTool {
@@ -34,11 +35,16 @@ export function SessionPage({ client, id }: { client: TurnqClient; id: string })
   const [stream, setStream] = useState<"connecting" | "open" | "reconnecting" | "stopped">("connecting");
   const [streamError, setStreamError] = useState<string | null>(null);
 
-  const refreshTurns = async () => {
-    const [o, r] = await Promise.all([client.sessions.turns(id, { open: true, limit: 100 }), client.sessions.turns(id, { limit: 10 })]);
-    setOpen(o.data);
-    setRecent(r.data);
-  };
+  // Called on every status event, send and cancel: one read at a time, so an older one never wins.
+  const refreshTurns = useMemo(
+    () =>
+      serialRefresh(async () => {
+        const [o, r] = await Promise.all([client.sessions.turns(id, { open: true, limit: 100 }), client.sessions.turns(id, { limit: 10 })]);
+        setOpen(o.data);
+        setRecent(r.data);
+      }),
+    [client, id],
+  );
   const loadPage = async (after: number, limit: number) => {
     const page = await client.sessions.messages(id, { after, limit });
     for (const m of page.data) cache.set(m.seq, m);
