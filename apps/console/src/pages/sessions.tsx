@@ -1,5 +1,5 @@
 import type { SessionListItem, TurnqClient } from "@turnq/client";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ago, errorText, usd } from "../format.ts";
 import { href } from "../route.ts";
 
@@ -11,18 +11,24 @@ export function SessionsPage({ client }: { client: TurnqClient }) {
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  // Bumped by every new search: an answer to an older one (slower than the next) is dropped, so
+  // the rows always match what the search box says, and "Load more" never appends another search's.
+  const search = useRef(0);
   const load = async (before?: string) => {
+    const asked = search.current;
     try {
       const page = await client.sessions.list({ q: q.trim() || undefined, active: active || undefined, before, limit: 50 });
+      if (asked !== search.current) return;
       setRows((r) => (before ? [...r, ...page.data] : page.data));
       setNext(page.nextBefore);
       setError(null);
     } catch (err) {
-      setError(errorText(err));
+      if (asked === search.current) setError(errorText(err));
     }
   };
   // Searches as the operator types, a moment after the last key.
   useEffect(() => {
+    search.current++;
     const t = setTimeout(() => void load(), 200);
     return () => clearTimeout(t);
   }, [q, active]);
